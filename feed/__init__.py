@@ -1,0 +1,66 @@
+"""simfeed: prepaid SIM keep-alive deadlines as a subscribable iCalendar feed."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from collections.abc import Mapping
+from typing import Any
+
+import click
+from flask import Flask
+
+from .config import ConfigError
+from .feedcache import FeedCache
+from .watcher import ConfigWatcher
+
+DEFAULT_CONFIG = "config/sims.toml"
+
+
+class StartupError(RuntimeError):
+    """The app cannot start; gunicorn prints the message and exits non-zero."""
+
+
+def _configure_logging() -> None:
+    logger = logging.getLogger("feed")
+    if not logger.handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(asctime)s [simfeed] %(levelname)s %(message)s"))
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
+        logger.propagate = False
+
+
+def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
+    """Build the app; a bad config stops it here, before any worker serves a request.
+
+    Settings (env or test_config): SIMFEED_CONFIG, the TOML file (default
+    config/sims.toml); SIMFEED_INSTANCE, the folder for state such as the copy
+    of the last good config (default: instance/ beside the package).
+    """
+    settings = dict(test_config or {})
+    instance = settings.pop("SIMFEED_INSTANCE", None) or os.environ.get("SIMFEED_INSTANCE") or None
+    app = Flask(__name__, instance_path=os.path.abspath(instance) if instance else None,
+                instance_relative_config=True)
+    app.config.from_mapping(SIMFEED_CONFIG=os.environ.get("SIMFEED_CONFIG", DEFAULT_CONFIG))
+    app.config.from_mapping(settings)
+    _configure_logging()
+    os.makedirs(app.instance_path, exist_ok=True)
+
+    watcher = ConfigWatcher(app.config["SIMFEED_CONFIG"], app.instance_path)
+    app.extensions["simfeed.watcher"] = watcher
+    app.extensions["simfeed.feeds"] = FeedCache()
+    try:
+        watcher.start()
+    except ConfigError as error:
+        # The CLI must still run (`check` explains the problems); a server must not.
+        if click.get_current_context(silent=True) is None:
+            raise StartupError("invalid config, not starting:\n" + str(error)) from None
+        app.extensions["simfeed.startup_errors"] = error.problems
+
+    from . import cli, web
+
+    app.register_blueprint(web.bp)
+    cli.init_app(app)
+    return app

@@ -1,0 +1,351 @@
+"""TOML config -> validated model, with every problem reported at once.
+
+A typo must never be silently ignored nor take the service down: each problem
+becomes one line naming the file, the SIM and the field, and the caller decides
+whether to refuse to start or to keep serving the last good config.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+import os
+import re
+import tomllib
+from collections.abc import Callable, Mapping
+from datetime import UTC, date, datetime, time
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from dateutil.relativedelta import relativedelta
+
+from .durations import DurationError, parse_days, parse_duration, parse_interval, quote
+from .model import METHODS, CalendarSettings, Config, Expires, KeepAlive, Renewal, Sim
+
+SIM_ID = re.compile(r"[a-z0-9][a-z0-9-]{0,63}")
+TOKEN = re.compile(r"[A-Za-z0-9._~-]{8,256}")
+MAX_ALARM_DAYS = 366
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+class ConfigError(ValueError):
+    """The config cannot be used; `problems` holds one readable line per problem."""
+
+    def __init__(self, problems: list[str]):
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+class _Invalid(Exception):
+    """One field's value is wrong; the message says why, without the location."""
+
+
+class _Collector:
+    """Gathers problems with their location so that all are reported together."""
+
+    def __init__(self, source: str):
+        self.source = source
+        self.problems: list[str] = []
+
+    def add(self, where: str, message: str) -> None:
+        self.problems.append(f"{self.source}: {where}: {message}")
+
+    def unknown_keys(self, where: str, table: Mapping[str, Any], known: frozenset[str]) -> None:
+        for key in table:
+            if key not in known:
+                hint = difflib.get_close_matches(key, sorted(known), n=1)
+                suggestion = f" (did you mean {quote(hint[0])}?)" if hint else ""
+                self.add(where, f"unknown key {quote(key)}{suggestion}")
+
+    def field(self, where: str, table: Mapping[str, Any], key: str, check: Callable[[Any], Any],
+              default: Any = None) -> Any:
+        """Run `check` on table[key]; on failure record the problem and return the default."""
+        if key not in table:
+            return default
+        try:
+            return check(table[key])
+        except (_Invalid, DurationError) as problem:
+            self.add(f"{where}: {key}" if where else key, str(problem))
+            return default
+
+
+def _text(value: Any) -> str:
+    if not isinstance(value, str):
+        raise _Invalid(f"{quote(value)} must be a string in quotes")
+    if not value.strip():
+        raise _Invalid("must not be empty")
+    return value
+
+
+def _bool(value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise _Invalid(f"{quote(value)} must be true or false")
+    return value
+
+
+def _date(value: Any) -> date:
+    if isinstance(value, datetime):
+        raise _Invalid(f"{value.isoformat()} must be a date without a time, like 2026-06-02")
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str):
+        raise _Invalid(f"{quote(value)} is a string; write the date without quotes, like 2026-06-02")
+    raise _Invalid(f"{quote(value)} must be a date, like 2026-06-02")
+
+
+def _url(value: Any) -> str:
+    text = _text(value).strip()
+    if not re.match(r"https?://[^\s/]+", text):
+        raise _Invalid(f"{quote(text)} must be a web address starting with https://")
+    return text
+
+
+def _period(value: Any) -> tuple[relativedelta, str]:
+    text = _text(value)
+    period = parse_duration(text)
+    if date(2000, 1, 1) + period <= date(2000, 1, 1):
+        raise _Invalid(f"{quote(text)} must be longer than zero")
+    return period, text
+
+
+def _alarms(value: Any) -> tuple[int, ...]:
+    if not isinstance(value, list):
+        raise _Invalid(f"{quote(value)} must be a list like [\"14 days\", \"3 days\", \"0 days\"]")
+    leads = []
+    for item in value:
+        days = parse_days(_text(item))
+        if days > MAX_ALARM_DAYS:
+            raise _Invalid(f"{quote(item)} is more than {MAX_ALARM_DAYS} days ahead")
+        leads.append(days)
+    return tuple(sorted(set(leads), reverse=True))
+
+
+def _clock(value: Any) -> time:
+    if isinstance(value, time):
+        return value.replace(second=0, microsecond=0)
+    text = _text(value).strip()
+    match = re.fullmatch(r"([01]?\d|2[0-3]):([0-5]\d)", text)
+    if not match:
+        raise _Invalid(f"{quote(text)} must be a time of day as \"HH:MM\", like \"09:00\"")
+    return time(int(match.group(1)), int(match.group(2)))
+
+
+def _zone(value: Any) -> ZoneInfo:
+    text = _text(value).strip()
+    try:
+        return ZoneInfo(text)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise _Invalid(f"{quote(text)} is not a known time zone (like \"Europe/London\")") from None
+
+
+def _token(value: Any) -> str:
+    text = value if isinstance(value, str) else ""
+    if not TOKEN.fullmatch(text):
+        raise _Invalid("must be 8 to 256 letters, digits or . _ ~ - (make one with: "
+                       "python3 -c 'import secrets; print(secrets.token_urlsafe(24))')")
+    return text
+
+
+def _number(value: Any) -> str:
+    # Never echo the value: problems reach logs and /healthz, and this one is a phone number.
+    if not isinstance(value, str) or not value.strip():
+        raise _Invalid("must be a phone number in quotes, like \"+44 7700 900123\"")
+    return value
+
+
+def _amount(value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise _Invalid(f"{quote(value)} must be a number, like 10 or 9.99")
+    if not math.isfinite(value) or value < 0:
+        raise _Invalid(f"{quote(value)} must be zero or more")
+    return value
+
+
+def _currency(value: Any) -> str:
+    text = _text(value).strip()
+    if not re.fullmatch(r"[A-Za-z]{3}", text):
+        raise _Invalid(f"{quote(text)} must be a three-letter currency code, like \"GBP\"")
+    return text.upper()
+
+
+def _method(value: Any) -> str:
+    text = _text(value).strip().lower()
+    if text not in METHODS:
+        raise _Invalid(f"{quote(value)} must be one of {', '.join(METHODS)}")
+    return text
+
+
+CALENDAR_KEYS = frozenset({"name", "timezone", "alarms", "alarm_time", "refresh", "token"})
+SIM_KEYS = frozenset({
+    "id", "name", "carrier", "country", "number", "show_number", "renew_url", "how_to_renew",
+    "notes", "last_renewal", "renewals", "keep_alive", "expires", "grace", "alarms", "alarm_time",
+})
+RENEWAL_KEYS = frozenset({"date", "amount", "currency", "method", "reference", "note"})
+TOP_KEYS = frozenset({"calendar", "sim"})
+
+
+def _calendar(table: Any, found: _Collector) -> CalendarSettings:
+    if not isinstance(table, dict):
+        found.add("calendar", "must be a table: [calendar]")
+        return CalendarSettings()
+    found.unknown_keys("calendar", table, CALENDAR_KEYS)
+    base = CalendarSettings()
+
+    def get(key: str, check: Callable[[Any], Any]) -> Any:
+        return found.field("calendar", table, key, check, getattr(base, key))
+
+    refresh = get("refresh", lambda v: parse_interval(_text(v)))
+    if refresh.total_seconds() < 60:
+        found.add("calendar: refresh", f"{quote(table.get('refresh'))} must be at least 1 minute")
+    return CalendarSettings(
+        name=get("name", _text),
+        timezone=get("timezone", _zone),
+        alarms=get("alarms", _alarms),
+        alarm_time=get("alarm_time", _clock),
+        refresh=refresh,
+        token=get("token", _token),
+    )
+
+
+def _renewals(where: str, value: Any, found: _Collector) -> tuple[Renewal, ...]:
+    if not isinstance(value, list):
+        found.add(f"{where}: renewals", "must be a list of tables like [{ date = 2026-06-02 }]")
+        return ()
+    renewals = []
+    for index, item in enumerate(value):
+        at = f"{where}: renewals[{index}]"
+        if not isinstance(item, dict):
+            found.add(at, f"{quote(item)} must be a table like {{ date = 2026-06-02, amount = 10 }}")
+            continue
+        found.unknown_keys(at, item, RENEWAL_KEYS)
+        if "date" not in item:
+            found.add(at, "date is missing")
+        on = found.field(at, item, "date", _date)
+        renewal = Renewal(
+            date=on,
+            amount=found.field(at, item, "amount", _amount),
+            currency=found.field(at, item, "currency", _currency),
+            method=found.field(at, item, "method", _method),
+            reference=found.field(at, item, "reference", _text),
+            note=found.field(at, item, "note", _text),
+        )
+        if on is not None:
+            renewals.append(renewal)
+    return tuple(renewals)
+
+
+def _sim(index: int, table: Any, found: _Collector) -> Sim | None:
+    raw_id = table.get("id") if isinstance(table, dict) else None
+    where = f"sim {quote(raw_id)}" if isinstance(raw_id, str) else f"sim #{index + 1}"
+    if not isinstance(table, dict):
+        found.add(where, "must be a table: [[sim]]")
+        return None
+    before = len(found.problems)
+    found.unknown_keys(where, table, SIM_KEYS)
+    for required in ("id", "name"):
+        if required not in table:
+            found.add(where, f"{required} is missing")
+    sim_id = found.field(where, table, "id", _sim_id)
+    name = found.field(where, table, "name", _text)
+
+    renewals = list(_renewals(where, table["renewals"], found)) if "renewals" in table else []
+    last = found.field(where, table, "last_renewal", _date)
+    if last is not None:
+        renewals.append(Renewal(date=last))
+    renewals.sort(key=lambda r: r.date)
+
+    rule: KeepAlive | Expires | None = None
+    if "keep_alive" in table and "expires" in table:
+        found.add(where, "set either keep_alive or expires, not both")
+    elif "keep_alive" in table:
+        kept = found.field(where, table, "keep_alive", _period)
+        if kept is not None:
+            rule = KeepAlive(text=kept[1], period=kept[0])
+        if not renewals and "last_renewal" not in table and "renewals" not in table:
+            found.add(f"{where}: keep_alive", "needs last_renewal (or renewals) to count from")
+    elif "expires" in table:
+        on = found.field(where, table, "expires", _date)
+        if on is not None:
+            rule = Expires(on=on)
+    else:
+        found.add(where, "needs a rule: keep_alive = \"6 months\" or expires = 2027-01-31")
+
+    grace = found.field(where, table, "grace", _period)
+    optional = {
+        key: found.field(where, table, key, check)
+        for key, check in (("carrier", _text), ("country", _text), ("number", _number),
+                           ("renew_url", _url), ("how_to_renew", _text), ("notes", _text),
+                           ("alarms", _alarms), ("alarm_time", _clock))
+    }
+    show_number = found.field(where, table, "show_number", _bool, False)
+    if len(found.problems) > before or rule is None or sim_id is None or name is None:
+        return None
+    return Sim(
+        id=sim_id, name=name, rule=rule, renewals=tuple(renewals), show_number=show_number,
+        grace=grace[0] if grace else None, grace_text=grace[1] if grace else None, **optional,
+    )
+
+
+def _sim_id(value: Any) -> str:
+    text = _text(value)
+    if not SIM_ID.fullmatch(text):
+        raise _Invalid(f"{quote(text)} must be lower-case letters, digits and dashes (like \"giffgaff-uk\"), "
+                       "starting with a letter or digit, at most 64 characters")
+    return text
+
+
+def parse_config(data: Mapping[str, Any], source: str = "<config>",
+                 modified: datetime = _EPOCH) -> Config:
+    """Validate a parsed TOML document; raise ConfigError listing every problem."""
+    found = _Collector(source)
+    found.unknown_keys("config", data, TOP_KEYS)
+    calendar = _calendar(data.get("calendar", {}), found)
+    raw_sims = data.get("sim", [])
+    if not isinstance(raw_sims, list):
+        found.add("sim", "must be written as [[sim]] tables")
+        raw_sims = []
+    sims: list[Sim] = []
+    seen: set[str] = set()
+    for index, table in enumerate(raw_sims):
+        sim = _sim(index, table, found)
+        if sim is None:
+            continue
+        if sim.id in seen:
+            found.add(f'sim "{sim.id}": id', "is used by another SIM; ids must be unique")
+            continue
+        seen.add(sim.id)
+        sims.append(sim)
+    if found.problems:
+        raise ConfigError(found.problems)
+    return Config(calendar=calendar, sims=tuple(sims), source=source, modified=modified)
+
+
+def parse_toml(text: str, source: str = "<config>", modified: datetime = _EPOCH) -> Config:
+    """Parse TOML text; a syntax error names the line and column."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError([f"{source}: {error}"]) from None
+    return parse_config(data, source, modified)
+
+
+def read_source(path: str | os.PathLike[str], label: str | None = None) -> tuple[str, datetime]:
+    """The file's text and when it was last changed (the feed's timestamp)."""
+    label = label or str(path)
+    try:
+        with open(path, "rb") as handle:
+            raw = handle.read()
+            stamp = os.fstat(handle.fileno()).st_mtime
+    except OSError as error:
+        raise ConfigError([f"{label}: cannot read the file: {error.strerror or error}"]) from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise ConfigError([f"{label}: not UTF-8 text (byte {error.start})"]) from None
+    return text, datetime.fromtimestamp(int(stamp), tz=UTC)
+
+
+def load_config(path: str | os.PathLike[str], label: str | None = None) -> Config:
+    """Read and validate a config file."""
+    text, modified = read_source(path, label)
+    return parse_toml(text, label or str(path), modified)

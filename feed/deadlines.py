@@ -1,0 +1,81 @@
+"""Rules -> deadlines, and alarm offsets that fire at a local time of day. Pure: no clock."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from .model import CalendarSettings, Expires, Renewal, Sim
+
+
+@dataclass(frozen=True)
+class Deadline:
+    """When a SIM must be renewed, and until when it can still be recovered."""
+
+    sim: Sim
+    due: date
+    last_renewal: Renewal | None
+    grace_until: date | None
+    alarms: tuple[int, ...]
+    alarm_time: time
+
+    def days_left(self, today: date) -> int:
+        """Days from `today` to the deadline; negative once it has passed."""
+        return (self.due - today).days
+
+
+def deadline_for(sim: Sim, calendar: CalendarSettings) -> Deadline:
+    """The SIM's next deadline, counted from its latest renewal with calendar arithmetic.
+
+    >>> from dateutil.relativedelta import relativedelta
+    >>> from feed.model import KeepAlive
+    >>> sim = Sim("x", "X", KeepAlive("1 month", relativedelta(months=1)), (Renewal(date(2026, 8, 31)),))
+    >>> deadline_for(sim, CalendarSettings()).due
+    datetime.date(2026, 9, 30)
+    """
+    last = sim.last_renewal
+    if isinstance(sim.rule, Expires):
+        due = sim.rule.on
+    else:
+        if last is None:
+            raise ValueError(f"sim {sim.id!r}: keep_alive needs a renewal date")
+        due = last.date + sim.rule.period
+    return Deadline(
+        sim=sim,
+        due=due,
+        last_renewal=last,
+        grace_until=due + sim.grace if sim.grace else None,
+        alarms=calendar.alarms if sim.alarms is None else sim.alarms,
+        alarm_time=calendar.alarm_time if sim.alarm_time is None else sim.alarm_time,
+    )
+
+
+def _instant(day: date, at: time, zone: ZoneInfo) -> datetime:
+    return datetime.combine(day, at, tzinfo=zone).astimezone(UTC)
+
+
+def alarm_trigger(due: date, lead_days: int, at: time, zone: ZoneInfo) -> timedelta:
+    """The TRIGGER (relative to the event's start) that fires `lead_days` before `due` at `at`.
+
+    RFC 5545 counts the days of a duration as calendar days and its hours as exact
+    time, so the day part moves from midnight to midnight and the time part is the
+    real time left between the alarm and the next midnight, which differs from the
+    clock difference when daylight saving changes in between.
+
+    >>> alarm_trigger(date(2026, 12, 2), 14, time(9), ZoneInfo("Europe/London"))
+    datetime.timedelta(days=-14, seconds=32400)
+    """
+    start = _instant(due, time(0), zone)
+    fire = _instant(due - timedelta(days=lead_days), at, zone)
+    if fire >= start:
+        return fire - start
+    if at == time(0):
+        return -timedelta(days=lead_days)
+    next_midnight = _instant(due - timedelta(days=lead_days - 1), time(0), zone)
+    return -(timedelta(days=lead_days - 1) + (next_midnight - fire))
+
+
+def alarm_fires_at(due: date, lead_days: int, at: time, zone: ZoneInfo) -> datetime:
+    """When an alarm is meant to fire, in the calendar's zone."""
+    return datetime.combine(due - timedelta(days=lead_days), at, tzinfo=zone)

@@ -1,0 +1,137 @@
+"""Deadlines -> an RFC 5545 calendar that subscribed clients accept.
+
+Everything here is derived from the config alone (no clock, no randomness), so
+the same inputs always serialise to the same bytes and the same ETag.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, timedelta
+
+from icalendar import Alarm, Calendar, Event, vDuration, vText
+
+from .deadlines import Deadline, alarm_trigger, deadline_for
+from .model import Config, Expires, Renewal, Sim
+
+PRODID = "-//simfeed//simfeed//EN"
+ONE_DAY = timedelta(days=1)
+
+
+def _renewal_text(renewal: Renewal) -> str:
+    details = []
+    if renewal.amount is not None:
+        amount = f"{renewal.amount:g}"
+        details.append(f"{amount} {renewal.currency}" if renewal.currency else amount)
+    if renewal.method:
+        details.append(f"by {renewal.method}")
+    if renewal.reference:
+        details.append(f"ref {renewal.reference}")
+    if renewal.note:
+        details.append(renewal.note)
+    text = renewal.date.isoformat()
+    return f"{text} ({', '.join(details)})" if details else text
+
+
+def _rule_text(deadline: Deadline) -> str:
+    sim = deadline.sim
+    if isinstance(sim.rule, Expires):
+        return f"Rule: the plan expires on {sim.rule.on.isoformat()}."
+    return (f"Rule: renew at least every {sim.rule.text} "
+            f"(deadline {deadline.due.isoformat()}).")
+
+
+def _description(deadline: Deadline) -> str:
+    sim = deadline.sim
+    lines = []
+    if deadline.last_renewal is not None:
+        lines.append(f"Last renewed: {_renewal_text(deadline.last_renewal)}.")
+    lines.append(_rule_text(deadline))
+    if deadline.grace_until is not None:
+        lines.append(f"Grace: the number can still be recovered until "
+                     f"{deadline.grace_until.isoformat()} ({sim.grace_text} after the deadline).")
+    if sim.how_to_renew:
+        lines.append(f"How to renew: {sim.how_to_renew}")
+    if sim.renew_url:
+        lines.append(f"Renew at: {sim.renew_url}")
+    carrier = ", ".join(part for part in (sim.carrier, sim.country) if part)
+    if carrier:
+        lines.append(f"Carrier: {carrier}")
+    if sim.display_number:
+        lines.append(f"Number: {sim.display_number}")
+    if sim.notes:
+        lines.append(f"Notes: {sim.notes}")
+    return "\n".join(lines)
+
+
+def _alarm(text: str, trigger: timedelta) -> Alarm:
+    alarm = Alarm()
+    alarm.add("action", "DISPLAY")
+    alarm.add("description", text)
+    alarm.add("trigger", trigger)
+    return alarm
+
+
+def _all_day(uid: str, day: date, summary: str, config: Config) -> Event:
+    event = Event()
+    event.add("uid", uid)
+    event.add("dtstamp", config.modified)
+    event.add("dtstart", day)
+    event.add("dtend", day + ONE_DAY)
+    event.add("summary", summary)
+    event.add("transp", "TRANSPARENT")
+    return event
+
+
+def sim_events(deadline: Deadline, config: Config) -> list[Event]:
+    """The deadline event with its alarms, and the last-day-to-recover event when there is grace."""
+    sim = deadline.sim
+    zone = config.calendar.timezone
+    event = _all_day(f"{sim.id}-deadline@simfeed", deadline.due, f"Renew {sim.label}", config)
+    event.add("description", _description(deadline))
+    if sim.renew_url:
+        event.add("url", sim.renew_url)
+    for lead in deadline.alarms:
+        when = "today" if lead == 0 else f"in {lead} day{'s' if lead != 1 else ''}"
+        text = f"Renew {sim.label}: deadline {when} ({deadline.due.isoformat()})"
+        event.add_component(_alarm(text, alarm_trigger(deadline.due, lead, deadline.alarm_time, zone)))
+    events = [event]
+    if deadline.grace_until is not None:
+        summary = f"Last day to recover {sim.label}"
+        grace = _all_day(f"{sim.id}-grace@simfeed", deadline.grace_until, summary, config)
+        grace.add("description", f"The deadline was {deadline.due.isoformat()}; after today "
+                                 f"the number may be lost for good.\n{_description(deadline)}")
+        if sim.renew_url:
+            grace.add("url", sim.renew_url)
+        if deadline.alarms:
+            trigger = alarm_trigger(deadline.grace_until, 0, deadline.alarm_time, zone)
+            grace.add_component(_alarm(f"{summary}: today", trigger))
+        events.append(grace)
+    return events
+
+
+def build_calendar(config: Config, sims: Iterable[Sim] | None = None, name: str | None = None) -> Calendar:
+    """The whole feed (or the feed of some SIMs), ready to serialise."""
+    settings = config.calendar
+    calendar = Calendar()
+    calendar.add("prodid", PRODID)
+    calendar.add("version", "2.0")
+    calendar.add("calscale", "GREGORIAN")
+    calendar.add("method", "PUBLISH")
+    calendar_name = vText(name or settings.name)
+    calendar.add("name", calendar_name)
+    calendar.add("x-wr-calname", calendar_name)
+    calendar.add("x-wr-timezone", settings.timezone.key)
+    calendar.add("refresh-interval", vDuration(settings.refresh, params={"VALUE": "DURATION"}))
+    calendar.add("x-published-ttl", vDuration(settings.refresh))
+    for sim in config.sims if sims is None else sims:
+        for event in sim_events(deadline_for(sim, settings), config):
+            calendar.add_component(event)
+    calendar.add_missing_timezones()
+    return calendar
+
+
+def render(config: Config, sims: Iterable[Sim] | None = None, name: str | None = None) -> bytes:
+    """The feed as the bytes served to clients: CRLF line ends, folded at 75 octets."""
+    body: bytes = build_calendar(config, sims, name).to_ical()
+    return body

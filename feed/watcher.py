@@ -1,0 +1,123 @@
+"""The running config: reloaded when the file changes, last good one kept when an edit is bad.
+
+Every worker checks the file with one stat per request. A good config is also
+saved to the instance folder, so that a worker that starts while the file is
+broken (or deleted) serves the last good config rather than an older one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import tempfile
+import threading
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from .config import ConfigError, parse_toml, read_source
+from .model import Config
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """What is being served and, when the file on disk is unusable, why not that."""
+
+    config: Config
+    errors: tuple[str, ...] = ()
+
+    @property
+    def stale(self) -> bool:
+        return bool(self.errors)
+
+
+def _signature(path: Path) -> tuple[int, int, int] | None:
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    return (stat.st_mtime_ns, stat.st_size, stat.st_ino)
+
+
+class ConfigWatcher:
+    """Holds the config served by this worker and notices edits to the file."""
+
+    def __init__(self, path: str | os.PathLike[str], snapshot_dir: str | os.PathLike[str] | None = None):
+        self.path = Path(path)
+        self.label = str(path)
+        self._snapshot: Path | None = None
+        if snapshot_dir is not None:
+            digest = hashlib.sha256(str(self.path.resolve()).encode()).hexdigest()[:16]
+            self._snapshot = Path(snapshot_dir) / f"last-good-{digest}.toml"
+        self._lock = threading.Lock()
+        self._signature: tuple[int, int, int] | None = None
+        self._loaded: Loaded | None = None
+
+    def start(self) -> Loaded:
+        """Load the file strictly: at start-up a bad config is an error, not a fallback."""
+        with self._lock:
+            self._signature = _signature(self.path)
+            config, text = self._parse_file()
+            self._save_snapshot(text, config)
+            self._loaded = Loaded(config)
+            return self._loaded
+
+    def current(self) -> Loaded:
+        """The config to serve now; re-reads the file only when its stat changed."""
+        signature = _signature(self.path)
+        loaded = self._loaded
+        if loaded is not None and signature == self._signature:
+            return loaded
+        with self._lock:
+            if self._loaded is not None and signature == self._signature:
+                return self._loaded
+            self._signature = signature
+            self._loaded = self._reload(self._loaded)
+            return self._loaded
+
+    def _parse_file(self) -> tuple[Config, str]:
+        text, modified = read_source(self.path, self.label)
+        return parse_toml(text, self.label, modified), text
+
+    def _reload(self, previous: Loaded | None) -> Loaded:
+        try:
+            config, text = self._parse_file()
+        except ConfigError as error:
+            for line in error.problems:
+                log.error("config not reloaded, still serving the last good one: %s", line)
+            fallback = self._load_snapshot() or (previous.config if previous else None)
+            if fallback is None:
+                raise
+            return Loaded(fallback, tuple(error.problems))
+        self._save_snapshot(text, config)
+        log.info("config reloaded from %s: %d SIMs", self.label, len(config.sims))
+        return Loaded(config)
+
+    def _save_snapshot(self, text: str, config: Config) -> None:
+        if self._snapshot is None:
+            return
+        try:
+            if self._snapshot.exists() and self._snapshot.read_text("utf-8") == text:
+                return
+            self._snapshot.parent.mkdir(parents=True, exist_ok=True)
+            fd, temp = tempfile.mkstemp(dir=self._snapshot.parent, prefix=".last-good-")
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                handle.write(text)
+            stamp = config.modified.timestamp()
+            os.utime(temp, (stamp, stamp))
+            os.replace(temp, self._snapshot)
+        except OSError as error:
+            log.warning("could not keep a copy of the last good config: %s", error.strerror)
+
+    def _load_snapshot(self) -> Config | None:
+        if self._snapshot is None or not self._snapshot.exists():
+            return None
+        try:
+            text, _ = read_source(self._snapshot, self.label)
+            modified = datetime.fromtimestamp(int(self._snapshot.stat().st_mtime), tz=UTC)
+            return parse_toml(text, self.label, modified)
+        except (ConfigError, OSError):
+            return None

@@ -1,0 +1,76 @@
+"""Shared fixtures: a config file on disk, the app built on it, its client and CLI runner."""
+
+from __future__ import annotations
+
+import os
+import textwrap
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient, FlaskCliRunner
+
+from feed import create_app
+
+BASIC = """
+[calendar]
+name = "Test SIMs"
+timezone = "Europe/London"
+
+[[sim]]
+id = "giffgaff"
+name = "giffgaff"
+carrier = "giffgaff"
+number = "+44 7700 900123"
+last_renewal = 2026-06-02
+keep_alive = "6 months"
+renew_url = "https://www.giffgaff.com/"
+
+[[sim]]
+id = "cubacel"
+name = "Cubacel"
+number = "+53 5555 4567"
+keep_alive = "330 days"
+grace = "30 days"
+renewals = [{ date = 2026-01-10, amount = 100, currency = "CUP", method = "app", reference = "T1" }]
+"""
+
+
+def write_config(path: Path, text: str, mtime: float | None = 1_780_000_000) -> Path:
+    """Write a config and give it a fixed mtime, which becomes the feed's DTSTAMP."""
+    path.write_text(textwrap.dedent(text), encoding="utf-8")
+    if mtime is not None:
+        os.utime(path, (mtime, mtime))
+    return path
+
+
+@pytest.fixture
+def config_path(tmp_path: Path) -> Path:
+    return write_config(tmp_path / "sims.toml", BASIC)
+
+
+@pytest.fixture
+def make_app(tmp_path: Path) -> Callable[..., Flask]:
+    """Build an app on a config file, with its instance folder in tmp_path."""
+
+    def make(path: Path, **settings: object) -> Flask:
+        return create_app({"TESTING": True, "SIMFEED_CONFIG": str(path),
+                           "SIMFEED_INSTANCE": str(tmp_path / "instance"), **settings})
+
+    return make
+
+
+@pytest.fixture
+def app(config_path: Path, make_app: Callable[..., Flask]) -> Flask:
+    return make_app(config_path)
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app: Flask) -> FlaskCliRunner:
+    return app.test_cli_runner()
