@@ -11,6 +11,7 @@ from pathlib import Path
 
 import click
 from flask import Flask, current_app
+from flask.cli import with_appcontext
 
 from . import ical
 from .config import ConfigError, load_config
@@ -42,6 +43,7 @@ def _table(rows: Sequence[Sequence[str]]) -> str:
 
 @click.command("check")
 @click.argument("file", required=False)
+@with_appcontext
 def check_command(file: str | None) -> None:
     """Validate the config and list upcoming deadlines, soonest first."""
     config = _load_or_exit(file or current_app.config["SIMFEED_CONFIG"])
@@ -61,6 +63,7 @@ def check_command(file: str | None) -> None:
 
 @click.command("export")
 @click.argument("file", type=click.Path(dir_okay=False, writable=True))
+@with_appcontext
 def export_command(file: str) -> None:
     """Write the feed to FILE, replacing it in one step, for static hosting."""
     config = _load_or_exit(current_app.config["SIMFEED_CONFIG"])
