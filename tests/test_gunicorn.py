@@ -78,13 +78,14 @@ def server(tmp_path: Path) -> Iterator[tuple[str, Path, Path]]:
 
 
 def test_gunicorn_serves_the_feed(server):
-    base, config, _ = server
+    base, _, _ = server
     with urllib.request.urlopen(f"{base}/calendar.ics", timeout=5) as response:
         assert response.status == 200
         assert response.headers["Content-Type"] == "text/calendar; charset=utf-8"
         body = response.read()
     summaries = sorted(str(e["SUMMARY"]) for e in Calendar.from_ical(body).walk("VEVENT"))
-    assert summaries == ["Last day to recover Cubacel ••4567", "Renew Cubacel ••4567", "Renew giffgaff ••0123"]
+    assert summaries == ["Last day to recover Cubacel ••4567", "Renew Cubacel ••4567",
+                         "Renew giffgaff ••0123"]
 
 
 def test_gunicorn_workers_pick_up_a_bad_edit_and_keep_serving(server):
