@@ -8,23 +8,16 @@ whether to refuse to start or to keep serving the last good config.
 from __future__ import annotations
 
 import difflib
-import math
 import os
-import re
 import tomllib
 from collections.abc import Callable, Mapping
-from datetime import UTC, date, datetime, time
+from datetime import UTC, datetime
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from dateutil.relativedelta import relativedelta
+from . import fields
+from .durations import DurationError, parse_interval, quote
+from .model import CalendarSettings, Config, Expires, KeepAlive, Renewal, Sim
 
-from .durations import DurationError, parse_days, parse_duration, parse_interval, quote
-from .model import METHODS, CalendarSettings, Config, Expires, KeepAlive, Renewal, Sim
-
-SIM_ID = re.compile(r"[a-z0-9][a-z0-9-]{0,63}")
-TOKEN = re.compile(r"[A-Za-z0-9._~-]{8,256}")
-MAX_ALARM_DAYS = 366
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
@@ -34,10 +27,6 @@ class ConfigError(ValueError):
     def __init__(self, problems: list[str]):
         super().__init__("\n".join(problems))
         self.problems = problems
-
-
-class _Invalid(Exception):
-    """One field's value is wrong; the message says why, without the location."""
 
 
 class _Collector:
@@ -64,115 +53,9 @@ class _Collector:
             return default
         try:
             return check(table[key])
-        except (_Invalid, DurationError) as problem:
+        except (fields.Invalid, DurationError) as problem:
             self.add(f"{where}: {key}" if where else key, str(problem))
             return default
-
-
-def _text(value: Any) -> str:
-    if not isinstance(value, str):
-        raise _Invalid(f"{quote(value)} must be a string in quotes")
-    if not value.strip():
-        raise _Invalid("must not be empty")
-    return value
-
-
-def _bool(value: Any) -> bool:
-    if not isinstance(value, bool):
-        raise _Invalid(f"{quote(value)} must be true or false")
-    return value
-
-
-def _date(value: Any) -> date:
-    if isinstance(value, datetime):
-        raise _Invalid(f"{value.isoformat()} must be a date without a time, like 2026-06-02")
-    if isinstance(value, date):
-        return value
-    if isinstance(value, str):
-        raise _Invalid(f"{quote(value)} is a string; write the date without quotes, like 2026-06-02")
-    raise _Invalid(f"{quote(value)} must be a date, like 2026-06-02")
-
-
-def _url(value: Any) -> str:
-    text = _text(value).strip()
-    if not re.match(r"https?://[^\s/]+", text):
-        raise _Invalid(f"{quote(text)} must be a web address starting with https://")
-    return text
-
-
-def _period(value: Any) -> tuple[relativedelta, str]:
-    text = _text(value)
-    period = parse_duration(text)
-    if date(2000, 1, 1) + period <= date(2000, 1, 1):
-        raise _Invalid(f"{quote(text)} must be longer than zero")
-    return period, text
-
-
-def _alarms(value: Any) -> tuple[int, ...]:
-    if not isinstance(value, list):
-        raise _Invalid(f"{quote(value)} must be a list like [\"14 days\", \"3 days\", \"0 days\"]")
-    leads = []
-    for item in value:
-        days = parse_days(_text(item))
-        if days > MAX_ALARM_DAYS:
-            raise _Invalid(f"{quote(item)} is more than {MAX_ALARM_DAYS} days ahead")
-        leads.append(days)
-    return tuple(sorted(set(leads), reverse=True))
-
-
-def _clock(value: Any) -> time:
-    if isinstance(value, time):
-        return value.replace(second=0, microsecond=0)
-    text = _text(value).strip()
-    match = re.fullmatch(r"([01]?\d|2[0-3]):([0-5]\d)", text)
-    if not match:
-        raise _Invalid(f"{quote(text)} must be a time of day as \"HH:MM\", like \"09:00\"")
-    return time(int(match.group(1)), int(match.group(2)))
-
-
-def _zone(value: Any) -> ZoneInfo:
-    text = _text(value).strip()
-    try:
-        return ZoneInfo(text)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise _Invalid(f"{quote(text)} is not a known time zone (like \"Europe/London\")") from None
-
-
-def _token(value: Any) -> str:
-    text = value if isinstance(value, str) else ""
-    if not TOKEN.fullmatch(text):
-        raise _Invalid("must be 8 to 256 letters, digits or . _ ~ - (make one with: "
-                       "python3 -c 'import secrets; print(secrets.token_urlsafe(24))')")
-    return text
-
-
-def _number(value: Any) -> str:
-    # Never echo the value: problems reach logs and /healthz, and this one is a phone number.
-    if not isinstance(value, str) or not value.strip():
-        raise _Invalid("must be a phone number in quotes, like \"+44 7700 900123\"")
-    return value
-
-
-def _amount(value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise _Invalid(f"{quote(value)} must be a number, like 10 or 9.99")
-    if not math.isfinite(value) or value < 0:
-        raise _Invalid(f"{quote(value)} must be zero or more")
-    return value
-
-
-def _currency(value: Any) -> str:
-    text = _text(value).strip()
-    if not re.fullmatch(r"[A-Za-z]{3}", text):
-        raise _Invalid(f"{quote(text)} must be a three-letter currency code, like \"GBP\"")
-    return text.upper()
-
-
-def _method(value: Any) -> str:
-    text = _text(value).strip().lower()
-    if text not in METHODS:
-        raise _Invalid(f"{quote(value)} must be one of {', '.join(METHODS)}")
-    return text
 
 
 CALENDAR_KEYS = frozenset({"name", "timezone", "alarms", "alarm_time", "refresh", "token"})
@@ -194,16 +77,16 @@ def _calendar(table: Any, found: _Collector) -> CalendarSettings:
     def get(key: str, check: Callable[[Any], Any]) -> Any:
         return found.field("calendar", table, key, check, getattr(base, key))
 
-    refresh = get("refresh", lambda v: parse_interval(_text(v)))
+    refresh = get("refresh", lambda v: parse_interval(fields.text(v)))
     if refresh.total_seconds() < 60:
         found.add("calendar: refresh", f"{quote(table.get('refresh'))} must be at least 1 minute")
     return CalendarSettings(
-        name=get("name", _text),
-        timezone=get("timezone", _zone),
-        alarms=get("alarms", _alarms),
-        alarm_time=get("alarm_time", _clock),
+        name=get("name", fields.text),
+        timezone=get("timezone", fields.zone),
+        alarms=get("alarms", fields.alarms),
+        alarm_time=get("alarm_time", fields.clock_time),
         refresh=refresh,
-        token=get("token", _token),
+        token=get("token", fields.token),
     )
 
 
@@ -220,14 +103,14 @@ def _renewals(where: str, value: Any, found: _Collector) -> tuple[Renewal, ...]:
         found.unknown_keys(at, item, RENEWAL_KEYS)
         if "date" not in item:
             found.add(at, "date is missing")
-        on = found.field(at, item, "date", _date)
+        on = found.field(at, item, "date", fields.toml_date)
         renewal = Renewal(
             date=on,
-            amount=found.field(at, item, "amount", _amount),
-            currency=found.field(at, item, "currency", _currency),
-            method=found.field(at, item, "method", _method),
-            reference=found.field(at, item, "reference", _text),
-            note=found.field(at, item, "note", _text),
+            amount=found.field(at, item, "amount", fields.amount),
+            currency=found.field(at, item, "currency", fields.currency),
+            method=found.field(at, item, "method", fields.method),
+            reference=found.field(at, item, "reference", fields.text),
+            note=found.field(at, item, "note", fields.text),
         )
         if on is not None:
             renewals.append(renewal)
@@ -245,11 +128,11 @@ def _sim(index: int, table: Any, found: _Collector) -> Sim | None:
     for required in ("id", "name"):
         if required not in table:
             found.add(where, f"{required} is missing")
-    sim_id = found.field(where, table, "id", _sim_id)
-    name = found.field(where, table, "name", _text)
+    sim_id = found.field(where, table, "id", fields.sim_id)
+    name = found.field(where, table, "name", fields.text)
 
     renewals = list(_renewals(where, table["renewals"], found)) if "renewals" in table else []
-    last = found.field(where, table, "last_renewal", _date)
+    last = found.field(where, table, "last_renewal", fields.toml_date)
     if last is not None:
         renewals.append(Renewal(date=last))
     renewals.sort(key=lambda r: r.date)
@@ -258,40 +141,32 @@ def _sim(index: int, table: Any, found: _Collector) -> Sim | None:
     if "keep_alive" in table and "expires" in table:
         found.add(where, "set either keep_alive or expires, not both")
     elif "keep_alive" in table:
-        kept = found.field(where, table, "keep_alive", _period)
+        kept = found.field(where, table, "keep_alive", fields.period)
         if kept is not None:
             rule = KeepAlive(text=kept[1], period=kept[0])
         if not renewals and "last_renewal" not in table and "renewals" not in table:
             found.add(f"{where}: keep_alive", "needs last_renewal (or renewals) to count from")
     elif "expires" in table:
-        on = found.field(where, table, "expires", _date)
+        on = found.field(where, table, "expires", fields.toml_date)
         if on is not None:
             rule = Expires(on=on)
     else:
         found.add(where, "needs a rule: keep_alive = \"6 months\" or expires = 2027-01-31")
 
-    grace = found.field(where, table, "grace", _period)
+    grace = found.field(where, table, "grace", fields.period)
     optional = {
         key: found.field(where, table, key, check)
-        for key, check in (("carrier", _text), ("country", _text), ("number", _number),
-                           ("renew_url", _url), ("how_to_renew", _text), ("notes", _text),
-                           ("alarms", _alarms), ("alarm_time", _clock))
+        for key, check in (("carrier", fields.text), ("country", fields.text), ("number", fields.number),
+                           ("renew_url", fields.url), ("how_to_renew", fields.text), ("notes", fields.text),
+                           ("alarms", fields.alarms), ("alarm_time", fields.clock_time))
     }
-    show_number = found.field(where, table, "show_number", _bool, False)
+    show_number = found.field(where, table, "show_number", fields.boolean, False)
     if len(found.problems) > before or rule is None or sim_id is None or name is None:
         return None
     return Sim(
         id=sim_id, name=name, rule=rule, renewals=tuple(renewals), show_number=show_number,
         grace=grace[0] if grace else None, grace_text=grace[1] if grace else None, **optional,
     )
-
-
-def _sim_id(value: Any) -> str:
-    text = _text(value)
-    if not SIM_ID.fullmatch(text):
-        raise _Invalid(f"{quote(text)} must be lower-case letters, digits and dashes (like \"giffgaff-uk\"), "
-                       "starting with a letter or digit, at most 64 characters")
-    return text
 
 
 def parse_config(data: Mapping[str, Any], source: str = "<config>",
