@@ -12,7 +12,8 @@ import click
 from flask import Flask
 
 from .config import ConfigError
-from .feedcache import FeedCache
+from .site import Site
+from .store import RenewalStore
 from .watcher import ConfigWatcher
 
 DEFAULT_CONFIG = "config/sims.toml"
@@ -37,20 +38,27 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 
     Settings (env or test_config): SIMFEED_CONFIG, the TOML file (default
     config/sims.toml); SIMFEED_INSTANCE, the folder for state such as the copy
-    of the last good config (default: instance/ beside the package).
+    of the last good config (default: instance/ beside the package);
+    SIMFEED_DATABASE, the renewal log (default instance/simfeed.sqlite3);
+    SIMFEED_ADMIN_TOKEN, which opens the API (else [server] admin_token).
     """
     settings = dict(test_config or {})
     instance = settings.pop("SIMFEED_INSTANCE", None) or os.environ.get("SIMFEED_INSTANCE") or None
     app = Flask(__name__, instance_path=os.path.abspath(instance) if instance else None,
                 instance_relative_config=True)
-    app.config.from_mapping(SIMFEED_CONFIG=os.environ.get("SIMFEED_CONFIG", DEFAULT_CONFIG))
+    app.config.from_mapping(
+        SIMFEED_CONFIG=os.environ.get("SIMFEED_CONFIG", DEFAULT_CONFIG),
+        SIMFEED_DATABASE=os.environ.get("SIMFEED_DATABASE") or None,
+        SIMFEED_ADMIN_TOKEN=os.environ.get("SIMFEED_ADMIN_TOKEN") or None,
+    )
     app.config.from_mapping(settings)
     _configure_logging()
     os.makedirs(app.instance_path, exist_ok=True)
 
     watcher = ConfigWatcher(app.config["SIMFEED_CONFIG"], app.instance_path)
-    app.extensions["simfeed.watcher"] = watcher
-    app.extensions["simfeed.feeds"] = FeedCache()
+    store = RenewalStore(app.config["SIMFEED_DATABASE"]
+                         or os.path.join(app.instance_path, "simfeed.sqlite3"))
+    app.extensions["simfeed"] = Site(watcher, store)
     try:
         watcher.start()
     except ConfigError as error:
@@ -59,8 +67,9 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
             raise StartupError("invalid config, not starting:\n" + str(error)) from None
         app.extensions["simfeed.startup_errors"] = error.problems
 
-    from . import cli, web
+    from . import api, cli, web
 
     app.register_blueprint(web.bp)
+    app.register_blueprint(api.bp)
     cli.init_app(app)
     return app

@@ -1,36 +1,62 @@
-"""Flask commands: check a config, export the feed for static hosting."""
+"""Flask commands: check a config, export the feed, and keep the renewal log."""
 
 from __future__ import annotations
 
+import csv
+import io
+import json
 import os
 import tempfile
 import unicodedata
 from collections.abc import Sequence
-from datetime import datetime
 from pathlib import Path
+from typing import Any, NoReturn
 
 import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
-from . import ical
+from . import ical, renewals
 from .config import ConfigError, load_config
 from .deadlines import deadline_for
-from .model import Config
+from .model import METHODS, Config
+from .records import RECORD_FIELDS, TABLE_FIELDS, renewal_record, spreadsheet_safe
+from .renewals import RenewalInvalid, UnknownSim, today_in, with_log
+from .site import Site
 
 
-def _load_or_exit(path: str) -> Config:
+def _site() -> Site:
+    found: Site = current_app.extensions["simfeed"]
+    return found
+
+
+def _load_or_exit(path: str | None = None) -> Config:
+    """The config (the app's unless a path is given) with the renewal log applied."""
     try:
-        return load_config(path)
+        config = load_config(path or current_app.config["SIMFEED_CONFIG"])
     except ConfigError as error:
         for line in error.problems:
             click.echo(line, err=True)
         raise SystemExit(1) from None
+    state, log = _site().store.snapshot()
+    return with_log(config, log, state)
+
+
+def _fail(lines: Sequence[str]) -> NoReturn:
+    for line in lines:
+        click.echo(line, err=True)
+    raise SystemExit(1)
 
 
 def _width(text: str) -> int:
     """Columns a string takes in a terminal: Chinese characters take two."""
     return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return "-"
+    return f"{value:g}" if isinstance(value, float) else str(value)
 
 
 def _table(rows: Sequence[Sequence[str]]) -> str:
@@ -46,8 +72,8 @@ def _table(rows: Sequence[Sequence[str]]) -> str:
 @with_appcontext
 def check_command(file: str | None) -> None:
     """Validate the config and list upcoming deadlines, soonest first."""
-    config = _load_or_exit(file or current_app.config["SIMFEED_CONFIG"])
-    today = datetime.now(config.calendar.timezone).date()
+    config = _load_or_exit(file)
+    today = today_in(config)
     deadlines = sorted((deadline_for(sim, config.calendar) for sim in config.sims),
                        key=lambda d: (d.due, d.sim.id))
     rows = [("ID", "NAME", "LAST RENEWAL", "DEADLINE", "DAYS LEFT", "RECOVERABLE UNTIL")]
@@ -66,7 +92,7 @@ def check_command(file: str | None) -> None:
 @with_appcontext
 def export_command(file: str) -> None:
     """Write the feed to FILE, replacing it in one step, for static hosting."""
-    config = _load_or_exit(current_app.config["SIMFEED_CONFIG"])
+    config = _load_or_exit()
     body = ical.render(config)
     target = Path(file)
     fd, temp = tempfile.mkstemp(dir=target.parent if str(target.parent) else ".", prefix=".simfeed-")
@@ -81,6 +107,74 @@ def export_command(file: str) -> None:
     click.echo(f"wrote {len(body)} bytes, {len(config.sims)} SIMs, to {file}")
 
 
+@click.command("renew")
+@click.argument("sim_id", metavar="ID")
+@click.option("--date", "on", metavar="YYYY-MM-DD", help="When (default: today in the calendar's zone).")
+@click.option("--amount", help="How much was paid (0 for a free SMS that counts).")
+@click.option("--currency", help="Three-letter code, like GBP.")
+@click.option("--method", type=click.Choice(METHODS), help="How it was paid.")
+@click.option("--reference", help="The transaction reference, for disputes.")
+@click.option("--note")
+@with_appcontext
+def renew_command(sim_id: str, on: str | None, **given: str | None) -> None:
+    """Record a renewal of SIM ID and print its new deadline."""
+    config = _load_or_exit()
+    today = today_in(config)
+    data = {"date": on, **given}
+    try:
+        recorded = renewals.record(_site().store, config, sim_id, data, today)
+    except UnknownSim:
+        _fail([f"no SIM {sim_id!r} in {config.source}"])
+    except RenewalInvalid as invalid:
+        _fail([f"{name}: {message}" for name, message in invalid.errors.items()])
+    stored, deadline = recorded.stored, recorded.deadline
+    click.echo(f"recorded renewal #{stored.id} of {sim_id} on {stored.renewal.date.isoformat()}; "
+               f"deadline now {deadline.due.isoformat()} ({deadline.days_left(today)} days left)")
+
+
+@click.command("renewals")
+@click.argument("sim_id", metavar="[ID]", required=False)
+@click.option("--format", "form", type=click.Choice(["table", "csv", "json"]), default="table")
+@with_appcontext
+def renewals_command(sim_id: str | None, form: str) -> None:
+    """List renewals, newest first: the log's (with ids) and the config's."""
+    config = _load_or_exit()
+    store = _site().store
+    ids = [sim_id] if sim_id else sorted({s.id for s in config.sims} | {r.sim_id for r in store.list()})
+    rows: list[dict[str, Any]] = []
+    for one in ids:
+        try:
+            rows += [renewal_record(entry, one) for entry in renewals.history(store, config, one)]
+        except UnknownSim:
+            _fail([f"no SIM {one!r} in {config.source} or in the renewal log"])
+    rows.sort(key=lambda row: (row["date"], row["id"] or 0), reverse=True)
+    if form == "json":
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+    elif form == "csv":
+        out = io.StringIO()
+        writer = csv.DictWriter(out, fieldnames=RECORD_FIELDS, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows({k: spreadsheet_safe(v) for k, v in row.items()} for row in rows)
+        click.echo(out.getvalue(), nl=False)
+    elif rows:
+        table = [[_cell(row[k]) for k in TABLE_FIELDS] for row in rows]
+        click.echo(_table([[k.upper() for k in TABLE_FIELDS], *table]))
+    else:
+        click.echo("no renewals")
+
+
+@click.command("unrenew")
+@click.argument("renewal_id", type=int)
+@with_appcontext
+def unrenew_command(renewal_id: int) -> None:
+    """Remove a mistaken entry from the renewal log."""
+    store = _site().store
+    stored = store.get(renewal_id)
+    if stored is None or not store.delete(renewal_id):
+        _fail([f"no renewal #{renewal_id} in the log"])
+    click.echo(f"removed renewal #{renewal_id} of {stored.sim_id} ({stored.renewal.date.isoformat()})")
+
+
 def init_app(app: Flask) -> None:
-    app.cli.add_command(check_command)
-    app.cli.add_command(export_command)
+    for command in (check_command, export_command, renew_command, renewals_command, unrenew_command):
+        app.cli.add_command(command)

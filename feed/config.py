@@ -16,7 +16,7 @@ from typing import Any
 
 from . import fields
 from .durations import DurationError, parse_interval, quote
-from .model import CalendarSettings, Config, Expires, KeepAlive, Renewal, Sim
+from .model import CalendarSettings, Config, Expires, KeepAlive, Renewal, ServerSettings, Sim
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -58,13 +58,14 @@ class _Collector:
             return default
 
 
-CALENDAR_KEYS = frozenset({"name", "timezone", "alarms", "alarm_time", "refresh", "token"})
+CALENDAR_KEYS = frozenset({"name", "timezone", "alarms", "alarm_time", "refresh", "token", "history"})
+SERVER_KEYS = frozenset({"admin_token"})
 SIM_KEYS = frozenset({
     "id", "name", "carrier", "country", "number", "show_number", "renew_url", "how_to_renew",
     "notes", "last_renewal", "renewals", "keep_alive", "expires", "grace", "alarms", "alarm_time",
 })
 RENEWAL_KEYS = frozenset({"date", "amount", "currency", "method", "reference", "note"})
-TOP_KEYS = frozenset({"calendar", "sim"})
+TOP_KEYS = frozenset({"calendar", "server", "sim"})
 
 
 def _calendar(table: Any, found: _Collector) -> CalendarSettings:
@@ -87,7 +88,20 @@ def _calendar(table: Any, found: _Collector) -> CalendarSettings:
         alarm_time=get("alarm_time", fields.clock_time),
         refresh=refresh,
         token=get("token", fields.token),
+        history=get("history", fields.boolean),
     )
+
+
+def _server(table: Any, found: _Collector) -> ServerSettings:
+    if not isinstance(table, dict):
+        found.add("server", "must be a table: [server]")
+        return ServerSettings()
+    found.unknown_keys("server", table, SERVER_KEYS)
+    # An empty admin token counts as none: the API then refuses everything.
+    admin = table.get("admin_token")
+    if admin == "":
+        return ServerSettings()
+    return ServerSettings(admin_token=found.field("server", table, "admin_token", fields.token))
 
 
 def _renewals(where: str, value: Any, found: _Collector) -> tuple[Renewal, ...]:
@@ -175,6 +189,7 @@ def parse_config(data: Mapping[str, Any], source: str = "<config>",
     found = _Collector(source)
     found.unknown_keys("config", data, TOP_KEYS)
     calendar = _calendar(data.get("calendar", {}), found)
+    server = _server(data.get("server", {}), found)
     raw_sims = data.get("sim", [])
     if not isinstance(raw_sims, list):
         found.add("sim", "must be written as [[sim]] tables")
@@ -192,7 +207,7 @@ def parse_config(data: Mapping[str, Any], source: str = "<config>",
         sims.append(sim)
     if found.problems:
         raise ConfigError(found.problems)
-    return Config(calendar=calendar, sims=tuple(sims), source=source, modified=modified)
+    return Config(calendar=calendar, server=server, sims=tuple(sims), source=source, modified=modified)
 
 
 def parse_toml(text: str, source: str = "<config>", modified: datetime = _EPOCH) -> Config:

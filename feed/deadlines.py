@@ -79,3 +79,29 @@ def alarm_trigger(due: date, lead_days: int, at: time, zone: ZoneInfo) -> timede
 def alarm_fires_at(due: date, lead_days: int, at: time, zone: ZoneInfo) -> datetime:
     """When an alarm is meant to fire, in the calendar's zone."""
     return datetime.combine(due - timedelta(days=lead_days), at, tzinfo=zone)
+
+
+STATUSES = ("ok", "due soon", "overdue", "in grace", "lapsed")
+
+
+def status(deadline: Deadline, today: date) -> str:
+    """How urgent a SIM is on `today` (a date in the calendar's time zone).
+
+    "due soon" starts with the SIM's earliest warning (its largest alarm lead);
+    past the deadline it is "overdue", or with grace "in grace" then "lapsed".
+
+    >>> from dateutil.relativedelta import relativedelta
+    >>> from feed.model import KeepAlive
+    >>> sim = Sim("x", "X", Expires(date(2026, 12, 2)), grace=relativedelta(days=30))
+    >>> d = deadline_for(sim, CalendarSettings())
+    >>> [status(d, date(2026, 11, m)) for m in (17, 18)], status(d, date(2026, 12, 3))
+    (['ok', 'due soon'], 'in grace')
+    >>> status(d, date(2027, 1, 1)), status(d, date(2027, 1, 2))
+    ('in grace', 'lapsed')
+    """
+    left = deadline.days_left(today)
+    if left < 0:
+        if deadline.grace_until is None:
+            return "overdue"
+        return "in grace" if today <= deadline.grace_until else "lapsed"
+    return "due soon" if left <= max(deadline.alarms, default=0) else "ok"

@@ -16,9 +16,12 @@ from .model import Config, Expires, Renewal, Sim
 
 PRODID = "-//simfeed//simfeed//EN"
 ONE_DAY = timedelta(days=1)
+# How many renewals the deadline's description lists, newest first.
+LATEST_RENEWALS = 3
 
 
-def _renewal_text(renewal: Renewal) -> str:
+def _renewal_details(renewal: Renewal) -> str:
+    """Amount, method, reference and note: what a dispute with the carrier needs."""
     details = []
     if renewal.amount is not None:
         amount = f"{renewal.amount:g}"
@@ -29,8 +32,12 @@ def _renewal_text(renewal: Renewal) -> str:
         details.append(f"ref {renewal.reference}")
     if renewal.note:
         details.append(renewal.note)
-    text = renewal.date.isoformat()
-    return f"{text} ({', '.join(details)})" if details else text
+    return ", ".join(details)
+
+
+def _renewal_text(renewal: Renewal) -> str:
+    details = _renewal_details(renewal)
+    return f"{renewal.date.isoformat()} ({details})" if details else renewal.date.isoformat()
 
 
 def _rule_text(deadline: Deadline) -> str:
@@ -44,8 +51,11 @@ def _rule_text(deadline: Deadline) -> str:
 def _description(deadline: Deadline) -> str:
     sim = deadline.sim
     lines = []
-    if deadline.last_renewal is not None:
-        lines.append(f"Last renewed: {_renewal_text(deadline.last_renewal)}.")
+    latest = sim.renewals[-LATEST_RENEWALS:][::-1]
+    if latest:
+        lines.append(f"Last renewed: {_renewal_text(latest[0])}.")
+    if len(latest) > 1:
+        lines.append("Before that: " + "; ".join(_renewal_text(r) for r in latest[1:]) + ".")
     lines.append(_rule_text(deadline))
     if deadline.grace_until is not None:
         lines.append(f"Grace: the number can still be recovered until "
@@ -110,6 +120,28 @@ def sim_events(deadline: Deadline, config: Config) -> list[Event]:
     return events
 
 
+def history_events(sim: Sim, config: Config) -> list[Event]:
+    """One past all-day event per renewal, for `[calendar] history = true`.
+
+    UIDs stay stable: a logged renewal is named by its log id, a config one by
+    its date and its place among the config's renewals of that date.
+    """
+    events = []
+    same_day: dict[date, int] = {}
+    for renewal in sim.renewals:
+        if renewal.log_id is not None:
+            uid = f"{sim.id}-renewal-{renewal.log_id}@simfeed"
+        else:
+            n = same_day[renewal.date] = same_day.get(renewal.date, 0) + 1
+            uid = f"{sim.id}-renewal-{renewal.date.isoformat()}-{n}@simfeed"
+        summary = f"Topped up {sim.label}"
+        details = _renewal_details(renewal)
+        event = _all_day(uid, renewal.date, f"{summary}: {details}" if details else summary, config)
+        event.add("description", f"Renewed on {_renewal_text(renewal)}.")
+        events.append(event)
+    return events
+
+
 def build_calendar(config: Config, sims: Iterable[Sim] | None = None, name: str | None = None) -> Calendar:
     """The whole feed (or the feed of some SIMs), ready to serialise."""
     settings = config.calendar
@@ -127,6 +159,9 @@ def build_calendar(config: Config, sims: Iterable[Sim] | None = None, name: str 
     for sim in config.sims if sims is None else sims:
         for event in sim_events(deadline_for(sim, settings), config):
             calendar.add_component(event)
+        if settings.history:
+            for event in history_events(sim, config):
+                calendar.add_component(event)
     calendar.add_missing_timezones()
     return calendar
 

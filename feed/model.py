@@ -21,6 +21,8 @@ class Renewal:
     method: str | None = None
     reference: str | None = None
     note: str | None = None
+    # The renewal log's id; None for renewals written in the config.
+    log_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -94,6 +96,16 @@ class CalendarSettings:
     alarm_time: time = time(9, 0)
     refresh: timedelta = timedelta(hours=6)
     token: str | None = None
+    # One past event per renewal, from the config and the log alike.
+    history: bool = False
+
+
+@dataclass(frozen=True)
+class ServerSettings:
+    """The `[server]` table."""
+
+    # Opens the JSON API and the page's forms; env SIMFEED_ADMIN_TOKEN takes precedence.
+    admin_token: str | None = None
 
 
 @dataclass(frozen=True)
@@ -102,6 +114,7 @@ class Config:
 
     calendar: CalendarSettings
     sims: tuple[Sim, ...]
+    server: ServerSettings = field(default_factory=ServerSettings)
     source: str = "<config>"
     # When the file was last changed: the feed's DTSTAMP and Last-Modified, never the clock.
     modified: datetime = datetime(1970, 1, 1, tzinfo=UTC)

@@ -2,38 +2,26 @@
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-
 from flask import Blueprint, Response, abort, current_app, jsonify, request
 
-from . import ical
-from .feedcache import FeedCache, Published
+from . import ical, tokens
+from .feedcache import Published
 from .model import Config
-from .watcher import ConfigWatcher, Loaded
+from .site import Site, View
 
 bp = Blueprint("feed", __name__)
 
 
-def _watcher() -> ConfigWatcher:
-    watcher: ConfigWatcher = current_app.extensions["simfeed.watcher"]
-    return watcher
-
-
-def _cache() -> FeedCache:
-    cache: FeedCache = current_app.extensions["simfeed.feeds"]
-    return cache
+def site() -> Site:
+    """This worker's Site (the config, the log and the built feeds)."""
+    found: Site = current_app.extensions["simfeed"]
+    return found
 
 
 def _check_token(config: Config) -> None:
     """A missing or wrong token looks exactly like an unknown URL."""
     expected = config.calendar.token
-    if expected is None:
-        return
-    given = request.args.get("token", "")
-    # Hashing first makes the comparison constant-time whatever the lengths.
-    if not hmac.compare_digest(hashlib.sha256(given.encode()).digest(),
-                               hashlib.sha256(expected.encode()).digest()):
+    if expected is not None and not tokens.matches(request.args.get("token"), expected):
         abort(404)
 
 
@@ -59,33 +47,33 @@ def _serve(config: Config, published: Published, filename: str) -> Response:
     return response
 
 
-def _loaded() -> Loaded:
-    return _watcher().current()
+def _view() -> View:
+    return site().view()
 
 
 @bp.get("/calendar.ics")
 def calendar() -> Response:
-    config = _loaded().config
+    config = _view().config
     _check_token(config)
-    published = _cache().get(config, "all", lambda: ical.render(config))
+    published = site().feeds.get(config, "all", lambda: ical.render(config))
     return _serve(config, published, "simfeed.ics")
 
 
 @bp.get("/sims/<sim_id>.ics")
 def sim_calendar(sim_id: str) -> Response:
-    config = _loaded().config
+    config = _view().config
     _check_token(config)
     sim = config.sim(sim_id)
     if sim is None:
         abort(404)
     name = f"{config.calendar.name}: {sim.name}"
-    published = _cache().get(config, ("sim", sim.id), lambda: ical.render(config, [sim], name))
+    published = site().feeds.get(config, ("sim", sim.id), lambda: ical.render(config, [sim], name))
     return _serve(config, published, f"{sim.id}.ics")
 
 
 @bp.get("/healthz")
 def healthz() -> tuple[Response, int]:
-    loaded = _loaded()
+    loaded = _view()
     if loaded.stale:
         return jsonify(status="stale", errors=list(loaded.errors)), 503
     return jsonify(status="ok"), 200

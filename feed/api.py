@@ -1,0 +1,125 @@
+"""The JSON API under /api: read SIMs and their renewals, record and remove renewals.
+
+Every call, reads included (they show payment references), needs the admin
+token as a Bearer token; with no admin token configured the API refuses all.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from flask import Blueprint, Response, abort, current_app, jsonify, request, url_for
+from werkzeug.exceptions import HTTPException
+
+from . import renewals, tokens
+from .model import Config
+from .records import renewal_record
+from .renewals import RenewalInvalid, SimView, UnknownSim
+from .store import IdempotencyConflict
+from .web import site
+
+bp = Blueprint("api", __name__, url_prefix="/api")
+IDEMPOTENCY_KEY = re.compile(r"[\x21-\x7e]{1,255}")
+
+
+def admin_token(config: Config) -> str | None:
+    """The token that opens the API and the page's forms: env first, then [server]."""
+    from_env: str | None = current_app.config.get("SIMFEED_ADMIN_TOKEN")
+    return from_env or config.server.admin_token
+
+
+def _error(status: int, message: str, **extra: Any) -> Response:
+    response = jsonify(error=message, **extra)
+    response.status_code = status
+    return response
+
+
+@bp.before_request
+def _authorise() -> Response | None:
+    auth = request.authorization
+    given = auth.token if auth is not None and auth.type == "bearer" else None
+    if not tokens.matches(given, admin_token(site().view().config)):
+        response = _error(401, "an admin token is needed: Authorization: Bearer <token>")
+        response.headers["WWW-Authenticate"] = 'Bearer realm="simfeed"'
+        return response
+    return None
+
+
+@bp.errorhandler(HTTPException)
+def _http_error(error: HTTPException) -> Response:
+    return _error(error.code or 500, (error.description or error.name).split("\n")[0])
+
+
+def _sim_json(view: SimView) -> dict[str, Any]:
+    sim, deadline = view.sim, view.deadline
+    last = deadline.last_renewal
+    return {
+        "id": sim.id,
+        "name": sim.name,
+        "carrier": sim.carrier,
+        "country": sim.country,
+        "number": sim.display_number,
+        "last_renewal": last.date.isoformat() if last else None,
+        "deadline": deadline.due.isoformat(),
+        "grace_until": deadline.grace_until.isoformat() if deadline.grace_until else None,
+        "days_left": view.days_left,
+        "status": view.status,
+    }
+
+
+@bp.get("/sims")
+def list_sims() -> Response:
+    config = site().view().config
+    return jsonify([_sim_json(v) for v in renewals.overview(config, renewals.today_in(config))])
+
+
+@bp.get("/sims/<sim_id>/renewals")
+def list_renewals(sim_id: str) -> Response:
+    view = site().view()
+    try:
+        entries = renewals.history(site().store, view.config, sim_id)
+    except UnknownSim:
+        abort(404, f"no SIM {sim_id!r}")
+    return jsonify([renewal_record(e, sim_id) for e in entries])
+
+
+@bp.post("/sims/<sim_id>/renewals")
+def add_renewal(sim_id: str) -> Response:
+    config = site().view().config
+    if config.sim(sim_id) is None:
+        abort(404, f"no SIM {sim_id!r}")
+    body = request.get_json(silent=True, force=True) if request.content_length else {}
+    if not isinstance(body, dict):
+        return _error(400, "the body must be a JSON object", errors={"body": "not a JSON object"})
+    key = request.headers.get("Idempotency-Key")
+    if key is not None and not IDEMPOTENCY_KEY.fullmatch(key):
+        return _error(400, "bad Idempotency-Key", errors={"Idempotency-Key": "1 to 255 visible characters"})
+    try:
+        recorded = renewals.record(site().store, config, sim_id, body, renewals.today_in(config), key)
+    except RenewalInvalid as invalid:
+        return _error(400, "the renewal was not stored", errors=invalid.errors)
+    except IdempotencyConflict as conflict:
+        return _error(422, str(conflict))
+    response = jsonify(renewal=renewal_record(recorded.stored, sim_id),
+                       deadline=recorded.deadline.due.isoformat())
+    response.status_code = 201
+    response.headers["Location"] = url_for("api.get_renewal", renewal_id=recorded.stored.id)
+    if not recorded.created:
+        response.headers["Idempotent-Replayed"] = "true"
+    return response
+
+
+@bp.get("/renewals/<int:renewal_id>")
+def get_renewal(renewal_id: int) -> Response:
+    stored = site().store.get(renewal_id)
+    if stored is None:
+        abort(404, f"no renewal {renewal_id}")
+    return jsonify(renewal_record(stored, stored.sim_id))
+
+
+@bp.delete("/renewals/<int:renewal_id>")
+def delete_renewal(renewal_id: int) -> Response:
+    if not site().store.delete(renewal_id):
+        abort(404, f"no renewal {renewal_id}")
+    return Response(status=204)

@@ -1,0 +1,167 @@
+"""Recording renewals: one code path for the CLI, the JSON API and the web page.
+
+The config defines the SIMs and the renewal log says what happened to them; a
+SIM's effective renewals are both together, so a top-up recorded here moves its
+deadline exactly as a `renewals` entry in the config would.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from datetime import date, datetime
+from typing import Any
+
+from . import fields
+from .deadlines import Deadline, deadline_for, status
+from .durations import quote
+from .model import Config, Renewal, Sim
+from .store import LogState, RenewalStore, StoredRenewal
+
+INPUT_FIELDS = ("date", "amount", "currency", "method", "reference", "note")
+MAX_TEXT = 500
+
+
+class RenewalInvalid(ValueError):
+    """The renewal cannot be stored; `errors` maps each bad field to why."""
+
+    def __init__(self, errors: dict[str, str]):
+        super().__init__("; ".join(f"{name}: {message}" for name, message in errors.items()))
+        self.errors = errors
+
+
+class UnknownSim(LookupError):
+    """No SIM with this id in the config being served."""
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """A stored renewal and the deadline it gives its SIM."""
+
+    stored: StoredRenewal
+    deadline: Deadline
+    created: bool
+
+
+@dataclass(frozen=True)
+class SimView:
+    """One SIM as a person needs to see it today."""
+
+    sim: Sim
+    deadline: Deadline
+    days_left: int
+    status: str
+
+
+def _amount(value: Any) -> float:
+    if isinstance(value, str):  # typed into a form or on the command line
+        try:
+            value = float(value.strip())
+        except ValueError:
+            raise fields.Invalid(f"{quote(value)} must be a number, like 10 or 9.99") from None
+    return fields.amount(value)
+
+
+def _short_text(value: Any) -> str:
+    given = fields.text(value).strip()
+    if len(given) > MAX_TEXT:
+        raise fields.Invalid(f"must be at most {MAX_TEXT} characters")
+    return given
+
+
+_CHECKS = {"amount": _amount, "currency": fields.currency, "method": fields.method,
+           "reference": _short_text, "note": _short_text}
+
+
+def parse_input(data: Mapping[str, Any], today: date) -> Renewal:
+    """Validate a renewal typed by a person; every bad field is reported at once.
+
+    Empty values count as absent, as an empty form field does; the date defaults to `today`.
+    """
+    errors = {name: "unknown field" for name in data if name not in INPUT_FIELDS}
+    values: dict[str, Any] = {}
+    for name in INPUT_FIELDS:
+        value = data.get(name)
+        if value is None or (isinstance(value, str) and not value.strip()):
+            continue
+        try:
+            values[name] = fields.day(value) if name == "date" else _CHECKS[name](value)
+        except fields.Invalid as problem:
+            errors[name] = str(problem)
+    on = values.pop("date", today)
+    if "date" not in errors and on > today:
+        errors["date"] = f"{quote(on.isoformat())} is after today ({today.isoformat()})"
+    if errors:
+        raise RenewalInvalid(errors)
+    return Renewal(date=on, **values)
+
+
+def fingerprint(sim_id: str, data: Mapping[str, Any]) -> str:
+    """What makes two requests "the same" for an Idempotency-Key."""
+    canonical = json.dumps({"sim": sim_id, "body": data}, sort_keys=True, default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def with_log(config: Config, log: Mapping[str, tuple[Renewal, ...]], state: LogState) -> Config:
+    """The config with each SIM's logged renewals added; stamped with the later change."""
+    sims = tuple(
+        replace(sim, renewals=tuple(sorted(sim.renewals + log[sim.id], key=lambda r: r.date)))
+        if sim.id in log else sim
+        for sim in config.sims
+    )
+    return replace(config, sims=sims, modified=max(config.modified, state.changed_at))
+
+
+def _sim_with_log(store: RenewalStore, sim: Sim) -> Sim:
+    logged = tuple(stored.renewal for stored in reversed(store.list(sim.id)))
+    return replace(sim, renewals=tuple(sorted(sim.renewals + logged, key=lambda r: r.date)))
+
+
+def record(store: RenewalStore, config: Config, sim_id: str, data: Mapping[str, Any], today: date,
+           idempotency_key: str | None = None) -> Recorded:
+    """Validate and store one renewal; returns it with the SIM's new deadline.
+
+    Raises UnknownSim, RenewalInvalid or store.IdempotencyConflict, storing nothing.
+    """
+    sim = config.sim(sim_id)
+    if sim is None:
+        raise UnknownSim(sim_id)
+    renewal = parse_input(data, today)
+    stored, created = store.add(sim_id, renewal, idempotency_key, fingerprint(sim_id, dict(data)))
+    deadline = deadline_for(_sim_with_log(store, sim), config.calendar)
+    return Recorded(stored, deadline, created)
+
+
+def history(store: RenewalStore, config: Config, sim_id: str) -> list[StoredRenewal | Renewal]:
+    """A SIM's renewals newest first: the log's (with ids) and the config's.
+
+    A SIM that left the config still has its logged renewals; an id known to
+    neither raises UnknownSim.
+    """
+    logged: list[StoredRenewal | Renewal] = list(store.list(sim_id))
+    sim = config.sim(sim_id)
+    if sim is None and not logged:
+        raise UnknownSim(sim_id)
+    # The config may come with the log applied already: take only its own entries.
+    entries = logged + [r for r in (sim.renewals if sim else ()) if r.log_id is None]
+    return sorted(entries, key=lambda e: (_renewal(e).date, _renewal(e).log_id or 0), reverse=True)
+
+
+def _renewal(entry: StoredRenewal | Renewal) -> Renewal:
+    return entry.renewal if isinstance(entry, StoredRenewal) else entry
+
+
+def overview(config: Config, today: date) -> list[SimView]:
+    """Every SIM with its deadline and status, the most urgent first."""
+    views = []
+    for sim in config.sims:
+        deadline = deadline_for(sim, config.calendar)
+        views.append(SimView(sim, deadline, deadline.days_left(today), status(deadline, today)))
+    return sorted(views, key=lambda v: (v.deadline.due, v.sim.id))
+
+
+def today_in(config: Config, now: datetime | None = None) -> date:
+    """Today's date where the calendar lives: days are counted there, not on the server."""
+    return (now or datetime.now(config.calendar.timezone)).astimezone(config.calendar.timezone).date()
