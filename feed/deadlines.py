@@ -66,14 +66,28 @@ def alarm_trigger(due: date, lead_days: int, at: time, zone: ZoneInfo) -> timede
     >>> alarm_trigger(date(2026, 12, 2), 14, time(9), ZoneInfo("Europe/London"))
     datetime.timedelta(days=-14, seconds=32400)
     """
+    days, exact = alarm_trigger_parts(due, lead_days, at, zone)
+    return timedelta(days=days) + exact
+
+
+def alarm_trigger_parts(due: date, lead_days: int, at: time, zone: ZoneInfo) -> tuple[int, timedelta]:
+    """alarm_trigger as it must be written: (calendar days, exact time), both with its sign.
+
+    A timedelta cannot keep them apart, and the exact part can reach 24 hours or more
+    across a 25-hour day: 23:30 on the day clocks go back is 24h30m after its midnight,
+    which "P1DT30M" would put at 00:30 the next day.
+
+    >>> alarm_trigger_parts(date(2026, 11, 1), 0, time(23, 30), ZoneInfo("America/New_York"))
+    (0, datetime.timedelta(days=1, seconds=1800))
+    """
     start = _instant(due, time(0), zone)
     fire = _instant(due - timedelta(days=lead_days), at, zone)
     if fire >= start:
-        return fire - start
+        return 0, fire - start
     if at == time(0):
-        return -timedelta(days=lead_days)
+        return -lead_days, timedelta(0)
     next_midnight = _instant(due - timedelta(days=lead_days - 1), time(0), zone)
-    return -(timedelta(days=lead_days - 1) + (next_midnight - fire))
+    return -(lead_days - 1), -(next_midnight - fire)
 
 
 def alarm_fires_at(due: date, lead_days: int, at: time, zone: ZoneInfo) -> datetime:

@@ -6,16 +6,49 @@ the same inputs always serialise to the same bytes and the same ETag.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import re
+from collections.abc import Callable, Iterable
 from datetime import date, timedelta
 
 from icalendar import Alarm, Calendar, Event, vDuration, vText
 
-from .deadlines import Deadline, alarm_trigger, deadline_for
+from .deadlines import Deadline, alarm_trigger_parts, deadline_for
 from .model import Config, Expires, Renewal, Sim
 
 PRODID = "-//simfeed//simfeed//EN"
 ONE_DAY = timedelta(days=1)
+# RFC 5545 TEXT allows no control characters but tab (newlines are escaped as \n);
+# TOML lets "\f" or "\u0007" through, and strict clients then reject the whole feed.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def _clean(text: str) -> str:
+    return _CONTROL.sub("", text)
+
+
+class _Trigger(vDuration):
+    """A relative TRIGGER whose calendar days and exact time stay apart.
+
+    vDuration folds every 24 hours into a day, which a client adds on the wall
+    clock. Only when the exact part reaches 24 hours (an alarm in the repeated
+    hour of a 25-hour day) is that wrong; then, and only then, the value is
+    written here, in the form RFC 5545 3.3.6 gives ("PT24H30M").
+    """
+
+    def __init__(self, days: int, exact: timedelta):
+        super().__init__(timedelta(days=days) + exact)
+        self.days, self.exact = days, exact
+
+    def to_ical(self) -> bytes:
+        if abs(self.exact) < ONE_DAY:
+            library: Callable[[], bytes] = super().to_ical
+            return library()
+        sign = "-" if self.days < 0 or self.exact < timedelta(0) else ""
+        hours, minutes = divmod(int(abs(self.exact).total_seconds()) // 60, 60)
+        day_part = f"{abs(self.days)}D" if self.days else ""
+        return f"{sign}P{day_part}T{hours}H{f'{minutes}M' if minutes else ''}".encode()
+
+
 # How many renewals the deadline's description lists, newest first.
 LATEST_RENEWALS = 3
 
@@ -71,13 +104,13 @@ def _description(deadline: Deadline) -> str:
         lines.append(f"Number: {sim.display_number}")
     if sim.notes:
         lines.append(f"Notes: {sim.notes}")
-    return "\n".join(lines)
+    return _clean("\n".join(lines))
 
 
-def _alarm(text: str, trigger: timedelta) -> Alarm:
+def _alarm(text: str, trigger: _Trigger) -> Alarm:
     alarm = Alarm()
     alarm.add("action", "DISPLAY")
-    alarm.add("description", text)
+    alarm.add("description", _clean(text))
     alarm.add("trigger", trigger)
     return alarm
 
@@ -88,7 +121,7 @@ def _all_day(uid: str, day: date, summary: str, config: Config) -> Event:
     event.add("dtstamp", config.modified)
     event.add("dtstart", day)
     event.add("dtend", day + ONE_DAY)
-    event.add("summary", summary)
+    event.add("summary", _clean(summary))
     event.add("transp", "TRANSPARENT")
     return event
 
@@ -104,7 +137,8 @@ def sim_events(deadline: Deadline, config: Config) -> list[Event]:
     for lead in deadline.alarms:
         when = "today" if lead == 0 else f"in {lead} day{'s' if lead != 1 else ''}"
         text = f"Renew {sim.label}: deadline {when} ({deadline.due.isoformat()})"
-        event.add_component(_alarm(text, alarm_trigger(deadline.due, lead, deadline.alarm_time, zone)))
+        trigger = _Trigger(*alarm_trigger_parts(deadline.due, lead, deadline.alarm_time, zone))
+        event.add_component(_alarm(text, trigger))
     events = [event]
     if deadline.grace_until is not None:
         summary = f"Last day to recover {sim.label}"
@@ -114,7 +148,7 @@ def sim_events(deadline: Deadline, config: Config) -> list[Event]:
         if sim.renew_url:
             grace.add("url", sim.renew_url)
         if deadline.alarms:
-            trigger = alarm_trigger(deadline.grace_until, 0, deadline.alarm_time, zone)
+            trigger = _Trigger(*alarm_trigger_parts(deadline.grace_until, 0, deadline.alarm_time, zone))
             grace.add_component(_alarm(f"{summary}: today", trigger))
         events.append(grace)
     return events
@@ -137,7 +171,7 @@ def history_events(sim: Sim, config: Config) -> list[Event]:
         summary = f"Topped up {sim.label}"
         details = _renewal_details(renewal)
         event = _all_day(uid, renewal.date, f"{summary}: {details}" if details else summary, config)
-        event.add("description", f"Renewed on {_renewal_text(renewal)}.")
+        event.add("description", _clean(f"Renewed on {_renewal_text(renewal)}."))
         events.append(event)
     return events
 
@@ -150,7 +184,7 @@ def build_calendar(config: Config, sims: Iterable[Sim] | None = None, name: str 
     calendar.add("version", "2.0")
     calendar.add("calscale", "GREGORIAN")
     calendar.add("method", "PUBLISH")
-    calendar_name = vText(name or settings.name)
+    calendar_name = vText(_clean(name or settings.name))
     calendar.add("name", calendar_name)
     calendar.add("x-wr-calname", calendar_name)
     calendar.add("x-wr-timezone", settings.timezone.key)
