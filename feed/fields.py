@@ -51,7 +51,7 @@ def toml_date(value: Any) -> date:
 
 def url(value: Any) -> str:
     given = text(value).strip()
-    if not re.match(r"https?://[^\s/]+", given):
+    if not re.fullmatch(r"https?://[^\s/]+\S*", given):
         raise Invalid(f"{quote(given)} must be a web address starting with https://")
     return given
 
