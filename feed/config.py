@@ -11,7 +11,7 @@ import difflib
 import os
 import tomllib
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from . import fields
@@ -19,6 +19,7 @@ from .durations import DurationError, parse_interval, quote
 from .model import CalendarSettings, Config, Expires, KeepAlive, Renewal, ServerSettings, Sim
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+LAST_DAY = date(9999, 12, 30)
 
 
 class ConfigError(ValueError):
@@ -158,7 +159,8 @@ def _sim(index: int, table: Any, found: _Collector) -> Sim | None:
         kept = found.field(where, table, "keep_alive", fields.period)
         if kept is not None:
             rule = KeepAlive(text=kept[1], period=kept[0])
-        if not renewals and "last_renewal" not in table and "renewals" not in table:
+        # renewals = [] gives no date either; a bad date was reported where it is written.
+        if not renewals and "last_renewal" not in table and not table.get("renewals"):
             found.add(f"{where}: keep_alive", "needs last_renewal (or renewals) to count from")
     elif "expires" in table:
         on = found.field(where, table, "expires", fields.toml_date)
@@ -175,12 +177,27 @@ def _sim(index: int, table: Any, found: _Collector) -> Sim | None:
                            ("alarms", fields.alarms), ("alarm_time", fields.clock_time))
     }
     show_number = found.field(where, table, "show_number", fields.boolean, False)
+    if len(found.problems) == before and rule is not None:
+        _check_last_day(where, rule, renewals, grace, found)
     if len(found.problems) > before or rule is None or sim_id is None or name is None:
         return None
     return Sim(
         id=sim_id, name=name, rule=rule, renewals=tuple(renewals), show_number=show_number,
         grace=grace[0] if grace else None, grace_text=grace[1] if grace else None, **optional,
     )
+
+
+def _check_last_day(where: str, rule: KeepAlive | Expires, renewals: list[Renewal],
+                    grace: tuple[Any, str] | None, found: _Collector) -> None:
+    """The feed needs the day after the deadline (and grace): 9999-12-31 has none."""
+    try:
+        due = rule.on if isinstance(rule, Expires) else renewals[-1].date + rule.period
+        late = (due + grace[0] if grace else due) > LAST_DAY
+    except (ValueError, OverflowError):
+        late = True
+    if late:
+        found.add(where, f"the deadline{' plus grace' if grace else ''} falls after "
+                         f"{LAST_DAY.isoformat()}, the last day the feed can show")
 
 
 def parse_config(data: Mapping[str, Any], source: str = "<config>",

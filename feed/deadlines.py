@@ -55,28 +55,20 @@ def _instant(day: date, at: time, zone: ZoneInfo) -> datetime:
     return datetime.combine(day, at, tzinfo=zone).astimezone(UTC)
 
 
-def alarm_trigger(due: date, lead_days: int, at: time, zone: ZoneInfo) -> timedelta:
-    """The TRIGGER (relative to the event's start) that fires `lead_days` before `due` at `at`.
+def alarm_trigger_parts(due: date, lead_days: int, at: time, zone: ZoneInfo) -> tuple[int, timedelta]:
+    """The TRIGGER that fires `lead_days` before `due` at `at`, as (calendar days, exact time).
 
     RFC 5545 counts the days of a duration as calendar days and its hours as exact
     time, so the day part moves from midnight to midnight and the time part is the
     real time left between the alarm and the next midnight, which differs from the
-    clock difference when daylight saving changes in between.
-
-    >>> alarm_trigger(date(2026, 12, 2), 14, time(9), ZoneInfo("Europe/London"))
-    datetime.timedelta(days=-14, seconds=32400)
-    """
-    days, exact = alarm_trigger_parts(due, lead_days, at, zone)
-    return timedelta(days=days) + exact
-
-
-def alarm_trigger_parts(due: date, lead_days: int, at: time, zone: ZoneInfo) -> tuple[int, timedelta]:
-    """alarm_trigger as it must be written: (calendar days, exact time), both with its sign.
+    clock difference when daylight saving changes in between. Both carry the sign.
 
     A timedelta cannot keep them apart, and the exact part can reach 24 hours or more
     across a 25-hour day: 23:30 on the day clocks go back is 24h30m after its midnight,
     which "P1DT30M" would put at 00:30 the next day.
 
+    >>> alarm_trigger_parts(date(2026, 12, 2), 14, time(9), ZoneInfo("Europe/London"))
+    (-13, datetime.timedelta(days=-1, seconds=32400))
     >>> alarm_trigger_parts(date(2026, 11, 1), 0, time(23, 30), ZoneInfo("America/New_York"))
     (0, datetime.timedelta(days=1, seconds=1800))
     """

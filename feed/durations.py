@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import timedelta
+from datetime import date, timedelta
 
 from dateutil.relativedelta import relativedelta
 
@@ -77,7 +77,12 @@ def parse_duration(text: str) -> relativedelta:
     clock = [unit for unit in _CLOCK_UNITS if unit in parts]
     if clock:
         raise DurationError(f"{quote(text)}: use days, weeks, months or years here, not {clock[0]}")
-    return relativedelta(**{unit: parts.get(unit, 0) for unit in _CALENDAR_UNITS})
+    period = relativedelta(**{unit: parts.get(unit, 0) for unit in _CALENDAR_UNITS})
+    try:  # "1000000000 days" parses, but no date can be counted from it
+        date(2000, 1, 1) + period
+    except (ValueError, OverflowError):
+        raise DurationError(f"{quote(text)} is too long") from None
+    return period
 
 
 def parse_days(text: str) -> int:
@@ -105,4 +110,7 @@ def parse_interval(text: str) -> timedelta:
     nominal = [unit for unit in ("years", "months") if unit in parts]
     if nominal:
         raise DurationError(f"{quote(text)}: use weeks, days, hours or minutes here, not {nominal[0]}")
-    return timedelta(**parts)
+    try:
+        return timedelta(**parts)
+    except OverflowError:
+        raise DurationError(f"{quote(text)} is too long") from None
