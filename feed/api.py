@@ -89,7 +89,8 @@ def add_renewal(sim_id: str) -> Response:
     config = site().view().config
     if config.sim(sim_id) is None:
         abort(404, f"no SIM {sim_id!r}")
-    body = request.get_json(silent=True, force=True) if request.content_length else {}
+    # Not request.content_length: a chunked body has none, and must not be taken for an empty one.
+    body = request.get_json(silent=True, force=True) if request.get_data(cache=True) else {}
     if not isinstance(body, dict):
         return _error(400, "the body must be a JSON object", errors={"body": "not a JSON object"})
     key = request.headers.get("Idempotency-Key")

@@ -61,7 +61,11 @@ def _amount(value: Any) -> float:
             value = float(value.strip())
         except ValueError:
             raise fields.Invalid(f"{quote(value)} must be a number, like 10 or 9.99") from None
-    return fields.amount(value)
+    try:
+        # As a float: a huge JSON integer would overflow SQLite's INTEGER binding (a 500).
+        return float(fields.amount(value))
+    except OverflowError:
+        raise fields.Invalid(f"{quote(value)} is too large") from None
 
 
 def _short_text(value: Any) -> str:
@@ -116,7 +120,9 @@ def with_log(config: Config, log: Mapping[str, tuple[Renewal, ...]], state: LogS
 
 def _sim_with_log(store: RenewalStore, sim: Sim) -> Sim:
     logged = tuple(stored.renewal for stored in reversed(store.list(sim.id)))
-    return replace(sim, renewals=tuple(sorted(sim.renewals + logged, key=lambda r: r.date)))
+    # The config may come with the log applied already (and be older than it): keep only its own.
+    own = tuple(r for r in sim.renewals if r.log_id is None)
+    return replace(sim, renewals=tuple(sorted(own + logged, key=lambda r: r.date)))
 
 
 def record(store: RenewalStore, config: Config, sim_id: str, data: Mapping[str, Any], today: date,

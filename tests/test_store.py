@@ -1,0 +1,456 @@
+"""The renewal log in SQLite: schema, migrations, WAL, atomic writes and idempotency keys."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import closing
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from feed import store as store_module
+from feed.config import parse_toml
+from feed.model import Renewal
+from feed.renewals import record, with_log
+from feed.store import (
+    MIGRATIONS,
+    SCHEMA_VERSION,
+    IdempotencyConflict,
+    LogState,
+    RenewalStore,
+    StoredRenewal,
+)
+
+from .conftest import BASIC
+
+T0 = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+class Clock:
+    """A hand-moved clock for the store's created_at and changed_at."""
+
+    def __init__(self, now: datetime = T0):
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def db_path(tmp_path: Path) -> Path:
+    return tmp_path / "data" / "log.sqlite3"
+
+
+@pytest.fixture
+def store(db_path: Path, clock: Clock) -> Iterator[RenewalStore]:
+    opened = RenewalStore(db_path, clock=clock)
+    yield opened
+    opened.close()
+
+
+def raw(path: Path, query: str) -> list[tuple[object, ...]]:
+    """Read the file with a connection of its own, as another process would."""
+    with closing(sqlite3.connect(path)) as db:
+        return [tuple(row) for row in db.execute(query).fetchall()]
+
+
+def count(path: Path, table: str = "renewals") -> int:
+    return int(raw(path, f"SELECT COUNT(*) FROM {table}")[0][0])
+
+
+# --- the file -------------------------------------------------------------------------------------
+
+
+def test_created_on_first_use_with_the_latest_schema_in_wal_mode(db_path, store):
+    assert not db_path.exists(), "opening the store object alone creates nothing"
+    assert store.state() == LogState(generation=0, changed_at=EPOCH)
+    assert db_path.exists(), "the folder and the file are created on first use"
+    assert raw(db_path, "PRAGMA user_version") == [(SCHEMA_VERSION,)]
+    assert SCHEMA_VERSION == len(MIGRATIONS) == 2
+    assert raw(db_path, "PRAGMA journal_mode") == [("wal",)]
+    tables = {name for (name,) in raw(db_path, "SELECT name FROM sqlite_master WHERE type = 'table'")}
+    assert tables == {"renewals", "meta", "idempotency", "sqlite_sequence"}
+    assert store.list() == []
+
+
+def test_a_locked_database_is_waited_for_not_an_error(db_path, store):
+    """The busy timeout: a writer that finds the file locked queues behind the other one."""
+    store.state()
+    locked, release = threading.Event(), 0.5
+
+    def hold_the_write_lock() -> None:
+        with closing(sqlite3.connect(db_path, isolation_level=None)) as other:
+            other.execute("BEGIN IMMEDIATE")
+            other.execute("INSERT INTO renewals (sim_id, date, created_at) "
+                          "VALUES ('cubacel', '2026-11-01', '2026-11-01T00:00:00+00:00')")
+            locked.set()
+            time.sleep(release)
+            other.execute("COMMIT")
+
+    holder = threading.Thread(target=hold_the_write_lock)
+    holder.start()
+    try:
+        assert locked.wait(10)
+        started = time.monotonic()
+        stored, created = store.add("giffgaff", Renewal(date(2026, 11, 20)))
+        waited = time.monotonic() - started
+    finally:
+        holder.join()
+    assert created is True
+    assert stored.id == 2, "the other writer's row went in first"
+    assert waited >= release - 0.2
+    assert [s.sim_id for s in store.list()] == ["giffgaff", "cubacel"]
+
+
+# --- reads and writes -----------------------------------------------------------------------------
+
+
+def test_add_get_list_delete_round_trip(db_path, store, clock):
+    full = Renewal(date(2026, 11, 20), amount=10.0, currency="GBP", method="app", reference="TXN-1",
+                   note="from the airport")
+    stored, created = store.add("giffgaff", full)
+    assert created is True
+    assert stored == StoredRenewal(id=1, sim_id="giffgaff",
+                                   renewal=Renewal(date(2026, 11, 20), 10.0, "GBP", "app", "TXN-1",
+                                                   "from the airport", log_id=1),
+                                   created_at=T0)
+    assert store.get(1) == stored
+    assert store.get(2) is None
+    assert raw(db_path, "SELECT * FROM renewals") == [
+        (1, "giffgaff", "2026-11-20", 10.0, "GBP", "app", "TXN-1", "from the airport",
+         "2026-11-24T12:00:00+00:00"),
+    ]
+
+    clock.now = T0 + timedelta(minutes=5)
+    bare, _ = store.add("cubacel", Renewal(date(2026, 1, 10)))
+    assert bare == StoredRenewal(2, "cubacel", Renewal(date(2026, 1, 10), log_id=2),
+                                 T0 + timedelta(minutes=5))
+
+    assert store.delete(1) is True
+    assert store.get(1) is None
+    assert store.delete(1) is False
+    assert store.list() == [bare]
+
+
+def test_list_is_newest_first_by_date_then_by_recording(store):
+    ids = {}
+    for sim, day in [("a", "2026-03-01"), ("b", "2026-05-01"), ("a", "2026-05-01"), ("a", "2026-01-01")]:
+        stored, _ = store.add(sim, Renewal(date.fromisoformat(day)))
+        ids[(sim, day)] = stored.id
+    assert [(s.id, s.sim_id, s.renewal.date.isoformat()) for s in store.list()] == [
+        (3, "a", "2026-05-01"), (2, "b", "2026-05-01"), (1, "a", "2026-03-01"), (4, "a", "2026-01-01"),
+    ]
+    assert [s.id for s in store.list("a")] == [3, 1, 4]
+    assert store.list("nobody") == []
+
+
+def test_snapshot_groups_by_sim_oldest_first(store, clock):
+    store.add("a", Renewal(date(2026, 5, 1), amount=5.0))
+    store.add("b", Renewal(date(2026, 2, 1)))
+    clock.now = T0 + timedelta(hours=1)
+    store.add("a", Renewal(date(2026, 1, 1)))
+    state, grouped = store.snapshot()
+    assert state == LogState(generation=3, changed_at=T0 + timedelta(hours=1))
+    assert grouped == {
+        "a": (Renewal(date(2026, 1, 1), log_id=3), Renewal(date(2026, 5, 1), amount=5.0, log_id=1)),
+        "b": (Renewal(date(2026, 2, 1), log_id=2),),
+    }
+
+
+def test_generation_counts_each_change_and_only_changes(store, clock):
+    assert store.state() == LogState(0, EPOCH)
+    clock.now = T0
+    store.add("a", Renewal(date(2026, 11, 1)))
+    assert store.state() == LogState(1, T0)
+    clock.now = T0 + timedelta(seconds=30)
+    store.add("a", Renewal(date(2026, 11, 2)))
+    assert store.state() == LogState(2, T0 + timedelta(seconds=30))
+    clock.now = T0 + timedelta(minutes=1)
+    assert store.delete(99) is False
+    assert store.state() == LogState(2, T0 + timedelta(seconds=30)), "no change, no new generation"
+    assert store.delete(1) is True
+    assert store.state() == LogState(3, T0 + timedelta(minutes=1))
+
+
+def test_a_failed_write_leaves_nothing(db_path, store):
+    store.add("a", Renewal(date(2026, 11, 1)))
+    before = store.state()
+    with pytest.raises(sqlite3.IntegrityError):
+        store.add(None, Renewal(date(2026, 11, 2)), "key-1", "fp")  # type: ignore[arg-type]
+    assert count(db_path) == 1
+    assert count(db_path, "idempotency") == 0
+    assert store.state() == before
+    # The connection is usable afterwards: the transaction was rolled back, not left open.
+    stored, _ = store.add("a", Renewal(date(2026, 11, 3)), "key-1", "fp")
+    assert stored.id == 2, "the failed insert did not use up an id"
+    assert count(db_path) == 2
+
+
+def test_each_thread_has_its_own_connection_and_sees_the_others_writes(db_path, store):
+    errors: list[BaseException] = []
+
+    def worker(n: int) -> None:
+        try:
+            for i in range(25):
+                store.add(f"sim-{n}", Renewal(date(2026, 1, 1) + timedelta(days=i)))
+        except BaseException as error:  # pragma: no cover - reported below
+            errors.append(error)
+        finally:
+            store.close()
+
+    threads = [threading.Thread(target=worker, args=(n,)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    entries = store.list()
+    assert len(entries) == 100
+    assert sorted(s.id for s in entries) == list(range(1, 101))
+    assert store.state().generation == 100
+    assert {s.sim_id for s in entries} == {"sim-0", "sim-1", "sim-2", "sim-3"}
+
+
+# --- idempotency keys -----------------------------------------------------------------------------
+
+
+def test_same_key_same_request_returns_the_first_renewal(db_path, store, clock):
+    first, created = store.add("giffgaff", Renewal(date(2026, 11, 20), amount=10.0), "key-1", "fp-a")
+    assert created is True
+    clock.now = T0 + timedelta(hours=47)
+    again, created = store.add("giffgaff", Renewal(date(2026, 11, 21), amount=10.0), "key-1", "fp-a")
+    assert created is False
+    assert again == first
+    assert count(db_path) == 1
+    assert store.state() == LogState(1, T0), "a replay is not a change"
+
+
+def test_same_key_different_request_is_refused_and_stores_nothing(db_path, store):
+    store.add("giffgaff", Renewal(date(2026, 11, 20)), "key-1", "fp-a")
+    with pytest.raises(IdempotencyConflict, match=r"^this Idempotency-Key was used for a different request$"):
+        store.add("giffgaff", Renewal(date(2026, 11, 20)), "key-1", "fp-b")
+    assert count(db_path) == 1
+    assert raw(db_path, "SELECT key, fingerprint, renewal_id FROM idempotency") == [("key-1", "fp-a", 1)]
+    assert store.state().generation == 1
+
+
+def test_keys_are_forgotten_after_48_hours(db_path, store, clock):
+    store.add("giffgaff", Renewal(date(2026, 11, 20)), "key-1", "fp-a")
+    clock.now = T0 + timedelta(hours=48, seconds=1)
+    later, created = store.add("giffgaff", Renewal(date(2026, 11, 22)), "key-1", "fp-b")
+    assert created is True
+    assert later.id == 2
+    assert raw(db_path, "SELECT key, fingerprint, renewal_id FROM idempotency") == [("key-1", "fp-b", 2)]
+
+
+def test_a_key_whose_renewal_was_deleted_stores_again(db_path, store):
+    store.add("giffgaff", Renewal(date(2026, 11, 20)), "key-1", "fp-a")
+    store.delete(1)
+    again, created = store.add("giffgaff", Renewal(date(2026, 11, 20)), "key-1", "fp-a")
+    assert (again.id, created) == (2, True)
+    assert count(db_path) == 1
+
+
+def test_without_a_key_every_call_stores(db_path, store):
+    store.add("giffgaff", Renewal(date(2026, 11, 20)))
+    store.add("giffgaff", Renewal(date(2026, 11, 20)))
+    assert count(db_path) == 2
+    assert count(db_path, "idempotency") == 0
+
+
+# --- the log joined with the config ---------------------------------------------------------------
+
+
+def test_with_log_adds_logged_renewals_in_date_order_and_the_later_stamp(store, clock):
+    config = parse_toml(BASIC, modified=datetime(2026, 6, 1, tzinfo=UTC))
+    store.add("cubacel", Renewal(date(2026, 11, 20), amount=10.0))
+    store.add("cubacel", Renewal(date(2025, 12, 1)))
+    store.add("gone", Renewal(date(2026, 11, 21)))
+    state, log = store.snapshot()
+    joined = with_log(config, log, state)
+    cubacel = joined.sim("cubacel")
+    assert cubacel is not None
+    assert [(r.date.isoformat(), r.log_id) for r in cubacel.renewals] == [
+        ("2025-12-01", 2), ("2026-01-10", None), ("2026-11-20", 1)]
+    assert cubacel.last_renewal == Renewal(date(2026, 11, 20), amount=10.0, log_id=1)
+    assert joined.sim("giffgaff") == config.sim("giffgaff")
+    assert joined.sim("gone") is None, "the log never adds SIMs"
+    assert joined.modified == T0
+    # An older log change leaves the config's own timestamp.
+    assert with_log(config, log, LogState(3, EPOCH)).modified == datetime(2026, 6, 1, tzinfo=UTC)
+
+
+def test_record_counts_the_log_as_it_is_now_each_renewal_once(store):
+    """record() may be handed a config with the log already applied, and older than the log."""
+    config = parse_toml(BASIC)
+    store.add("giffgaff", Renewal(date(2026, 11, 20)))
+    state, log = store.snapshot()
+    seen_earlier = with_log(config, log, state)
+    store.delete(1)  # by another worker, after this one took its view
+
+    recorded = record(store, seen_earlier, "giffgaff", {"date": "2026-07-01"}, date(2026, 11, 24))
+    assert recorded.created is True
+    assert recorded.stored.id == 2
+    # 2026-07-01 + 6 months, not 2026-11-20 + 6 months from the removed entry.
+    assert recorded.deadline.due == date(2027, 1, 1)
+    assert recorded.deadline.last_renewal == Renewal(date(2026, 7, 1), log_id=2)
+    assert recorded.deadline.sim.renewals == (Renewal(date(2026, 6, 2)), Renewal(date(2026, 7, 1), log_id=2))
+
+
+# --- migrations -----------------------------------------------------------------------------------
+
+V1_COLUMNS = "id, sim_id, date, amount, currency, method, reference, note, created_at"
+V1_ROWS = [
+    (1, "giffgaff", "2026-03-01", 10.0, "GBP", "app", "TXN-1", None, "2026-03-01T10:00:00+00:00"),
+    (2, "cubacel", "2026-02-01", None, None, None, None, "a note", "2026-02-01T08:30:00+00:00"),
+    (5, "gone", "2025-12-24", 0.0, "EUR", "shop", "R5", None, "2025-12-24T18:00:00+00:00"),
+]
+V1_STORED = [
+    StoredRenewal(1, "giffgaff", Renewal(date(2026, 3, 1), 10.0, "GBP", "app", "TXN-1", None, log_id=1),
+                  datetime(2026, 3, 1, 10, 0, tzinfo=UTC)),
+    StoredRenewal(2, "cubacel", Renewal(date(2026, 2, 1), note="a note", log_id=2),
+                  datetime(2026, 2, 1, 8, 30, tzinfo=UTC)),
+    StoredRenewal(5, "gone", Renewal(date(2025, 12, 24), 0.0, "EUR", "shop", "R5", log_id=5),
+                  datetime(2025, 12, 24, 18, 0, tzinfo=UTC)),
+]
+
+
+def old_database(path: Path, version: int) -> None:
+    """A file made at schema version 1 with rows in it, then taken by hand up to `version`."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with closing(sqlite3.connect(path, isolation_level=None)) as db:
+        MIGRATIONS[0](db)
+        db.execute("PRAGMA user_version = 1")
+        db.executemany(f"INSERT INTO renewals ({V1_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", V1_ROWS)
+        for step in range(1, version):
+            MIGRATIONS[step](db)
+            db.execute(f"PRAGMA user_version = {step + 1:d}")
+            assert db.execute(f"SELECT {V1_COLUMNS} FROM renewals ORDER BY id").fetchall() == V1_ROWS
+
+
+@pytest.mark.parametrize("version", range(1, SCHEMA_VERSION), ids=lambda v: f"from-v{v}")
+def test_an_old_database_migrates_with_its_rows_intact(tmp_path, clock, version):
+    path = tmp_path / "old.sqlite3"
+    old_database(path, version)
+    assert raw(path, "PRAGMA user_version") == [(version,)]
+
+    store = RenewalStore(path, clock=clock)
+    try:
+        assert store.list() == V1_STORED
+        assert raw(path, "PRAGMA user_version") == [(SCHEMA_VERSION,)]
+        assert raw(path, "PRAGMA journal_mode") == [("wal",)]
+        assert raw(path, f"SELECT {V1_COLUMNS} FROM renewals ORDER BY id") == V1_ROWS
+        assert store.state() == LogState(0, EPOCH)
+        # The migrated log works like a new one: ids go on after the highest, keys work.
+        added, _ = store.add("giffgaff", Renewal(date(2026, 11, 20)), "key-1", "fp")
+        assert added.id == 6
+        assert store.add("giffgaff", Renewal(date(2026, 11, 20)), "key-1", "fp") == (added, False)
+        assert store.state() == LogState(1, T0)
+    finally:
+        store.close()
+
+
+def test_v1_database_reaches_every_later_version_step_by_step(tmp_path):
+    for version in range(1, SCHEMA_VERSION + 1):
+        path = tmp_path / f"v{version}.sqlite3"
+        old_database(path, version)
+        assert raw(path, "PRAGMA user_version") == [(version,)]
+        assert raw(path, f"SELECT {V1_COLUMNS} FROM renewals ORDER BY id") == V1_ROWS
+
+
+def test_workers_opening_an_old_database_together_migrate_it_once(tmp_path, clock):
+    path = tmp_path / "old.sqlite3"
+    old_database(path, 1)
+    start = threading.Barrier(4)
+    results: list[object] = []
+
+    def open_and_read() -> None:
+        store = RenewalStore(path, clock=clock)
+        try:
+            start.wait(10)
+            results.append(store.list())
+        except BaseException as error:  # pragma: no cover - reported below
+            results.append(error)
+        finally:
+            store.close()
+
+    threads = [threading.Thread(target=open_and_read) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert results == [V1_STORED] * 4
+    assert raw(path, "PRAGMA user_version") == [(SCHEMA_VERSION,)]
+    assert raw(path, "SELECT key, value FROM meta ORDER BY key") == [
+        ("changed_at", "1970-01-01T00:00:00+00:00"), ("generation", "0")]
+
+
+def test_an_empty_file_gets_the_whole_schema(tmp_path, clock):
+    path = tmp_path / "empty.sqlite3"
+    path.touch()
+    store = RenewalStore(path, clock=clock)
+    try:
+        assert store.list() == []
+        assert raw(path, "PRAGMA user_version") == [(SCHEMA_VERSION,)]
+        assert raw(path, "PRAGMA journal_mode") == [("wal",)]
+    finally:
+        store.close()
+
+
+def test_reopening_a_current_database_keeps_everything(db_path, clock):
+    first = RenewalStore(db_path, clock=clock)
+    try:
+        stored, _ = first.add("giffgaff", Renewal(date(2026, 11, 20)), "key-1", "fp")
+    finally:
+        first.close()
+    second = RenewalStore(db_path, clock=clock)
+    try:
+        assert second.list() == [stored]
+        assert second.state() == LogState(1, T0)
+        assert second.add("giffgaff", Renewal(date(2026, 11, 20)), "key-1", "fp") == (stored, False)
+    finally:
+        second.close()
+
+
+def test_a_failing_migration_changes_nothing_and_closes_its_connection(tmp_path, clock, monkeypatch):
+    path = tmp_path / "old.sqlite3"
+    old_database(path, 1)
+
+    def broken(db: sqlite3.Connection) -> None:
+        db.execute("CREATE TABLE half_done (x)")
+        raise RuntimeError("migration failed")
+
+    real_connect = sqlite3.connect
+    closed: list[sqlite3.Connection] = []
+
+    class Tracked(sqlite3.Connection):
+        def close(self) -> None:
+            closed.append(self)
+            super().close()
+
+    monkeypatch.setattr(store_module, "MIGRATIONS", [*MIGRATIONS, broken])
+    monkeypatch.setattr(store_module, "SCHEMA_VERSION", len(MIGRATIONS) + 1)
+    monkeypatch.setattr(sqlite3, "connect", lambda *args, **kwargs: real_connect(*args, factory=Tracked,
+                                                                                  **kwargs))
+    store = RenewalStore(path, clock=clock)
+    with pytest.raises(RuntimeError, match=r"^migration failed$"):
+        store.list()
+    assert len(closed) == 1, "the connection of the failed migration is closed, not leaked"
+    monkeypatch.undo()
+
+    with closing(real_connect(path)) as db:
+        assert db.execute("PRAGMA user_version").fetchone() == (1,)
+        tables = {name for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        assert tables == {"renewals", "sqlite_sequence"}, "v1 -> v2 was rolled back with the failed step"
+        assert db.execute(f"SELECT {V1_COLUMNS} FROM renewals ORDER BY id").fetchall() == V1_ROWS
+    store.close()
