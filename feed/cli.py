@@ -25,6 +25,17 @@ from .renewals import RenewalInvalid, UnknownSim, today_in, with_log
 from .site import Site
 
 
+class _Command(click.Command):
+    """A command whose bad arguments are one line and exit 1, like every other CLI error."""
+
+    def make_context(self, info_name: str | None, args: list[str], parent: click.Context | None = None,
+                     **extra: Any) -> click.Context:
+        try:
+            return super().make_context(info_name, args, parent=parent, **extra)
+        except click.UsageError as error:
+            raise click.ClickException(error.format_message()) from None
+
+
 def _site() -> Site:
     found: Site = current_app.extensions["simfeed"]
     return found
@@ -67,7 +78,7 @@ def _table(rows: Sequence[Sequence[str]]) -> str:
     )
 
 
-@click.command("check")
+@click.command("check", cls=_Command)
 @click.argument("file", required=False)
 @with_appcontext
 def check_command(file: str | None) -> None:
@@ -87,7 +98,7 @@ def check_command(file: str | None) -> None:
         click.echo(_table(rows))
 
 
-@click.command("export")
+@click.command("export", cls=_Command)
 @click.argument("file", type=click.Path(dir_okay=False, writable=True))
 @with_appcontext
 def export_command(file: str) -> None:
@@ -107,7 +118,7 @@ def export_command(file: str) -> None:
     click.echo(f"wrote {len(body)} bytes, {len(config.sims)} SIMs, to {file}")
 
 
-@click.command("renew")
+@click.command("renew", cls=_Command)
 @click.argument("sim_id", metavar="ID")
 @click.option("--date", "on", metavar="YYYY-MM-DD", help="When (default: today in the calendar's zone).")
 @click.option("--amount", help="How much was paid (0 for a free SMS that counts).")
@@ -132,7 +143,7 @@ def renew_command(sim_id: str, on: str | None, **given: str | None) -> None:
                f"deadline now {deadline.due.isoformat()} ({deadline.days_left(today)} days left)")
 
 
-@click.command("renewals")
+@click.command("renewals", cls=_Command)
 @click.argument("sim_id", metavar="[ID]", required=False)
 @click.option("--format", "form", type=click.Choice(["table", "csv", "json"]), default="table")
 @with_appcontext
@@ -163,7 +174,7 @@ def renewals_command(sim_id: str | None, form: str) -> None:
         click.echo("no renewals")
 
 
-@click.command("unrenew")
+@click.command("unrenew", cls=_Command)
 @click.argument("renewal_id", type=int)
 @with_appcontext
 def unrenew_command(renewal_id: int) -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import date, timedelta
+from datetime import date, time, timedelta
 
 from dateutil.relativedelta import relativedelta
 
@@ -37,7 +37,12 @@ def quote(value: object) -> str:
     >>> quote("6 moths")
     '"6 moths"'
     """
-    text = json.dumps(value, ensure_ascii=False) if isinstance(value, str) else repr(value)
+    if isinstance(value, str):
+        text = json.dumps(value, ensure_ascii=False)
+    elif isinstance(value, (date, time)):
+        text = value.isoformat()
+    else:
+        text = repr(value)
     return text if len(text) <= 60 else text[:57] + "..."
 
 

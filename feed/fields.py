@@ -25,6 +25,16 @@ class Invalid(ValueError):
     """One value is wrong; the message says why, without the location."""
 
 
+FIRST_DAY = date(1900, 1, 1)
+
+
+def _plausible(day: date) -> date:
+    # Time-zone arithmetic near year 1 overflows; no SIM was renewed before 1900.
+    if day < FIRST_DAY:
+        raise Invalid(f"{day.isoformat()} is before {FIRST_DAY.isoformat()}")
+    return day
+
+
 def text(value: Any) -> str:
     if not isinstance(value, str):
         raise Invalid(f"{quote(value)} must be a string in quotes")
@@ -43,7 +53,7 @@ def toml_date(value: Any) -> date:
     if isinstance(value, datetime):
         raise Invalid(f"{value.isoformat()} must be a date without a time, like 2026-06-02")
     if isinstance(value, date):
-        return value
+        return _plausible(value)
     if isinstance(value, str):
         raise Invalid(f"{quote(value)} is a string; write the date without quotes, like 2026-06-02")
     raise Invalid(f"{quote(value)} must be a date, like 2026-06-02")
@@ -112,7 +122,9 @@ def number(value: Any) -> str:
 def amount(value: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise Invalid(f"{quote(value)} must be a number, like 10 or 9.99")
-    if not math.isfinite(value) or value < 0:
+    if not math.isfinite(value):
+        raise Invalid(f"{quote(value)} must be a finite number, like 10 or 9.99")
+    if value < 0:
         raise Invalid(f"{quote(value)} must be zero or more")
     return value
 
@@ -146,9 +158,9 @@ def day(value: Any) -> date:
     """A date from JSON, a form or the command line: a date, or text as YYYY-MM-DD."""
     if isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value.strip()):
         try:
-            return date.fromisoformat(value.strip())
+            return _plausible(date.fromisoformat(value.strip()))
         except ValueError:
             raise Invalid(f"{quote(value)} is not a real date") from None
     if isinstance(value, date) and not isinstance(value, datetime):
-        return value
+        return _plausible(value)
     raise Invalid(f"{quote(value)} must be a date as YYYY-MM-DD, like 2026-06-02")

@@ -115,7 +115,9 @@ def with_log(config: Config, log: Mapping[str, tuple[Renewal, ...]], state: LogS
         if sim.id in log else sim
         for sim in config.sims
     )
-    return replace(config, sims=sims, modified=max(config.modified, state.changed_at))
+    # Whole seconds, as HTTP dates carry them: If-Modified-Since must be able to match.
+    changed = state.changed_at.replace(microsecond=0)
+    return replace(config, sims=sims, modified=max(config.modified, changed))
 
 
 def _sim_with_log(store: RenewalStore, sim: Sim) -> Sim:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -104,7 +105,7 @@ class RenewalStore:
             try:
                 db.row_factory = sqlite3.Row
                 db.execute("PRAGMA busy_timeout = 30000")
-                db.execute("PRAGMA journal_mode = WAL")
+                self._use_wal(db)
                 db.execute("PRAGMA synchronous = NORMAL")
                 self._migrate(db)
             except BaseException:
@@ -112,6 +113,19 @@ class RenewalStore:
                 raise
             self._local.db = db
         return db
+
+    @staticmethod
+    def _use_wal(db: sqlite3.Connection) -> None:
+        """Switch to WAL, waiting out other openers: the switch ignores the busy timeout."""
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                db.execute("PRAGMA journal_mode = WAL")
+                return
+            except sqlite3.OperationalError as error:
+                if "locked" not in str(error) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.02)
 
     @staticmethod
     def _migrate(db: sqlite3.Connection) -> None:
