@@ -9,6 +9,7 @@ import os
 import tempfile
 import unicodedata
 from collections.abc import Sequence
+from datetime import date
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -16,12 +17,14 @@ import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
-from . import ical, renewals
+from . import ical, presets, renewals
 from .config import ConfigError, load_config
 from .deadlines import deadline_for
-from .model import METHODS, Config
+from .model import KINDS, METHODS, Config
+from .problems import Collector
 from .records import RECORD_FIELDS, TABLE_FIELDS, renewal_record, spreadsheet_safe
 from .renewals import RenewalInvalid, UnknownSim, today_in, with_log
+from .simconfig import parse_sim
 from .site import Site
 
 
@@ -121,6 +124,7 @@ def export_command(file: str) -> None:
 @click.command("renew", cls=_Command)
 @click.argument("sim_id", metavar="ID")
 @click.option("--date", "on", metavar="YYYY-MM-DD", help="When (default: today in the calendar's zone).")
+@click.option("--kind", type=click.Choice(KINDS), help="What it was (default topup).")
 @click.option("--amount", help="How much was paid (0 for a free SMS that counts).")
 @click.option("--currency", help="Three-letter code, like GBP.")
 @click.option("--method", type=click.Choice(METHODS), help="How it was paid.")
@@ -186,6 +190,23 @@ def unrenew_command(renewal_id: int) -> None:
     click.echo(f"removed renewal #{renewal_id} of {stored.sim_id} ({stored.renewal.date.isoformat()})")
 
 
+@click.command("presets", cls=_Command)
+def presets_command() -> None:
+    """List the carrier presets a SIM can name with preset = "…"."""
+    for preset in presets.catalogue().values():
+        found = Collector(f"preset {preset.id}")
+        sim = parse_sim(0, {"id": preset.id, "name": preset.title, "preset": preset.id,
+                            "last_renewal": date(2000, 1, 1)}, found)
+        if sim is None:  # the test suite parses every preset; this guards a hand-edited catalogue
+            _fail(found.problems)
+        after = "; ".join(f"+{stage.after_text}: {stage.status}" for stage in sim.stages)
+        click.echo(f"{preset.id}: {preset.title}\n  rule: {ical.rule_summary(sim.rule)}"
+                   + (f"\n  after the deadline: {after}" if after else "")
+                   + f"\n  source: {preset.source} (checked {preset.checked.isoformat()})")
+    click.echo("Carriers change their rules: check your carrier's current terms.")
+
+
 def init_app(app: Flask) -> None:
-    for command in (check_command, export_command, renew_command, renewals_command, unrenew_command):
+    for command in (check_command, export_command, renew_command, renewals_command, unrenew_command,
+                    presets_command):
         app.cli.add_command(command)

@@ -7,71 +7,31 @@ whether to refuse to start or to keep serving the last good config.
 
 from __future__ import annotations
 
-import difflib
 import os
 import tomllib
 from collections.abc import Callable, Mapping
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from . import fields
-from .durations import DurationError, parse_interval, quote
-from .model import CalendarSettings, Config, Expires, KeepAlive, Renewal, ServerSettings, Sim
+from .durations import parse_interval, quote
+from .model import REMINDERS, CalendarSettings, Config, Feed, ServerSettings, Sim
+from .problems import Collector, ConfigError
+from .simconfig import parse_sim
+
+__all__ = ["ConfigError", "load_config", "parse_config", "parse_toml", "read_source"]
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-LAST_DAY = date(9999, 12, 30)
 
-
-class ConfigError(ValueError):
-    """The config cannot be used; `problems` holds one readable line per problem."""
-
-    def __init__(self, problems: list[str]):
-        super().__init__("\n".join(problems))
-        self.problems = problems
-
-
-class _Collector:
-    """Gathers problems with their location so that all are reported together."""
-
-    def __init__(self, source: str):
-        self.source = source
-        self.problems: list[str] = []
-
-    def add(self, where: str, message: str) -> None:
-        self.problems.append(f"{self.source}: {where}: {message}")
-
-    def unknown_keys(self, where: str, table: Mapping[str, Any], known: frozenset[str]) -> None:
-        for key in table:
-            if key not in known:
-                hint = difflib.get_close_matches(key, sorted(known), n=1)
-                suggestion = f" (did you mean {quote(hint[0])}?)" if hint else ""
-                self.add(where, f"unknown key {quote(key)}{suggestion}")
-
-    def field(self, where: str, table: Mapping[str, Any], key: str, check: Callable[[Any], Any],
-              default: Any = None) -> Any:
-        """Run `check` on table[key]; on failure record the problem and return the default."""
-        if key not in table:
-            return default
-        try:
-            return check(table[key])
-        except (fields.Invalid, DurationError) as problem:
-            self.add(f"{where}: {key}" if where else key, str(problem))
-            return default
-
-
-CALENDAR_KEYS = frozenset({"name", "timezone", "alarms", "alarm_time", "refresh", "token", "history"})
+CALENDAR_KEYS = frozenset({"name", "timezone", "alarms", "alarm_time", "refresh", "token", "history",
+                           "reminders", "color"})
 SERVER_KEYS = frozenset({"admin_token"})
-SIM_KEYS = frozenset({
-    "id", "name", "carrier", "country", "number", "show_number", "renew_url", "how_to_renew",
-    "notes", "last_renewal", "renewals", "keep_alive", "expires", "grace", "alarms", "alarm_time",
-})
-RENEWAL_KEYS = frozenset({"date", "amount", "currency", "method", "reference", "note"})
-TOP_KEYS = frozenset({"calendar", "server", "sim"})
+FEED_KEYS = frozenset({"id", "name", "token", "sims", "tags", "reminders"})
+TOP_KEYS = frozenset({"calendar", "server", "sim", "feed"})
 
 
-def _calendar(table: Any, found: _Collector) -> CalendarSettings:
-    if not isinstance(table, dict):
-        found.add("calendar", "must be a table: [calendar]")
+def _calendar(table: Any, found: Collector) -> CalendarSettings:
+    if found.table("calendar", table, "[calendar]") is None:
         return CalendarSettings()
     found.unknown_keys("calendar", table, CALENDAR_KEYS)
     base = CalendarSettings()
@@ -82,6 +42,7 @@ def _calendar(table: Any, found: _Collector) -> CalendarSettings:
     refresh = get("refresh", lambda v: parse_interval(fields.text(v)))
     if refresh.total_seconds() < 60:
         found.add("calendar: refresh", f"{quote(table.get('refresh'))} must be at least 1 minute")
+    color = found.field("calendar", table, "color", fields.color, (None, None))
     return CalendarSettings(
         name=get("name", fields.text),
         timezone=get("timezone", fields.zone),
@@ -90,12 +51,14 @@ def _calendar(table: Any, found: _Collector) -> CalendarSettings:
         refresh=refresh,
         token=get("token", fields.token),
         history=get("history", fields.boolean),
+        reminders=get("reminders", fields.one_of(REMINDERS)),
+        color=color[0],
+        color_hex=color[1],
     )
 
 
-def _server(table: Any, found: _Collector) -> ServerSettings:
-    if not isinstance(table, dict):
-        found.add("server", "must be a table: [server]")
+def _server(table: Any, found: Collector) -> ServerSettings:
+    if found.table("server", table, "[server]") is None:
         return ServerSettings()
     found.unknown_keys("server", table, SERVER_KEYS)
     # An empty admin token counts as none: the API then refuses everything.
@@ -105,126 +68,87 @@ def _server(table: Any, found: _Collector) -> ServerSettings:
     return ServerSettings(admin_token=found.field("server", table, "admin_token", fields.token))
 
 
-def _renewals(where: str, value: Any, found: _Collector) -> tuple[Renewal, ...]:
-    if not isinstance(value, list):
-        found.add(f"{where}: renewals", "must be a list of tables like [{ date = 2026-06-02 }]")
-        return ()
-    renewals = []
-    for index, item in enumerate(value):
-        at = f"{where}: renewals[{index}]"
-        if not isinstance(item, dict):
-            found.add(at, f"{quote(item)} must be a table like {{ date = 2026-06-02, amount = 10 }}")
-            continue
-        found.unknown_keys(at, item, RENEWAL_KEYS)
-        if "date" not in item:
-            found.add(at, "date is missing")
-        on = found.field(at, item, "date", fields.toml_date)
-        renewal = Renewal(
-            date=on,
-            amount=found.field(at, item, "amount", fields.amount),
-            currency=found.field(at, item, "currency", fields.currency),
-            method=found.field(at, item, "method", fields.method),
-            reference=found.field(at, item, "reference", fields.text),
-            note=found.field(at, item, "note", fields.text),
-        )
-        if on is not None:
-            renewals.append(renewal)
-    return tuple(renewals)
-
-
-def _sim(index: int, table: Any, found: _Collector) -> Sim | None:
-    raw_id = table.get("id") if isinstance(table, dict) else None
-    where = f"sim {quote(raw_id)}" if isinstance(raw_id, str) else f"sim #{index + 1}"
-    if not isinstance(table, dict):
-        found.add(where, "must be a table: [[sim]]")
+def _feed(index: int, raw: Any, sims: list[Sim], found: Collector) -> Feed | None:
+    raw_id = raw.get("id") if isinstance(raw, dict) else None
+    where = f"feed {quote(raw_id)}" if isinstance(raw_id, str) else f"feed #{index + 1}"
+    table = found.table(where, raw, '[[feed]] with id, name and sims or tags')
+    if table is None:
         return None
     before = len(found.problems)
-    found.unknown_keys(where, table, SIM_KEYS)
+    found.unknown_keys(where, table, FEED_KEYS)
     for required in ("id", "name"):
         if required not in table:
             found.add(where, f"{required} is missing")
-    sim_id = found.field(where, table, "id", fields.sim_id)
+    feed_id = found.field(where, table, "id", fields.sim_id)
     name = found.field(where, table, "name", fields.text)
-
-    renewals = list(_renewals(where, table["renewals"], found)) if "renewals" in table else []
-    last = found.field(where, table, "last_renewal", fields.toml_date)
-    if last is not None:
-        renewals.append(Renewal(date=last))
-    renewals.sort(key=lambda r: r.date)
-
-    rule: KeepAlive | Expires | None = None
-    if "keep_alive" in table and "expires" in table:
-        found.add(where, "set either keep_alive or expires, not both")
-    elif "keep_alive" in table:
-        kept = found.field(where, table, "keep_alive", fields.period)
-        if kept is not None:
-            rule = KeepAlive(text=kept[1], period=kept[0])
-        # renewals = [] gives no date either; a bad date was reported where it is written.
-        if not renewals and "last_renewal" not in table and not table.get("renewals"):
-            found.add(f"{where}: keep_alive", "needs last_renewal (or renewals) to count from")
-    elif "expires" in table:
-        on = found.field(where, table, "expires", fields.toml_date)
-        if on is not None:
-            rule = Expires(on=on)
-    else:
-        found.add(where, "needs a rule: keep_alive = \"6 months\" or expires = 2027-01-31")
-
-    grace = found.field(where, table, "grace", fields.period)
-    optional = {
-        key: found.field(where, table, key, check)
-        for key, check in (("carrier", fields.text), ("country", fields.text), ("number", fields.number),
-                           ("renew_url", fields.url), ("how_to_renew", fields.text), ("notes", fields.text),
-                           ("alarms", fields.alarms), ("alarm_time", fields.clock_time))
-    }
-    show_number = found.field(where, table, "show_number", fields.boolean, False)
-    if len(found.problems) == before and rule is not None:
-        _check_last_day(where, rule, renewals, grace, found)
-    if len(found.problems) > before or rule is None or sim_id is None or name is None:
+    token = found.field(where, table, "token", fields.token)
+    reminders = found.field(where, table, "reminders", fields.one_of(REMINDERS))
+    chosen = found.field(where, table, "sims", fields.words(fields.sim_id), ())
+    tags = found.field(where, table, "tags", fields.words(fields.sim_id), ())
+    known = {sim.id for sim in sims}
+    for sim_id in chosen:
+        if sim_id not in known:
+            found.add(f"{where}: sims", f"no SIM has the id {quote(sim_id)}")
+    known_tags = {tag for sim in sims for tag in sim.tags}
+    for tag in tags:
+        if tag not in known_tags:
+            found.add(f"{where}: tags", f"no SIM has the tag {quote(tag)}")
+    if "sims" not in table and "tags" not in table:
+        found.add(where, "choose its SIMs with sims = [...] and/or tags = [...]")
+    if len(found.problems) > before or feed_id is None or name is None:
         return None
-    return Sim(
-        id=sim_id, name=name, rule=rule, renewals=tuple(renewals), show_number=show_number,
-        grace=grace[0] if grace else None, grace_text=grace[1] if grace else None, **optional,
-    )
+    sim_ids = tuple(s.id for s in sims if s.id in chosen or set(s.tags) & set(tags))
+    return Feed(feed_id, name, sim_ids, token, reminders)
 
 
-def _check_last_day(where: str, rule: KeepAlive | Expires, renewals: list[Renewal],
-                    grace: tuple[Any, str] | None, found: _Collector) -> None:
-    """The feed needs the day after the deadline (and grace): 9999-12-31 has none."""
-    try:
-        due = rule.on if isinstance(rule, Expires) else renewals[-1].date + rule.period
-        late = (due + grace[0] if grace else due) > LAST_DAY
-    except (ValueError, OverflowError):
-        late = True
-    if late:
-        found.add(where, f"the deadline{' plus grace' if grace else ''} falls after "
-                         f"{LAST_DAY.isoformat()}, the last day the feed can show")
+def _unique(where: str, items: list[Any], found: Collector) -> list[Any]:
+    seen: set[str] = set()
+    kept = []
+    for item in items:
+        if item.id in seen:
+            found.add(f'{where} "{item.id}": id', f"is used by another {where}; ids must be unique")
+            continue
+        seen.add(item.id)
+        kept.append(item)
+    return kept
+
+
+def _tables(data: Mapping[str, Any], key: str, found: Collector) -> list[Any]:
+    value = data.get(key, [])
+    if isinstance(value, list):
+        return value
+    found.add(key, f"must be written as [[{key}]] tables")
+    return []
+
+
+def _check_tokens(calendar: CalendarSettings, feeds: list[Feed], found: Collector) -> None:
+    """A token opens one feed only, so no two feeds may share one."""
+    owners: dict[str, str] = {}
+    if calendar.token:
+        owners[calendar.token] = "the calendar"
+    for feed in feeds:
+        if feed.token and feed.token in owners:
+            found.add(f'feed "{feed.id}": token', f"is the same as the token of {owners[feed.token]}")
+        elif feed.token:
+            owners[feed.token] = f'feed "{feed.id}"'
 
 
 def parse_config(data: Mapping[str, Any], source: str = "<config>",
                  modified: datetime = _EPOCH) -> Config:
     """Validate a parsed TOML document; raise ConfigError listing every problem."""
-    found = _Collector(source)
+    found = Collector(source)
     found.unknown_keys("config", data, TOP_KEYS)
     calendar = _calendar(data.get("calendar", {}), found)
     server = _server(data.get("server", {}), found)
-    raw_sims = data.get("sim", [])
-    if not isinstance(raw_sims, list):
-        found.add("sim", "must be written as [[sim]] tables")
-        raw_sims = []
-    sims: list[Sim] = []
-    seen: set[str] = set()
-    for index, table in enumerate(raw_sims):
-        sim = _sim(index, table, found)
-        if sim is None:
-            continue
-        if sim.id in seen:
-            found.add(f'sim "{sim.id}": id', "is used by another SIM; ids must be unique")
-            continue
-        seen.add(sim.id)
-        sims.append(sim)
+    parsed = (parse_sim(index, table, found) for index, table in enumerate(_tables(data, "sim", found)))
+    sims = _unique("sim", [sim for sim in parsed if sim is not None], found)
+    feeds = [_feed(index, table, sims, found) for index, table in enumerate(_tables(data, "feed", found))]
+    named = _unique("feed", [feed for feed in feeds if feed is not None], found)
+    _check_tokens(calendar, named, found)
     if found.problems:
         raise ConfigError(found.problems)
-    return Config(calendar=calendar, server=server, sims=tuple(sims), source=source, modified=modified)
+    return Config(calendar=calendar, server=server, sims=tuple(sims), feeds=tuple(named), source=source,
+                  modified=modified)
 
 
 def parse_toml(text: str, source: str = "<config>", modified: datetime = _EPOCH) -> Config:

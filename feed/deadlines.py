@@ -6,27 +6,101 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from .model import CalendarSettings, Expires, Renewal, Sim
+from .model import CalendarSettings, Charge, Expires, KeepAlive, Renewal, Sim, Stage, TopUp
+
+TOPUP = frozenset({"topup"})
+
+
+class NoDeadline(ValueError):
+    """The rule has nothing to count from: no renewal it counts."""
+
+
+# A balance that outlives this many charges is reported as lasting that long.
+MAX_CHARGES = 1200
 
 
 @dataclass(frozen=True)
 class Deadline:
-    """When a SIM must be renewed, and until when it can still be recovered."""
+    """When a SIM must be renewed, what happens after, and until when it can be recovered."""
 
     sim: Sim
     due: date
+    # The renewal the deadline counts from (None for a fixed expiry or a balance).
     last_renewal: Renewal | None
-    grace_until: date | None
+    stages: tuple[tuple[date, Stage], ...]
     alarms: tuple[int, ...]
     alarm_time: time
+    # For a recurring charge: the charges the balance still covers, before `due`.
+    charges: tuple[date, ...] = ()
+
+    @property
+    def grace_until(self) -> date | None:
+        """The last day the number can still be recovered, when a stage says so.
+
+        A stage with a recovery lasts until the next stage without one ("suspended"
+        until "cancelled"); with no such stage after it, its own day is the last.
+        """
+        last = max((on for on, stage in self.stages if stage.recovery), default=None)
+        if last is None:
+            return None
+        lost = [on for on, stage in self.stages if not stage.recovery and on > last]
+        return min(lost) - timedelta(days=1) if lost else last
 
     def days_left(self, today: date) -> int:
         """Days from `today` to the deadline; negative once it has passed."""
         return (self.due - today).days
 
 
+def _keep_alive(rule: KeepAlive, renewals: tuple[Renewal, ...]) -> tuple[date, Renewal]:
+    counted = [r for r in renewals if r.counts_for(rule.counts)]
+    if not counted:
+        raise NoDeadline("no renewal of a kind that counts")
+    last = max(counted, key=lambda r: r.date)
+    return last.date + rule.period, last
+
+
+def _top_up(rule: TopUp, renewals: tuple[Renewal, ...]) -> tuple[date, Renewal]:
+    expiry: date | None = None
+    last: Renewal | None = None
+    for renewal in sorted(renewals, key=lambda r: r.date):
+        tier = rule.tier_for(renewal.amount) if renewal.counts_for(TOPUP) else None
+        if tier is None:
+            continue
+        if expiry is None or rule.extend_from == "topup":
+            start = renewal.date
+        elif rule.extend_from == "expiry":
+            start = expiry
+        else:
+            start = max(expiry, renewal.date)
+        expiry, last = start + tier.period, renewal
+    if expiry is None or last is None:
+        raise NoDeadline("no top-up large enough to count")
+    return expiry, last
+
+
+def _charges(rule: Charge, renewals: tuple[Renewal, ...]) -> tuple[date, tuple[date, ...]]:
+    """The first charge the balance cannot cover, and the charges before it."""
+    top_ups = sorted((r.date, r.amount) for r in renewals
+                     if r.amount is not None and r.counts_for(TOPUP) and r.date > rule.as_of)
+    balance = rule.balance
+    paid: list[date] = []
+    for n in range(MAX_CHARGES):
+        try:
+            on = rule.first + rule.every * n
+        except (OverflowError, ValueError):  # past year 9999: the balance outlives the calendar
+            break
+        # A top-up on the charge day itself is counted after the charge: the deadline errs early.
+        while top_ups and top_ups[0][0] < on:
+            balance += top_ups.pop(0)[1] or 0
+        if balance < rule.fee:
+            return on, tuple(paid)
+        balance -= rule.fee
+        paid.append(on)
+    return paid[-1], tuple(paid[:-1])  # paid is never empty: the first charge is a valid date
+
+
 def deadline_for(sim: Sim, calendar: CalendarSettings) -> Deadline:
-    """The SIM's next deadline, counted from its latest renewal with calendar arithmetic.
+    """The SIM's next deadline under its rule, with its stages, alarms and charges.
 
     >>> from dateutil.relativedelta import relativedelta
     >>> from feed.model import KeepAlive
@@ -34,20 +108,25 @@ def deadline_for(sim: Sim, calendar: CalendarSettings) -> Deadline:
     >>> deadline_for(sim, CalendarSettings()).due
     datetime.date(2026, 9, 30)
     """
-    last = sim.last_renewal
-    if isinstance(sim.rule, Expires):
-        due = sim.rule.on
+    rule = sim.rule
+    last: Renewal | None = None
+    charges: tuple[date, ...] = ()
+    if isinstance(rule, Expires):
+        due = rule.on
+    elif isinstance(rule, KeepAlive):
+        due, last = _keep_alive(rule, sim.renewals)
+    elif isinstance(rule, TopUp):
+        due, last = _top_up(rule, sim.renewals)
     else:
-        if last is None:
-            raise ValueError(f"sim {sim.id!r}: keep_alive needs a renewal date")
-        due = last.date + sim.rule.period
+        due, charges = _charges(rule, sim.renewals)
     return Deadline(
         sim=sim,
         due=due,
         last_renewal=last,
-        grace_until=due + sim.grace if sim.grace else None,
+        stages=tuple((due + stage.after, stage) for stage in sim.stages),
         alarms=calendar.alarms if sim.alarms is None else sim.alarms,
         alarm_time=calendar.alarm_time if sim.alarm_time is None else sim.alarm_time,
+        charges=charges,
     )
 
 
@@ -94,11 +173,13 @@ def status(deadline: Deadline, today: date) -> str:
     """How urgent a SIM is on `today` (a date in the calendar's time zone).
 
     "due soon" starts with the SIM's earliest warning (its largest alarm lead);
-    past the deadline it is "overdue", or with grace "in grace" then "lapsed".
+    past the deadline it is "overdue", or with grace (stages) "in grace" until the
+    last day it can be recovered, then "lapsed".
 
     >>> from dateutil.relativedelta import relativedelta
     >>> from feed.model import KeepAlive
-    >>> sim = Sim("x", "X", Expires(date(2026, 12, 2)), grace=relativedelta(days=30))
+    >>> grace = Stage(relativedelta(days=30), "30 days", "last day to recover", "renew")
+    >>> sim = Sim("x", "X", Expires(date(2026, 12, 2)), stages=(grace,))
     >>> d = deadline_for(sim, CalendarSettings())
     >>> [status(d, date(2026, 11, m)) for m in (17, 18)], status(d, date(2026, 12, 3))
     (['ok', 'due soon'], 'in grace')
@@ -107,7 +188,8 @@ def status(deadline: Deadline, today: date) -> str:
     """
     left = deadline.days_left(today)
     if left < 0:
-        if deadline.grace_until is None:
+        if not deadline.stages:
             return "overdue"
-        return "in grace" if today <= deadline.grace_until else "lapsed"
+        grace_until = deadline.grace_until
+        return "in grace" if grace_until is not None and today <= grace_until else "lapsed"
     return "due soon" if left <= max(deadline.alarms, default=0) else "ok"

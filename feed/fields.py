@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
 from datetime import date, datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import webcolors
 from dateutil.relativedelta import relativedelta
 
 from .durations import parse_days, parse_duration, quote
@@ -64,6 +66,12 @@ def url(value: Any) -> str:
     if not re.fullmatch(r"https?://[^\s/]+\S*", given):
         raise Invalid(f"{quote(given)} must be a web address starting with https://")
     return given
+
+
+def offset(value: Any) -> tuple[relativedelta, str]:
+    """A duration that may be zero, such as a stage "0 days" after the deadline."""
+    given = text(value)
+    return parse_duration(given), given
 
 
 def period(value: Any) -> tuple[relativedelta, str]:
@@ -136,13 +144,6 @@ def currency(value: Any) -> str:
     return given.upper()
 
 
-def method(value: Any) -> str:
-    given = text(value).strip().lower()
-    if given not in METHODS:
-        raise Invalid(f"{quote(value)} must be one of {', '.join(METHODS)}")
-    return given
-
-
 SIM_ID = re.compile(r"[a-z0-9][a-z0-9-]{0,63}")
 
 
@@ -164,3 +165,59 @@ def day(value: Any) -> date:
     if isinstance(value, date) and not isinstance(value, datetime):
         return _plausible(value)
     raise Invalid(f"{quote(value)} must be a date as YYYY-MM-DD, like 2026-06-02")
+
+
+def one_of(choices: tuple[str, ...]) -> Callable[[Any], str]:
+    """A check for one word out of `choices`, such as a renewal kind."""
+
+    def check(value: Any) -> str:
+        given = text(value).strip().lower()
+        if given not in choices:
+            raise Invalid(f"{quote(value)} must be one of {', '.join(choices)}")
+        return given
+
+    return check
+
+
+method = one_of(METHODS)
+
+
+def words(check: Callable[[Any], str]) -> Callable[[Any], tuple[str, ...]]:
+    """A check for a list of values each passing `check`, such as tags or SIM ids."""
+
+    def check_all(value: Any) -> tuple[str, ...]:
+        if not isinstance(value, list):
+            raise Invalid(f"{quote(value)} must be a list like [\"a\", \"b\"]")
+        return tuple(dict.fromkeys(check(item) for item in value))
+
+    return check_all
+
+
+def positive(value: Any) -> float:
+    """An amount that must be more than zero, such as a recurring fee."""
+    given = amount(value)
+    if given <= 0:
+        raise Invalid(f"{quote(value)} must be more than zero")
+    return given
+
+
+def color(value: Any) -> tuple[str, str]:
+    """A CSS3 colour name or #RRGGBB, as (CSS3 name, hex): the name nearest a hex value.
+
+    >>> color("#FF0001"), color("Teal")
+    (('red', '#ff0001'), ('teal', '#008080'))
+    """
+    given = text(value).strip()
+    if re.fullmatch(r"#[0-9A-Fa-f]{6}", given):
+        hex_value = webcolors.normalize_hex(given)
+        red, green, blue = webcolors.hex_to_rgb(hex_value)
+
+        def distance(name: str) -> int:
+            r, g, b = webcolors.name_to_rgb(name, spec=webcolors.CSS3)
+            return int((r - red) ** 2 + (g - green) ** 2 + (b - blue) ** 2)
+
+        return min(webcolors.names(webcolors.CSS3), key=distance), hex_value
+    try:
+        return given.lower(), webcolors.name_to_hex(given, spec=webcolors.CSS3)
+    except ValueError:
+        raise Invalid(f"{quote(given)} must be a CSS colour name like \"teal\" or \"#RRGGBB\"") from None

@@ -13,7 +13,7 @@ from datetime import date, timedelta
 from icalendar import Alarm, Calendar, Event, vDuration, vText
 
 from .deadlines import Deadline, alarm_trigger_parts, deadline_for
-from .model import Config, Expires, Renewal, Sim
+from .model import KINDS, Charge, Config, Expires, KeepAlive, Renewal, Rule, Sim, TopUp
 
 PRODID = "-//simfeed//simfeed//EN"
 ONE_DAY = timedelta(days=1)
@@ -51,11 +51,18 @@ class _Trigger(vDuration):
 
 # How many renewals the deadline's description lists, newest first.
 LATEST_RENEWALS = 3
+# How many covered charges of a balance rule the description lists.
+MAX_LISTED_CHARGES = 12
+
+
+KIND_NAMES = {"topup": "top-up", "call": "call", "sms": "text", "data": "data use"}
 
 
 def _renewal_details(renewal: Renewal) -> str:
-    """Amount, method, reference and note: what a dispute with the carrier needs."""
+    """Kind, amount, method, reference and note: what a dispute with the carrier needs."""
     details = []
+    if renewal.kind not in (None, "topup"):
+        details.append(KIND_NAMES[renewal.kind])
     if renewal.amount is not None:
         amount = f"{renewal.amount:g}"
         details.append(f"{amount} {renewal.currency}" if renewal.currency else amount)
@@ -73,12 +80,43 @@ def _renewal_text(renewal: Renewal) -> str:
     return f"{renewal.date.isoformat()} ({details})" if details else renewal.date.isoformat()
 
 
+def _money(amount: float | None, currency: str | None) -> str:
+    text = f"{amount:g}" if amount is not None else "any amount"
+    return f"{text} {currency}" if currency and amount is not None else text
+
+
+_STARTS = {"topup": "the top-up date", "expiry": "the current expiry",
+           "later": "the later of the top-up date and the current expiry"}
+
+
+def rule_summary(rule: Rule) -> str:
+    """The rule in a few words, for the feed and `flask --app feed presets`."""
+    if isinstance(rule, Expires):
+        return f"the plan expires on {rule.on.isoformat()}"
+    if isinstance(rule, KeepAlive):
+        counted = [KIND_NAMES[kind] for kind in KINDS if kind in rule.counts]
+        only = "" if len(counted) == len(KINDS) else f"; only a {' or '.join(counted)} counts"
+        return f"renew at least every {rule.text}{only}"
+    if isinstance(rule, TopUp):
+        tiers = "; ".join(f"{t.min_amount:g} or more: {t.text}" if t.min_amount is not None
+                          else f"any amount: {t.text}" for t in rule.tiers)
+        return f"each top-up extends validity from {_STARTS[rule.extend_from]} ({tiers})"
+    return (f"{_money(rule.fee, rule.currency)} is taken every {rule.every_text} from a balance of "
+            f"{_money(rule.balance, rule.currency)} (as of {rule.as_of.isoformat()})")
+
+
 def _rule_text(deadline: Deadline) -> str:
-    sim = deadline.sim
-    if isinstance(sim.rule, Expires):
-        return f"Rule: the plan expires on {sim.rule.on.isoformat()}."
-    return (f"Rule: renew at least every {sim.rule.text} "
-            f"(deadline {deadline.due.isoformat()}).")
+    rule = deadline.sim.rule
+    due = deadline.due.isoformat()
+    if isinstance(rule, Expires):
+        return f"Rule: {rule_summary(rule)}."
+    if not isinstance(rule, Charge):
+        return f"Rule: {rule_summary(rule)} (deadline {due})."
+    covered = ", ".join(on.isoformat() for on in deadline.charges[:MAX_LISTED_CHARGES])
+    more = len(deadline.charges) - MAX_LISTED_CHARGES
+    covered += f" and {more} more" if more > 0 else ""
+    return (f"Rule: {rule_summary(rule)}; the first charge it cannot cover is on {due}."
+            + (f" Charges covered: {covered}." if covered else ""))
 
 
 def _description(deadline: Deadline) -> str:
@@ -89,10 +127,17 @@ def _description(deadline: Deadline) -> str:
         lines.append(f"Last renewed: {_renewal_text(latest[0])}.")
     if len(latest) > 1:
         lines.append("Before that: " + "; ".join(_renewal_text(r) for r in latest[1:]) + ".")
+    counted = deadline.last_renewal
+    if counted is not None and latest and counted is not latest[0]:
+        lines.append(f"Counted from: {_renewal_text(counted)}, the latest renewal the rule counts.")
     lines.append(_rule_text(deadline))
-    if deadline.grace_until is not None:
-        lines.append(f"Grace: the number can still be recovered until "
-                     f"{deadline.grace_until.isoformat()} ({sim.grace_text} after the deadline).")
+    for on, stage in deadline.stages:
+        recovery = f" (recovery: {stage.recovery})" if stage.recovery else " (cannot be recovered)"
+        lines.append(f"From {on.isoformat()}: {stage.status}{recovery}.")
+    if sim.preset is not None and sim.preset.rule_from_preset:
+        lines.append(f"Rule from the {sim.preset.title} preset ({sim.preset.source}; checked "
+                     f"{sim.preset.checked.isoformat()}). Carriers change their rules: check "
+                     f"{sim.carrier or 'the carrier'}'s current terms.")
     if sim.how_to_renew:
         lines.append(f"How to renew: {sim.how_to_renew}")
     if sim.renew_url:
@@ -115,7 +160,8 @@ def _alarm(text: str, trigger: _Trigger) -> Alarm:
     return alarm
 
 
-def _all_day(uid: str, day: date, summary: str, config: Config) -> Event:
+def _all_day(uid: str, day: date, summary: str, config: Config, description: str | None = None,
+             url: str | None = None) -> Event:
     event = Event()
     event.add("uid", uid)
     event.add("dtstamp", config.modified)
@@ -123,34 +169,51 @@ def _all_day(uid: str, day: date, summary: str, config: Config) -> Event:
     event.add("dtend", day + ONE_DAY)
     event.add("summary", _clean(summary))
     event.add("transp", "TRANSPARENT")
+    if description:
+        event.add("description", description)
+    if url:
+        event.add("url", url)
     return event
 
 
-def sim_events(deadline: Deadline, config: Config) -> list[Event]:
-    """The deadline event with its alarms, and the last-day-to-recover event when there is grace."""
+def _days(n: int) -> str:
+    return f"{n} day{'s' if n != 1 else ''}"
+
+
+def sim_events(deadline: Deadline, config: Config, reminders: str = "alarms") -> list[Event]:
+    """The deadline event, its warning events or alarms (by `reminders`), and its stages."""
     sim = deadline.sim
     zone = config.calendar.timezone
-    event = _all_day(f"{sim.id}-deadline@simfeed", deadline.due, f"Renew {sim.label}", config)
-    event.add("description", _description(deadline))
-    if sim.renew_url:
-        event.add("url", sim.renew_url)
-    for lead in deadline.alarms:
-        when = "today" if lead == 0 else f"in {lead} day{'s' if lead != 1 else ''}"
-        text = f"Renew {sim.label}: deadline {when} ({deadline.due.isoformat()})"
-        trigger = _Trigger(*alarm_trigger_parts(deadline.due, lead, deadline.alarm_time, zone))
-        event.add_component(_alarm(text, trigger))
+    alarms = reminders in ("alarms", "both")
+    description = _description(deadline)
+
+    def trigger(day: date, lead: int) -> _Trigger:
+        return _Trigger(*alarm_trigger_parts(day, lead, deadline.alarm_time, zone))
+
+    event = _all_day(f"{sim.id}-deadline@simfeed", deadline.due, f"Renew {sim.label}", config,
+                     description, sim.renew_url)
+    for lead in deadline.alarms if alarms else ():
+        when = "today" if lead == 0 else f"in {_days(lead)}"
+        event.add_component(_alarm(f"Renew {sim.label}: deadline {when} ({deadline.due.isoformat()})",
+                                   trigger(deadline.due, lead)))
     events = [event]
-    if deadline.grace_until is not None:
-        summary = f"Last day to recover {sim.label}"
-        grace = _all_day(f"{sim.id}-grace@simfeed", deadline.grace_until, summary, config)
-        grace.add("description", f"The deadline was {deadline.due.isoformat()}; after today "
-                                 f"the number may be lost for good.\n{_description(deadline)}")
-        if sim.renew_url:
-            grace.add("url", sim.renew_url)
-        if deadline.alarms:
-            trigger = _Trigger(*alarm_trigger_parts(deadline.grace_until, 0, deadline.alarm_time, zone))
-            grace.add_component(_alarm(f"{summary}: today", trigger))
-        events.append(grace)
+    if reminders in ("events", "both"):
+        by = f"{deadline.due.day} {deadline.due:%b}"
+        events += [
+            _all_day(f"{sim.id}-warning-{lead}d@simfeed", deadline.due - timedelta(days=lead),
+                     f"Renew {sim.label} within {_days(lead)} — by {by}", config, description, sim.renew_url)
+            for lead in deadline.alarms if lead > 0
+        ]
+    for index, (on, stage) in enumerate(deadline.stages):
+        title = f"{stage.status[:1].upper()}{stage.status[1:]}: {sim.label}"
+        what = (f"Recovery: {stage.recovery}." if stage.recovery
+                else "From today the number cannot be recovered.")
+        staged = _all_day(f"{sim.id}-stage-{index}@simfeed", on, title, config,
+                          _clean(f"The deadline was {deadline.due.isoformat()}. {what}\n{description}"),
+                          sim.renew_url)
+        if alarms and stage.recovery and deadline.alarms:
+            staged.add_component(_alarm(f"{title}: today", trigger(on, 0)))
+        events.append(staged)
     return events
 
 
@@ -168,16 +231,20 @@ def history_events(sim: Sim, config: Config) -> list[Event]:
         else:
             n = same_day[renewal.date] = same_day.get(renewal.date, 0) + 1
             uid = f"{sim.id}-renewal-{renewal.date.isoformat()}-{n}@simfeed"
-        summary = f"Topped up {sim.label}"
+        verb = "Topped up" if renewal.kind in (None, "topup") else "Used"
         details = _renewal_details(renewal)
-        event = _all_day(uid, renewal.date, f"{summary}: {details}" if details else summary, config)
-        event.add("description", _clean(f"Renewed on {_renewal_text(renewal)}."))
-        events.append(event)
+        summary = f"{verb} {sim.label}: {details}" if details else f"{verb} {sim.label}"
+        events.append(_all_day(uid, renewal.date, summary, config,
+                               _clean(f"Renewed on {_renewal_text(renewal)}.")))
     return events
 
 
-def build_calendar(config: Config, sims: Iterable[Sim] | None = None, name: str | None = None) -> Calendar:
-    """The whole feed (or the feed of some SIMs), ready to serialise."""
+def build_calendar(config: Config, sims: Iterable[Sim] | None = None, name: str | None = None,
+                   reminders: str | None = None) -> Calendar:
+    """The whole feed (or the feed of some SIMs), ready to serialise.
+
+    `reminders` ("alarms", "events" or "both") defaults to the calendar's setting.
+    """
     settings = config.calendar
     calendar = Calendar()
     calendar.add("prodid", PRODID)
@@ -190,8 +257,11 @@ def build_calendar(config: Config, sims: Iterable[Sim] | None = None, name: str 
     calendar.add("x-wr-timezone", settings.timezone.key)
     calendar.add("refresh-interval", vDuration(settings.refresh, params={"VALUE": "DURATION"}))
     calendar.add("x-published-ttl", vDuration(settings.refresh))
+    if settings.color and settings.color_hex:
+        calendar.add("color", settings.color)
+        calendar.add("x-apple-calendar-color", settings.color_hex.upper())
     for sim in config.sims if sims is None else sims:
-        for event in sim_events(deadline_for(sim, settings), config):
+        for event in sim_events(deadline_for(sim, settings), config, reminders or settings.reminders):
             calendar.add_component(event)
         if settings.history:
             for event in history_events(sim, config):
@@ -200,7 +270,8 @@ def build_calendar(config: Config, sims: Iterable[Sim] | None = None, name: str 
     return calendar
 
 
-def render(config: Config, sims: Iterable[Sim] | None = None, name: str | None = None) -> bytes:
+def render(config: Config, sims: Iterable[Sim] | None = None, name: str | None = None,
+           reminders: str | None = None) -> bytes:
     """The feed as the bytes served to clients: CRLF line ends, folded at 75 octets."""
-    body: bytes = build_calendar(config, sims, name).to_ical()
+    body: bytes = build_calendar(config, sims, name, reminders).to_ical()
     return body

@@ -9,6 +9,10 @@ from zoneinfo import ZoneInfo
 from dateutil.relativedelta import relativedelta
 
 METHODS = ("app", "web", "ussd", "shop", "support", "other")
+# What a renewal was: a paid top-up or purchase, or usage that some carriers count.
+KINDS = ("topup", "call", "sms", "data")
+EXTEND_FROM = ("topup", "expiry", "later")
+REMINDERS = ("alarms", "events", "both")
 
 
 @dataclass(frozen=True)
@@ -21,16 +25,23 @@ class Renewal:
     method: str | None = None
     reference: str | None = None
     note: str | None = None
+    # One of KINDS; None for a bare `last_renewal`, which the user says qualified.
+    kind: str | None = "topup"
     # The renewal log's id; None for renewals written in the config.
     log_id: int | None = None
+
+    def counts_for(self, kinds: frozenset[str]) -> bool:
+        """Whether this renewal is of a kind the SIM's carrier counts."""
+        return self.kind is None or self.kind in kinds
 
 
 @dataclass(frozen=True)
 class KeepAlive:
-    """The number lives for `period` after the last renewal."""
+    """Shape 1: the number lives for `period` after the last activity of a kind that counts."""
 
     text: str
     period: relativedelta
+    counts: frozenset[str] = frozenset(KINDS)
 
 
 @dataclass(frozen=True)
@@ -40,7 +51,75 @@ class Expires:
     on: date
 
 
-Rule = KeepAlive | Expires
+@dataclass(frozen=True)
+class Tier:
+    """A top-up of at least `min_amount` (any amount when None) extends validity by `period`."""
+
+    min_amount: float | None
+    period: relativedelta
+    text: str
+
+
+@dataclass(frozen=True)
+class TopUp:
+    """Shapes 2 and 3: each top-up extends validity, by one period or by a tiered table.
+
+    `extend_from` says where the extension starts: the top-up date, the current
+    expiry, or the later of the two. Top-ups below every tier's minimum don't count.
+    """
+
+    tiers: tuple[Tier, ...]
+    extend_from: str = "topup"
+
+    def tier_for(self, amount: float | None) -> Tier | None:
+        """The best tier this amount reaches; an unknown amount gets the lowest, to err early."""
+        if amount is None:
+            return self.tiers[0]
+        reached = [t for t in self.tiers if t.min_amount is None or amount >= t.min_amount]
+        return reached[-1] if reached else None
+
+
+@dataclass(frozen=True)
+class Charge:
+    """Shape 4: a fee taken from the balance every period; the number ends when it cannot be paid.
+
+    Top-ups with an amount, dated after `as_of`, add to the balance.
+    """
+
+    fee: float
+    every: relativedelta
+    every_text: str
+    balance: float
+    as_of: date
+    first: date
+    currency: str | None = None
+
+
+Rule = KeepAlive | Expires | TopUp | Charge
+
+
+@dataclass(frozen=True)
+class Stage:
+    """Shape 5: what happens `after` the deadline, and what getting the number back takes.
+
+    No `recovery` means the number cannot be recovered from this stage on.
+    """
+
+    after: relativedelta
+    after_text: str
+    status: str
+    recovery: str | None = None
+
+
+@dataclass(frozen=True)
+class PresetInfo:
+    """Where a preset-based SIM's rule comes from, for the feed to say so."""
+
+    id: str
+    title: str
+    source: str
+    checked: date
+    rule_from_preset: bool
 
 
 @dataclass(frozen=True)
@@ -58,15 +137,16 @@ class Sim:
     renew_url: str | None = None
     how_to_renew: str | None = None
     notes: str | None = None
-    grace: relativedelta | None = None
-    grace_text: str | None = None
+    stages: tuple[Stage, ...] = ()
+    tags: tuple[str, ...] = ()
+    preset: PresetInfo | None = None
     # None: use the calendar's; () means no alarms at all.
     alarms: tuple[int, ...] | None = None
     alarm_time: time | None = None
 
     @property
     def last_renewal(self) -> Renewal | None:
-        """The latest renewal, the one the deadline counts from."""
+        """The latest renewal of any kind, counted or not."""
         return max(self.renewals, key=lambda r: r.date, default=None)
 
     @property
@@ -98,6 +178,11 @@ class CalendarSettings:
     token: str | None = None
     # One past event per renewal, from the config and the log alike.
     history: bool = False
+    # How subscribers are reminded: VALARMs, warning events (for Google and Outlook), or both.
+    reminders: str = "alarms"
+    # A CSS3 colour name and its hex value, or None.
+    color: str | None = None
+    color_hex: str | None = None
 
 
 @dataclass(frozen=True)
@@ -109,12 +194,24 @@ class ServerSettings:
 
 
 @dataclass(frozen=True)
+class Feed:
+    """A named feed (`[[feed]]`): some SIMs, for one person, behind its own token."""
+
+    id: str
+    name: str
+    sim_ids: tuple[str, ...]
+    token: str | None = None
+    reminders: str | None = None
+
+
+@dataclass(frozen=True)
 class Config:
     """A validated config file: the SIMs and how their calendar looks."""
 
     calendar: CalendarSettings
     sims: tuple[Sim, ...]
     server: ServerSettings = field(default_factory=ServerSettings)
+    feeds: tuple[Feed, ...] = ()
     source: str = "<config>"
     # When the file was last changed: the feed's DTSTAMP and Last-Modified, never the clock.
     modified: datetime = datetime(1970, 1, 1, tzinfo=UTC)
@@ -122,3 +219,12 @@ class Config:
     def sim(self, sim_id: str) -> Sim | None:
         """The SIM with this id, if the config has one."""
         return next((s for s in self.sims if s.id == sim_id), None)
+
+    def feed(self, feed_id: str) -> Feed | None:
+        """The named feed with this id, if the config has one."""
+        return next((f for f in self.feeds if f.id == feed_id), None)
+
+    @property
+    def any_token(self) -> bool:
+        """Whether any feed is protected: then a feed without a token is closed, not open."""
+        return self.calendar.token is not None or any(f.token for f in self.feeds)

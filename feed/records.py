@@ -7,9 +7,9 @@ from typing import Any
 from .model import Renewal
 from .store import StoredRenewal
 
-RECORD_FIELDS = ("id", "sim_id", "source", "date", "amount", "currency", "method", "reference", "note",
-                 "recorded_at")
-TABLE_FIELDS = ("id", "sim_id", "date", "amount", "currency", "method", "reference", "note")
+RECORD_FIELDS = ("id", "sim_id", "source", "date", "kind", "amount", "currency", "method", "reference",
+                 "note", "recorded_at")
+TABLE_FIELDS = ("id", "sim_id", "date", "kind", "amount", "currency", "method", "reference", "note")
 # A cell starting with one of these is a formula to a spreadsheet (CSV injection).
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")
 
@@ -22,6 +22,7 @@ def renewal_record(entry: StoredRenewal | Renewal, sim_id: str) -> dict[str, Any
         "sim_id": sim_id,
         "source": "log" if renewal.log_id is not None else "config",
         "date": renewal.date.isoformat(),
+        "kind": renewal.kind,
         "amount": renewal.amount,
         "currency": renewal.currency,
         "method": renewal.method,

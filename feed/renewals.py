@@ -17,10 +17,10 @@ from typing import Any
 from . import fields
 from .deadlines import Deadline, deadline_for, status
 from .durations import quote
-from .model import Config, Renewal, Sim
+from .model import KINDS, Config, Renewal, Sim
 from .store import LogState, RenewalStore, StoredRenewal
 
-INPUT_FIELDS = ("date", "amount", "currency", "method", "reference", "note")
+INPUT_FIELDS = ("date", "kind", "amount", "currency", "method", "reference", "note")
 MAX_TEXT = 500
 
 
@@ -76,7 +76,7 @@ def _short_text(value: Any) -> str:
 
 
 _CHECKS = {"amount": _amount, "currency": fields.currency, "method": fields.method,
-           "reference": _short_text, "note": _short_text}
+           "reference": _short_text, "note": _short_text, "kind": fields.one_of(KINDS)}
 
 
 def parse_input(data: Mapping[str, Any], today: date) -> Renewal:

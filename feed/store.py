@@ -50,8 +50,13 @@ def _v2(db: sqlite3.Connection) -> None:
         )""")
 
 
+def _v3(db: sqlite3.Connection) -> None:
+    # What a renewal was (some carriers count top-ups only); earlier rows were top-ups.
+    db.execute("ALTER TABLE renewals ADD COLUMN kind TEXT NOT NULL DEFAULT 'topup'")
+
+
 # Forward migrations: MIGRATIONS[n] takes a database from version n to n + 1.
-MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_v1, _v2]
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_v1, _v2, _v3]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -83,7 +88,8 @@ def _row(row: sqlite3.Row) -> StoredRenewal:
         sim_id=row["sim_id"],
         renewal=Renewal(
             date=date.fromisoformat(row["date"]), amount=row["amount"], currency=row["currency"],
-            method=row["method"], reference=row["reference"], note=row["note"], log_id=row["id"],
+            method=row["method"], reference=row["reference"], note=row["note"], kind=row["kind"],
+            log_id=row["id"],
         ),
         created_at=datetime.fromisoformat(row["created_at"]),
     )
@@ -194,10 +200,10 @@ class RenewalStore:
                     if row is not None:
                         return _row(row), False
             cursor = db.execute(
-                "INSERT INTO renewals (sim_id, date, amount, currency, method, reference, note, created_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO renewals (sim_id, date, amount, currency, method, reference, note, kind,"
+                " created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (sim_id, renewal.date.isoformat(), renewal.amount, renewal.currency, renewal.method,
-                 renewal.reference, renewal.note, now.isoformat()),
+                 renewal.reference, renewal.note, renewal.kind or "topup", now.isoformat()),
             )
             rid = int(cursor.lastrowid or 0)
             self._touch(db)

@@ -1,0 +1,257 @@
+"""One [[sim]] table -> Sim: its preset, its rule (one of four shapes), stages and renewals."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from . import fields, presets
+from .deadlines import NoDeadline, deadline_for
+from .durations import quote
+from .model import (
+    EXTEND_FROM,
+    KINDS,
+    CalendarSettings,
+    Charge,
+    Expires,
+    KeepAlive,
+    PresetInfo,
+    Renewal,
+    Rule,
+    Sim,
+    Stage,
+    Tier,
+    TopUp,
+)
+from .problems import Collector
+
+RULES = ("keep_alive", "expires", "topup", "charge")
+SIM_KEYS = frozenset({
+    "id", "name", "carrier", "country", "number", "show_number", "renew_url", "how_to_renew",
+    "notes", "last_renewal", "renewals", "alarms", "alarm_time", "tags", "preset",
+    *RULES, "counts", "grace", "stages",
+})
+RENEWAL_KEYS = frozenset({"date", "amount", "currency", "method", "reference", "note", "kind"})
+TOPUP_KEYS = frozenset({"extends", "min_amount", "tiers", "from"})
+TIER_KEYS = frozenset({"min_amount", "extends"})
+CHARGE_KEYS = frozenset({"fee", "every", "balance", "as_of", "first", "currency"})
+STAGE_KEYS = frozenset({"after", "status", "recovery"})
+LAST_DAY = date(9999, 12, 30)
+GRACE_STATUS = "last day to recover"
+GRACE_RECOVERY = "renew today; after today the number may be lost for good"
+
+
+def _renewals(where: str, value: Any, found: Collector) -> list[Renewal]:
+    if not isinstance(value, list):
+        found.add(f"{where}: renewals", "must be a list of tables like [{ date = 2026-06-02 }]")
+        return []
+    renewals = []
+    for index, item in enumerate(value):
+        at = f"{where}: renewals[{index}]"
+        table = found.table(at, item, "{ date = 2026-06-02, amount = 10 }")
+        if table is None:
+            continue
+        found.unknown_keys(at, table, RENEWAL_KEYS)
+        if "date" not in table:
+            found.add(at, "date is missing")
+        on = found.field(at, table, "date", fields.toml_date)
+        renewal = Renewal(
+            date=on,
+            amount=found.field(at, table, "amount", fields.amount),
+            currency=found.field(at, table, "currency", fields.currency),
+            method=found.field(at, table, "method", fields.method),
+            reference=found.field(at, table, "reference", fields.text),
+            note=found.field(at, table, "note", fields.text),
+            kind=found.field(at, table, "kind", fields.one_of(KINDS), "topup"),
+        )
+        if on is not None:
+            renewals.append(renewal)
+    return renewals
+
+
+def _tier(at: str, table: dict[str, Any], found: Collector) -> Tier | None:
+    extends = found.field(at, table, "extends", fields.period)
+    if "extends" not in table:
+        found.add(at, "extends is missing (how long a top-up keeps the number, like \"180 days\")")
+    minimum = found.field(at, table, "min_amount", fields.amount)
+    return Tier(minimum, extends[0], extends[1]) if extends else None
+
+
+def _topup(where: str, value: Any, found: Collector) -> TopUp | None:
+    at = f"{where}: topup"
+    table = found.table(at, value, '{ extends = "330 days", min_amount = 100, from = "topup" }')
+    if table is None:
+        return None
+    found.unknown_keys(at, table, TOPUP_KEYS)
+    extend_from = found.field(at, table, "from", fields.one_of(EXTEND_FROM), "topup")
+    if ("tiers" in table) == ("extends" in table):
+        found.add(at, "set either extends (with min_amount) or tiers, not both nor neither")
+        return None
+    if "extends" in table:
+        tier = _tier(at, {k: v for k, v in table.items() if k in TIER_KEYS}, found)
+        return TopUp((tier,), extend_from) if tier else None
+    raw_tiers = table["tiers"]
+    if not isinstance(raw_tiers, list) or not raw_tiers:
+        found.add(f"{at}: tiers", 'must be a list like [{ min_amount = 50, extends = "180 days" }]')
+        return None
+    tiers = []
+    for index, item in enumerate(raw_tiers):
+        tier_at = f"{at}: tiers[{index}]"
+        tier_table = found.table(tier_at, item, '{ min_amount = 50, extends = "180 days" }')
+        if tier_table is not None:
+            found.unknown_keys(tier_at, tier_table, TIER_KEYS)
+            tiers.append(_tier(tier_at, tier_table, found))
+    if None in tiers:
+        return None
+    ordered = sorted((t for t in tiers if t), key=lambda t: t.min_amount or 0)
+    if len({t.min_amount or 0 for t in ordered}) < len(ordered):
+        found.add(f"{at}: tiers", "two tiers have the same min_amount")
+        return None
+    return TopUp(tuple(ordered), extend_from)
+
+
+def _charge(where: str, value: Any, found: Collector) -> Charge | None:
+    at = f"{where}: charge"
+    table = found.table(at, value, '{ fee = 5, every = "1 month", balance = 23, as_of = 2026-11-01 }')
+    if table is None:
+        return None
+    found.unknown_keys(at, table, CHARGE_KEYS)
+    before = len(found.problems)
+    for required in ("fee", "every", "balance", "as_of"):
+        if required not in table:
+            found.add(at, f"{required} is missing")
+    fee = found.field(at, table, "fee", fields.positive)
+    every = found.field(at, table, "every", fields.period)
+    balance = found.field(at, table, "balance", fields.amount)
+    as_of = found.field(at, table, "as_of", fields.toml_date)
+    first = found.field(at, table, "first", fields.toml_date)
+    currency = found.field(at, table, "currency", fields.currency)
+    if len(found.problems) > before:
+        return None
+    first = first or as_of + every[0]
+    if first <= as_of:
+        found.add(f"{at}: first", f"{first.isoformat()} must be after as_of ({as_of.isoformat()})")
+        return None
+    return Charge(fee, every[0], every[1], balance, as_of, first, currency)
+
+
+def _rule(where: str, table: dict[str, Any], found: Collector) -> Rule | None:
+    given = [key for key in RULES if key in table]
+    if len(given) != 1:
+        found.add(where, "needs exactly one rule: keep_alive, expires, topup or charge"
+                         + (f" (it has {', '.join(given)})" if given else ""))
+        return None
+    if "counts" in table and given[0] != "keep_alive":
+        found.add(f"{where}: counts", "only applies to keep_alive")
+    if given[0] == "keep_alive":
+        kept = found.field(where, table, "keep_alive", fields.period)
+        counts = found.field(where, table, "counts", fields.words(fields.one_of(KINDS)), KINDS)
+        if not counts:
+            found.add(f"{where}: counts", "must name at least one of " + ", ".join(KINDS))
+        return KeepAlive(kept[1], kept[0], frozenset(counts)) if kept and counts else None
+    if given[0] == "expires":
+        on = found.field(where, table, "expires", fields.toml_date)
+        return Expires(on) if on else None
+    if given[0] == "topup":
+        return _topup(where, table["topup"], found)
+    return _charge(where, table["charge"], found)
+
+
+def _stages(where: str, table: dict[str, Any], found: Collector) -> tuple[Stage, ...]:
+    if "grace" in table and "stages" in table:
+        found.add(where, "set either grace or stages, not both (grace is a one-stage shorthand)")
+        return ()
+    if "grace" in table:
+        grace = found.field(where, table, "grace", fields.period)
+        return (Stage(grace[0], grace[1], GRACE_STATUS, GRACE_RECOVERY),) if grace else ()
+    if "stages" not in table:
+        return ()
+    raw = table["stages"]
+    if not isinstance(raw, list):
+        found.add(f"{where}: stages", 'must be a list like [{ after = "90 days", status = "recycled" }]')
+        return ()
+    stages = []
+    for index, item in enumerate(raw):
+        at = f"{where}: stages[{index}]"
+        stage = found.table(at, item, '{ after = "90 days", status = "recycled" }')
+        if stage is None:
+            continue
+        found.unknown_keys(at, stage, STAGE_KEYS)
+        for required in ("after", "status"):
+            if required not in stage:
+                found.add(at, f"{required} is missing")
+        after = found.field(at, stage, "after", fields.offset)
+        status = found.field(at, stage, "status", fields.text)
+        recovery = found.field(at, stage, "recovery", fields.text)
+        if after and status:
+            stages.append(Stage(after[0], after[1], status.strip(), recovery))
+    return tuple(sorted(stages, key=lambda s: date(2000, 1, 1) + s.after))
+
+
+def _preset(where: str, table: dict[str, Any], found: Collector) -> tuple[dict[str, Any], PresetInfo | None]:
+    name = table.get("preset")
+    if name is None:
+        return table, None
+    preset = presets.catalogue().get(name) if isinstance(name, str) else None
+    if preset is None:
+        found.add(f"{where}: preset", f"{quote(name)} is not a preset (see: flask --app feed presets)")
+        return table, None
+    merged, from_preset = presets.apply(preset, table)
+    return merged, PresetInfo(preset.id, preset.title, preset.source, preset.checked, from_preset)
+
+
+def _check_deadline(where: str, sim: Sim, found: Collector) -> None:
+    """The rule must give a deadline the feed can show: a counted renewal, a date before 9999."""
+    try:
+        deadline = deadline_for(sim, CalendarSettings())
+        late = max([deadline.due, *(on for on, _ in deadline.stages)]) > LAST_DAY
+    except NoDeadline as problem:
+        found.add(where, f"{problem}: add last_renewal or a renewal that the rule counts")
+        return
+    except (OverflowError, ValueError):
+        late = True
+    if late:
+        found.add(where, f"the deadline or a stage falls after {LAST_DAY.isoformat()}, "
+                         "the last day the feed can show")
+
+
+def parse_sim(index: int, raw: Any, found: Collector) -> Sim | None:
+    """Validate one [[sim]] table; None (with problems recorded) when it is unusable."""
+    raw_id = raw.get("id") if isinstance(raw, dict) else None
+    where = f"sim {quote(raw_id)}" if isinstance(raw_id, str) else f"sim #{index + 1}"
+    table = found.table(where, raw, '[[sim]] with id = "…" and name = "…"')
+    if table is None:
+        return None
+    before = len(found.problems)
+    found.unknown_keys(where, table, SIM_KEYS)
+    table, preset = _preset(where, table, found)
+    for required in ("id", "name"):
+        if required not in table:
+            found.add(where, f"{required} is missing")
+    sim_id = found.field(where, table, "id", fields.sim_id)
+    name = found.field(where, table, "name", fields.text)
+    renewals = _renewals(where, table["renewals"], found) if "renewals" in table else []
+    last = found.field(where, table, "last_renewal", fields.toml_date)
+    if last is not None:
+        renewals.append(Renewal(date=last, kind=None))
+    renewals.sort(key=lambda r: r.date)
+    rule = _rule(where, table, found)
+    if isinstance(rule, (KeepAlive, TopUp)) and not renewals and not (
+            "last_renewal" in table or table.get("renewals")):
+        key = "keep_alive" if isinstance(rule, KeepAlive) else "topup"
+        found.add(f"{where}: {key}", "needs last_renewal (or renewals) to count from")
+    stages = _stages(where, table, found)
+    optional = {
+        key: found.field(where, table, key, check)
+        for key, check in (("carrier", fields.text), ("country", fields.text), ("number", fields.number),
+                           ("renew_url", fields.url), ("how_to_renew", fields.text), ("notes", fields.text),
+                           ("alarms", fields.alarms), ("alarm_time", fields.clock_time))
+    }
+    show_number = found.field(where, table, "show_number", fields.boolean, False)
+    tags = found.field(where, table, "tags", fields.words(fields.sim_id), ())
+    if len(found.problems) > before or rule is None or sim_id is None or name is None:
+        return None
+    sim = Sim(id=sim_id, name=name, rule=rule, renewals=tuple(renewals), show_number=show_number,
+              stages=stages, tags=tags, preset=preset, **optional)
+    _check_deadline(where, sim, found)
+    return sim
