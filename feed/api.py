@@ -53,7 +53,9 @@ def _http_error(error: HTTPException) -> Response:
 
 def _sim_json(view: SimView) -> dict[str, Any]:
     sim, deadline = view.sim, view.deadline
-    last = deadline.last_renewal
+    # The SIM's latest renewal of any kind, as before rules gained kinds: deadline.last_renewal
+    # is only the one the rule counts from, None for a fixed expiry or a balance.
+    last = sim.last_renewal
     return {
         "id": sim.id,
         "name": sim.name,

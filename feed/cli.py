@@ -92,7 +92,7 @@ def check_command(file: str | None) -> None:
                        key=lambda d: (d.due, d.sim.id))
     rows = [("ID", "NAME", "LAST RENEWAL", "DEADLINE", "DAYS LEFT", "RECOVERABLE UNTIL")]
     for d in deadlines:
-        last = d.last_renewal.date.isoformat() if d.last_renewal else "-"
+        last = d.sim.last_renewal.date.isoformat() if d.sim.last_renewal else "-"
         grace = d.grace_until.isoformat() if d.grace_until else "-"
         rows.append((d.sim.id, d.sim.label, last, d.due.isoformat(), str(d.days_left(today)), grace))
     click.echo(f"{config.source}: OK, {len(config.sims)} SIMs (today is {today.isoformat()} "

@@ -34,8 +34,9 @@ GIFFGAFF = {"id": "giffgaff", "name": "giffgaff", "carrier": "giffgaff", "countr
 CUBACEL = {"id": "cubacel", "name": "Cubacel", "carrier": None, "country": None, "number": "••4567",
            "last_renewal": "2026-01-10", "deadline": "2026-12-06", "grace_until": "2027-01-05"}
 CUBACEL_CONFIG_RENEWAL = {"id": None, "sim_id": "cubacel", "source": "config", "date": "2026-01-10",
-                          "amount": 100.0, "currency": "CUP", "method": "app", "reference": "T1",
-                          "note": None, "recorded_at": None}
+                          "kind": "topup", "amount": 100.0, "currency": "CUP", "method": "app",
+                          "reference": "T1", "note": None, "recorded_at": None}
+GRACE_RECOVERY = "renew today; after today the number may be lost for good"
 
 
 @pytest.fixture(autouse=True)
@@ -98,9 +99,10 @@ def events(body: bytes) -> dict[str, Event]:
 
 def log_record(rid: int, sim: str, day: str, amount: float | None = None, currency: str | None = None,
                method: str | None = None, reference: str | None = None, note: str | None = None,
-               recorded_at: str = RECORDED_AT) -> dict[str, Any]:
-    return {"id": rid, "sim_id": sim, "source": "log", "date": day, "amount": amount, "currency": currency,
-            "method": method, "reference": reference, "note": note, "recorded_at": recorded_at}
+               recorded_at: str = RECORDED_AT, kind: str = "topup") -> dict[str, Any]:
+    return {"id": rid, "sim_id": sim, "source": "log", "date": day, "kind": kind, "amount": amount,
+            "currency": currency, "method": method, "reference": reference, "note": note,
+            "recorded_at": recorded_at}
 
 
 # --- the admin token ------------------------------------------------------------------------------
@@ -359,7 +361,7 @@ def test_post_stores_the_renewal_and_answers_with_the_new_deadline(api, database
     assert response.headers["Location"] == "/api/renewals/1"
     assert "Idempotent-Replayed" not in response.headers
     assert rows(database) == [
-        (1, "giffgaff", "2026-11-20", 10.0, "GBP", "app", "TXN-1", "at the airport", RECORDED_AT)]
+        (1, "giffgaff", "2026-11-20", 10.0, "GBP", "app", "TXN-1", "at the airport", RECORDED_AT, "topup")]
     assert api.get("/api/renewals/1", headers=AUTH).get_json() == response.get_json()["renewal"]
     sims = {s["id"]: s for s in api.get("/api/sims", headers=AUTH).get_json()}
     # 6 days left of November, 31 + 31 + 28 + 31 + 30, and 20 of May: 177.
@@ -473,6 +475,8 @@ BAD_BODIES = {
                        {"currency": '"G8P" must be a three-letter currency code, like "GBP"'}),
     "currency-number": ({"currency": 826}, {"currency": "826 must be a string in quotes"}),
     "method": ({"method": "bank"}, {"method": '"bank" must be one of app, web, ussd, shop, support, other'}),
+    "kind": ({"kind": "voice"}, {"kind": '"voice" must be one of topup, call, sms, data'}),
+    "kind-number": ({"kind": 1}, {"kind": "1 must be a string in quotes"}),
     "reference-long": ({"reference": "x" * 501}, {"reference": "must be at most 500 characters"}),
     "note-number": ({"note": 5}, {"note": "5 must be a string in quotes"}),
     "everything": (
@@ -540,7 +544,8 @@ def test_a_sim_that_left_the_config_keeps_its_renewals_but_takes_no_new_ones(api
     refused = post(api, "cubacel", {"date": "2026-11-21"})
     assert refused.status_code == 404
     assert refused.get_json() == {"error": "no SIM 'cubacel'"}
-    assert rows(database) == [(1, "cubacel", "2026-11-20", 10.0, "CUP", None, "T2", None, RECORDED_AT)]
+    assert rows(database) == [
+        (1, "cubacel", "2026-11-20", 10.0, "CUP", None, "T2", None, RECORDED_AT, "topup")]
     assert log_summary(database) == (1, 0, "1")
     # An id never seen anywhere is still unknown.
     assert api.get("/api/sims/nope/renewals", headers=AUTH).status_code == 404
@@ -594,7 +599,8 @@ def test_delete_removes_a_mistaken_entry(api, database):
     response = api.delete("/api/renewals/1", headers=AUTH)
     assert response.status_code == 204
     assert response.data == b""
-    assert rows(database) == [(2, "giffgaff", "2026-07-01", None, None, None, None, None, RECORDED_AT)]
+    assert rows(database) == [
+        (2, "giffgaff", "2026-07-01", None, None, None, None, None, RECORDED_AT, "topup")]
     # The deadline falls back to the next latest renewal: 2026-07-01 + 6 months.
     assert api.get("/api/sims", headers=AUTH).get_json()[1] == {
         **GIFFGAFF, "last_renewal": "2026-07-01", "deadline": "2027-01-01", "days_left": 38, "status": "ok"}
@@ -677,10 +683,50 @@ def test_the_deadline_description_lists_the_latest_three_renewals(api):
         "Last renewed: 2026-11-20 (25.5 CUP, by shop, ref T4, at the airport).\n"
         "Before that: 2026-06-15 (0 CUP, by ussd, ref U3); 2026-03-01 (10 CUP, by app, ref T2).\n"
         "Rule: renew at least every 330 days (deadline 2027-10-16).\n"
-        "Grace: the number can still be recovered until 2027-11-15 (30 days after the deadline).\n"
+        f"From 2027-11-15: last day to recover (recovery: {GRACE_RECOVERY}).\n"
         "Number: ••4567"
     )
-    assert events(api.get("/calendar.ics").data)["cubacel-grace@simfeed"]["DTSTART"].dt == date(2027, 11, 15)
+    stage = events(api.get("/calendar.ics").data)["cubacel-stage-0@simfeed"]
+    assert stage["DTSTART"].dt == date(2027, 11, 15)
+    assert str(stage["SUMMARY"]) == "Last day to recover: Cubacel ••4567"
+
+
+TELLO = BASIC + """
+[[sim]]
+id = "tello"
+name = "Tello"
+keep_alive = "3 months"
+counts = ["topup"]
+last_renewal = 2026-10-02
+"""
+
+
+@time_machine.travel(NOON, tick=False)
+def test_a_renewal_has_a_kind_and_only_the_kinds_the_rule_counts_move_the_deadline(build, tmp_path, database):
+    config = write_config(tmp_path / "sims.toml", TELLO)
+    client = build(config, SIMFEED_ADMIN_TOKEN=ADMIN).test_client()
+    # Tello counts top-ups only: a call is kept, and the deadline stays 2026-10-02 + 3 months.
+    call = post(client, "tello", {"date": "2026-11-20", "kind": " Call "})
+    assert call.status_code == 201
+    assert call.get_json() == {"renewal": log_record(1, "tello", "2026-11-20", kind="call"),
+                               "deadline": "2027-01-02"}
+    tello = client.get("/api/sims", headers=AUTH).get_json()[2]
+    # 6 days left of November, 31 of December and 2: 39, more than the 14-day alarm.
+    assert tello == {"id": "tello", "name": "Tello", "carrier": None, "country": None, "number": None,
+                     "last_renewal": "2026-11-20", "deadline": "2027-01-02", "grace_until": None,
+                     "days_left": 39, "status": "ok"}
+    # A top-up counts: 2026-11-21 + 3 months.
+    topup = post(client, "tello", {"date": "2026-11-21", "kind": "topup"})
+    assert topup.get_json()["deadline"] == "2027-02-21"
+    # Every kind counts for giffgaff (no `counts`): a text moves its deadline, 2026-11-22 + 6 months.
+    sms = post(client, "giffgaff", {"date": "2026-11-22", "kind": "sms"})
+    assert sms.get_json() == {"renewal": log_record(3, "giffgaff", "2026-11-22", kind="sms"),
+                              "deadline": "2027-05-22"}
+    assert [row[-1] for row in rows(database)] == ["call", "topup", "sms"]
+    # The config's bare last_renewal has no kind; the log's have theirs.
+    listed = client.get("/api/sims/tello/renewals", headers=AUTH).get_json()
+    assert [(r["date"], r["kind"]) for r in listed] == [
+        ("2026-11-21", "topup"), ("2026-11-20", "call"), ("2026-10-02", None)]
 
 
 EXPIRES = BASIC + """
@@ -769,7 +815,7 @@ def test_history_has_one_past_event_per_renewal_with_stable_uids(build, tmp_path
 def test_without_history_there_are_no_past_events(api):
     post(api, "cubacel", {"date": "2026-11-20"})
     assert sorted(events(api.get("/calendar.ics").data)) == [
-        "cubacel-deadline@simfeed", "cubacel-grace@simfeed", "giffgaff-deadline@simfeed"]
+        "cubacel-deadline@simfeed", "cubacel-stage-0@simfeed", "giffgaff-deadline@simfeed"]
 
 
 # --- where the log lives --------------------------------------------------------------------------
@@ -781,9 +827,10 @@ def test_the_log_is_created_in_the_instance_folder_on_first_use(api, database):
     assert database.exists()
     with closing(sqlite3.connect(database)) as db:
         assert db.execute("PRAGMA journal_mode").fetchone() == ("wal",)
-        assert db.execute("PRAGMA user_version").fetchone() == (2,)
+        assert db.execute("PRAGMA user_version").fetchone() == (3,)
     post(api, "giffgaff", {})
-    assert rows(database) == [(1, "giffgaff", "2026-11-24", None, None, None, None, None, RECORDED_AT)]
+    assert rows(database) == [
+        (1, "giffgaff", "2026-11-24", None, None, None, None, None, RECORDED_AT, "topup")]
 
 
 @pytest.mark.parametrize("source", ["setting", "environment"])
@@ -796,7 +843,8 @@ def test_simfeed_database_moves_the_log(build, config_path, database, tmp_path, 
     else:
         client = build(config_path, SIMFEED_ADMIN_TOKEN=ADMIN, SIMFEED_DATABASE=str(elsewhere)).test_client()
     assert post(client, "giffgaff", {"date": "2026-11-20"}).status_code == 201
-    assert rows(elsewhere) == [(1, "giffgaff", "2026-11-20", None, None, None, None, None, RECORDED_AT)]
+    assert rows(elsewhere) == [
+        (1, "giffgaff", "2026-11-20", None, None, None, None, None, RECORDED_AT, "topup")]
     assert not database.exists()
 
 

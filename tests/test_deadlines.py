@@ -18,9 +18,10 @@ from dateutil.relativedelta import relativedelta
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from feed.deadlines import alarm_trigger_parts, deadline_for
+from feed.deadlines import NoDeadline, alarm_trigger_parts, deadline_for
 from feed.durations import parse_duration
-from feed.model import CalendarSettings, Expires, KeepAlive, Renewal, Sim
+from feed.model import CalendarSettings, Expires, KeepAlive, Renewal, Sim, Stage
+from feed.simconfig import GRACE_RECOVERY, GRACE_STATUS
 
 
 def alarm_trigger(due: date, lead: int, at: time, zone: ZoneInfo) -> timedelta:
@@ -39,6 +40,11 @@ def kept(rule: str, *renewed: date, **options: object) -> Sim:
     """A keep_alive SIM renewed on these dates, the rule parsed as the config does."""
     return Sim("x", "X", KeepAlive(rule, parse_duration(rule)), tuple(Renewal(d) for d in renewed),
                **options)  # type: ignore[arg-type]
+
+
+def grace(text: str) -> Stage:
+    """The one stage that `grace = "<text>"` in the config stands for."""
+    return Stage(parse_duration(text), text, GRACE_STATUS, GRACE_RECOVERY)
 
 
 def due_after(rule: str, renewed: date) -> date:
@@ -95,7 +101,9 @@ def test_expires_ignores_renewals() -> None:
               (Renewal(date(2026, 5, 18)), Renewal(date(2027, 9, 1))))
     deadline = deadline_for(sim, CALENDAR)
     assert deadline.due == date(2027, 5, 18)
-    assert deadline.last_renewal == Renewal(date(2027, 9, 1))
+    # The SIM's latest renewal is still known, but the deadline counts from none of them.
+    assert sim.last_renewal == Renewal(date(2027, 9, 1))
+    assert deadline.last_renewal is None
 
 
 def test_expires_without_renewals() -> None:
@@ -115,19 +123,24 @@ def test_the_latest_of_unordered_renewals_counts() -> None:
 
 
 def test_keep_alive_without_renewals_is_refused() -> None:
-    with pytest.raises(ValueError, match=r"^sim 'x': keep_alive needs a renewal date$"):
+    with pytest.raises(NoDeadline, match=r"^no renewal of a kind that counts$"):
         deadline_for(kept("6 months"), CALENDAR)
+    assert issubclass(NoDeadline, ValueError)
 
 
 def test_grace_until() -> None:
-    sim = kept("180 days", date(2026, 7, 21), grace=relativedelta(days=90), grace_text="90 days")
+    stage = grace("90 days")
+    sim = kept("180 days", date(2026, 7, 21), stages=(stage,))
     deadline = deadline_for(sim, CALENDAR)
     # due 2027-01-17 + 90 days: 14 to Jan 31, +28 Feb (42), +31 Mar (73), +17 -> 2027-04-17 (90).
     assert (deadline.due, deadline.grace_until) == (date(2027, 1, 17), date(2027, 4, 17))
+    assert deadline.stages == ((date(2027, 4, 17), stage),)
+    assert stage == Stage(relativedelta(days=90), "90 days", "last day to recover",
+                          "renew today; after today the number may be lost for good")
 
 
 def test_grace_counts_from_the_deadline_with_month_ends() -> None:
-    sim = kept("1 month", date(2026, 8, 31), grace=relativedelta(months=1), grace_text="1 month")
+    sim = kept("1 month", date(2026, 8, 31), stages=(grace("1 month"),))
     deadline = deadline_for(sim, CALENDAR)
     # due 2026-08-31 + 1 month = 2026-09-30; grace from the due date: 2026-09-30 + 1 month = 2026-10-30
     # (not 10-31: the grace counts from the deadline, not from the renewal).
@@ -135,7 +148,8 @@ def test_grace_counts_from_the_deadline_with_month_ends() -> None:
 
 
 def test_no_grace() -> None:
-    assert deadline_for(kept("6 months", date(2026, 6, 2)), CALENDAR).grace_until is None
+    deadline = deadline_for(kept("6 months", date(2026, 6, 2)), CALENDAR)
+    assert (deadline.stages, deadline.grace_until) == ((), None)
 
 
 def test_calendar_alarms_and_time_by_default() -> None:

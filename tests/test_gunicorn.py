@@ -84,7 +84,7 @@ def test_gunicorn_serves_the_feed(server):
         assert response.headers["Content-Type"] == "text/calendar; charset=utf-8"
         body = response.read()
     summaries = sorted(str(e["SUMMARY"]) for e in Calendar.from_ical(body).walk("VEVENT"))
-    assert summaries == ["Last day to recover Cubacel ••4567", "Renew Cubacel ••4567",
+    assert summaries == ["Last day to recover: Cubacel ••4567", "Renew Cubacel ••4567",
                          "Renew giffgaff ••0123"]
 
 

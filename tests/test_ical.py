@@ -540,7 +540,8 @@ def test_per_sim_alarm_overrides(parse):
     assert len(feed.event("default-deadline@simfeed").alarms) == 3
     assert len(feed.event("evening-deadline@simfeed").alarms) == 1
     assert feed.event("silent-deadline@simfeed").alarms == ()
-    assert feed.event("silent-grace@simfeed").alarms == ()
+    # Its grace stage has no alarm either.
+    assert feed.event("silent-stage-0@simfeed").alarms == ()
     # 1 day before 2026-12-02 at 18:30 GMT: 12-02 00:00 - 5 h 30 min.
     assert raw_triggers(raw_event(raw, "evening-deadline@simfeed")) == ["-PT5H30M"]
     assert raw_triggers(raw_event(raw, "default-deadline@simfeed")) == ["-P13DT15H", "-P2DT15H", "PT9H"]
@@ -586,27 +587,37 @@ expires = 2027-03-31
 """
 
 
+GRACE_RECOVERY = "renew today; after today the number may be lost for good"
+
+
 @pytest.mark.parametrize("parse", PARSERS)
 def test_grace_gives_a_last_day_to_recover_event(parse):
     raw = render(make(GRACE))
     feed = parse(raw)
     assert len(feed.events) == 5  # 3 deadlines + 2 last days
     # Deadline 2026-06-02 + 6 months = 2026-12-02; + 30 days = Dec 2 + 29 (Dec 31) + 1 = 2027-01-01.
-    grace = feed.event("giffgaff-grace@simfeed")
+    grace = feed.event("giffgaff-stage-0@simfeed")
     assert type(grace.start) is date and grace.start == date(2027, 1, 1)
     assert grace.end == date(2027, 1, 2)
-    assert grace.summary == "Last day to recover giffgaff ••0123"
+    assert grace.summary == "Last day to recover: giffgaff ••0123"
     assert grace.transp == "TRANSPARENT"
     assert grace.url == "https://www.giffgaff.com/"
     assert grace.stamp == MODIFIED
-    assert grace.uid != "giffgaff-deadline@simfeed"
-    assert grace.description is not None and "2026-12-02" in grace.description
-    assert [a.description for a in grace.alarms] == ["Last day to recover giffgaff ••0123: today"]
+    assert [a.description for a in grace.alarms] == ["Last day to recover: giffgaff ••0123: today"]
     # Deadline 2026-08-31 + 1 month = 2026-09-30; + 1 month = 2026-10-30.
-    assert feed.event("month-end-grace@simfeed").start == date(2026, 10, 30)
+    month_end = feed.event("month-end-stage-0@simfeed")
+    assert (month_end.start, month_end.summary) == (date(2026, 10, 30), "Last day to recover: Month end")
     deadline = feed.event("giffgaff-deadline@simfeed")
-    assert deadline.description is not None
-    assert "recovered until 2027-01-01 (30 days after the deadline)" in deadline.description
+    assert deadline.description == (
+        "Last renewed: 2026-06-02.\n"
+        "Rule: renew at least every 6 months (deadline 2026-12-02).\n"
+        f"From 2027-01-01: last day to recover (recovery: {GRACE_RECOVERY}).\n"
+        "Renew at: https://www.giffgaff.com/\n"
+        "Number: ••0123"
+    )
+    # The stage's own first line, then the deadline's whole description.
+    assert grace.description == (f"The deadline was 2026-12-02. Recovery: {GRACE_RECOVERY}.\n"
+                                 + deadline.description)
     # No grace, no such event.
     plain = [e for e in feed.events if "Plain" in e.summary]
     assert [e.uid for e in plain] == ["plain-deadline@simfeed"]
@@ -614,7 +625,7 @@ def test_grace_gives_a_last_day_to_recover_event(parse):
     # Stable UIDs.
     assert [e.uid for e in parse(render(make(GRACE))).events] == [e.uid for e in feed.events]
     # The last day's alarm fires on that day at 09:00 GMT.
-    (trigger,) = raw_triggers(raw_event(raw, "giffgaff-grace@simfeed"))
+    (trigger,) = raw_triggers(raw_event(raw, "giffgaff-stage-0@simfeed"))
     assert trigger == "PT9H"
     assert fires_at(date(2027, 1, 1), trigger, ZoneInfo("Europe/London")) == datetime(
         2027, 1, 1, 9, tzinfo=UTC)
@@ -709,6 +720,44 @@ def test_description_says_what_to_do(parse):
     assert plan == "Rule: the plan expires on 2027-03-31."
 
 
+COUNTED = """
+[calendar]
+history = true
+
+[[sim]]
+id = "tello"
+name = "Tello"
+keep_alive = "3 months"
+counts = ["topup"]
+renewals = [
+  { date = 2026-10-02, amount = 10, currency = "USD" },
+  { date = 2026-11-10, kind = "call", note = "a call" },
+]
+"""
+
+
+@pytest.mark.parametrize("parse", PARSERS)
+def test_a_renewal_the_rule_does_not_count_is_shown_but_not_counted_from(parse):
+    feed = parse(render(make(COUNTED)))
+    # Only top-ups count: 2026-10-02 + 3 months = 2027-01-02, not from the later call.
+    deadline = feed.event("tello-deadline@simfeed")
+    assert deadline.start == date(2027, 1, 2)
+    assert deadline.description == (
+        "Last renewed: 2026-11-10 (call, a call).\n"
+        "Before that: 2026-10-02 (10 USD).\n"
+        "Counted from: 2026-10-02 (10 USD), the latest renewal the rule counts.\n"
+        "Rule: renew at least every 3 months; only a top-up counts (deadline 2027-01-02)."
+    )
+    # History: a top-up is "Topped up", any other kind "Used".
+    topup = feed.event("tello-renewal-2026-10-02-1@simfeed")
+    assert (topup.summary, topup.description) == ("Topped up Tello: 10 USD",
+                                                  "Renewed on 2026-10-02 (10 USD).")
+    call = feed.event("tello-renewal-2026-11-10-1@simfeed")
+    assert (call.start, call.summary, call.description) == (
+        date(2026, 11, 10), "Used Tello: call, a call", "Renewed on 2026-11-10 (call, a call).")
+    assert len(feed.events) == 3
+
+
 # ---------------------------------------------------- escaping and folding
 
 NASTY = "古巴保号卡 📱, semi;colon, back\\slash \\n not-a-newline\nreal newline, 🇨🇺 "
@@ -772,21 +821,21 @@ def test_unicode_and_special_characters_round_trip(parse):
     assert event.description.endswith("\nNotes: " + LONG_NOTES)
     assert f"How to renew: {INJECTION}\n" in event.description
     assert event.alarms[0].description.startswith("Renew " + LONG_NAME + ": deadline in 14 days")
-    grace = feed.event("cuba-grace@simfeed")
-    assert grace.summary == "Last day to recover " + LONG_NAME
+    grace = feed.event("cuba-stage-0@simfeed")
+    assert grace.summary == "Last day to recover: " + LONG_NAME
 
 
 @pytest.mark.parametrize("parse", PARSERS)
 def test_text_cannot_inject_components(parse):
     raw = render(long_config())
     lines = unfolded(raw)
-    # cuba: deadline + grace; evil: deadline. Nothing else, however the text looks.
+    # cuba: deadline + grace stage; evil: deadline. Nothing else, however the text looks.
     assert lines.count("BEGIN:VEVENT") == lines.count("END:VEVENT") == 3
     assert lines.count("BEGIN:VCALENDAR") == lines.count("END:VCALENDAR") == 1
     assert not any(line.startswith("UID:evil@") for line in lines)
     feed = parse(raw)
     assert sorted(e.uid for e in feed.events) == [
-        "cuba-deadline@simfeed", "cuba-grace@simfeed", "evil-deadline@simfeed"]
+        "cuba-deadline@simfeed", "cuba-stage-0@simfeed", "evil-deadline@simfeed"]
     evil = feed.event("evil-deadline@simfeed")
     assert evil.summary == "Renew " + INJECTION
     assert evil.description is not None and evil.description.endswith("Notes: " + INJECTION)
@@ -888,6 +937,6 @@ def test_golden_feed():
 def test_golden_file_parses(parse):
     feed = parse(GOLDEN.read_bytes())
     assert [e.uid for e in feed.events] == [
-        "giffgaff-deadline@simfeed", "giffgaff-grace@simfeed", "cubacel-deadline@simfeed"]
+        "giffgaff-deadline@simfeed", "giffgaff-stage-0@simfeed", "cubacel-deadline@simfeed"]
     # 2026-06-02 + 6 months = 2026-12-02; + 30 days = 2027-01-01.
     assert [e.start for e in feed.events] == [date(2026, 12, 2), date(2027, 1, 1), date(2027, 3, 31)]

@@ -88,13 +88,20 @@ def test_renew_records_and_prints_the_new_deadline(cli, database):
     assert result.output == ("recorded renewal #1 of giffgaff on 2026-11-20; "
                              "deadline now 2027-05-20 (177 days left)\n")
     assert rows(database) == [
-        (1, "giffgaff", "2026-11-20", 10.0, "GBP", "app", "TXN-1", "at the airport", RECORDED_AT)]
+        (1, "giffgaff", "2026-11-20", 10.0, "GBP", "app", "TXN-1", "at the airport", RECORDED_AT, "topup")]
 
     # cubacel: 2026-11-24 + 330 days: 6 + 304 to 2027-09-30, then 20 more.
     result = run(cli, "renew", "cubacel", "--amount", "0")
     assert result.output == ("recorded renewal #2 of cubacel on 2026-11-24; "
                              "deadline now 2027-10-20 (330 days left)\n")
-    assert rows(database)[1] == (2, "cubacel", "2026-11-24", 0.0, None, None, None, None, RECORDED_AT)
+    assert rows(database)[1] == (
+        2, "cubacel", "2026-11-24", 0.0, None, None, None, None, RECORDED_AT, "topup")
+
+    # --kind: a free text that counts, 2026-11-24 + 6 months.
+    result = run(cli, "renew", "giffgaff", "--kind", "sms", "--amount", "0")
+    assert result.output == ("recorded renewal #3 of giffgaff on 2026-11-24; "
+                             "deadline now 2027-05-24 (181 days left)\n")
+    assert rows(database)[2] == (3, "giffgaff", "2026-11-24", 0.0, None, None, None, None, RECORDED_AT, "sms")
 
 
 @time_machine.travel(NOON, tick=False)
@@ -118,7 +125,7 @@ def test_renew_date_defaults_to_today_in_the_calendar_timezone(build, tmp_path, 
     assert result.output == ("recorded renewal #1 of giffgaff on 2026-11-25; "
                              "deadline now 2027-05-25 (181 days left)\n")
     assert rows(database) == [
-        (1, "giffgaff", "2026-11-25", None, None, None, None, None, "2026-11-24T23:30:00+00:00")]
+        (1, "giffgaff", "2026-11-25", None, None, None, None, None, "2026-11-24T23:30:00+00:00", "topup")]
     assert failed(run(cli, "renew", "giffgaff", "--date", "2026-11-26")) == [
         'date: "2026-11-26" is after today (2026-11-25)']
 
@@ -161,8 +168,9 @@ def test_renew_errors_exit_1_with_one_line_each_and_store_nothing(cli, config_pa
 
 
 @pytest.mark.parametrize("args", [["renew", "giffgaff", "--method", "bank"],
+                                  ["renew", "giffgaff", "--kind", "voice"],
                                   ["renewals", "--format", "xml"],
-                                  ["unrenew", "one"]], ids=["method", "format", "renewal-id"])
+                                  ["unrenew", "one"]], ids=["method", "kind", "format", "renewal-id"])
 @time_machine.travel(NOON, tick=False)
 def test_bad_option_values_exit_1_with_one_line(cli, database, args):
     lines = failed(run(cli, *args))
@@ -182,13 +190,14 @@ def test_renew_refuses_a_sim_that_left_the_config_but_keeps_its_renewals(cli, co
     assert run(cli, "renew", "cubacel", "--date", "2026-11-20", "--reference", "T2").exit_code == 0
     write_config(config_path, WITHOUT_CUBACEL)
     assert failed(run(cli, "renew", "cubacel")) == [f"no SIM 'cubacel' in {config_path}"]
-    assert rows(database) == [(1, "cubacel", "2026-11-20", None, None, None, "T2", None, RECORDED_AT)]
+    assert rows(database) == [
+        (1, "cubacel", "2026-11-20", None, None, None, "T2", None, RECORDED_AT, "topup")]
 
     listed = json.loads(run(cli, "renewals", "--format", "json").output)
     assert [(r["id"], r["sim_id"], r["date"]) for r in listed] == [
         (1, "cubacel", "2026-11-20"), (None, "giffgaff", "2026-06-02")]
     assert json.loads(run(cli, "renewals", "cubacel", "--format", "json").output) == [
-        {"id": 1, "sim_id": "cubacel", "source": "log", "date": "2026-11-20", "amount": None,
+        {"id": 1, "sim_id": "cubacel", "source": "log", "date": "2026-11-20", "kind": "topup", "amount": None,
          "currency": None, "method": None, "reference": "T2", "note": None, "recorded_at": RECORDED_AT}]
     assert run(cli, "unrenew", "1").output == "removed renewal #1 of cubacel (2026-11-20)\n"
     assert failed(run(cli, "renewals", "cubacel")) == [
@@ -211,17 +220,18 @@ def test_renewals_table_newest_first_from_log_and_config(cli):
     record_some(cli)
     result = run(cli, "renewals")
     assert result.exit_code == 0
+    # giffgaff's bare last_renewal has no kind: "-".
     assert result.output.splitlines() == [
-        "ID  SIM_ID    DATE        AMOUNT  CURRENCY  METHOD  REFERENCE  NOTE",
-        "1   giffgaff  2026-11-20  10      GBP       app     TXN-1      at the airport",
-        "-   giffgaff  2026-06-02  -       -         -       -          -",
-        "2   cubacel   2026-03-01  12.5    CUP       ussd    -          -",
-        "-   cubacel   2026-01-10  100     CUP       app     T1         -",
+        "ID  SIM_ID    DATE        KIND   AMOUNT  CURRENCY  METHOD  REFERENCE  NOTE",
+        "1   giffgaff  2026-11-20  topup  10      GBP       app     TXN-1      at the airport",
+        "-   giffgaff  2026-06-02  -      -       -         -       -          -",
+        "2   cubacel   2026-03-01  topup  12.5    CUP       ussd    -          -",
+        "-   cubacel   2026-01-10  topup  100     CUP       app     T1         -",
     ]
     assert run(cli, "renewals", "cubacel").output.splitlines() == [
-        "ID  SIM_ID   DATE        AMOUNT  CURRENCY  METHOD  REFERENCE  NOTE",
-        "2   cubacel  2026-03-01  12.5    CUP       ussd    -          -",
-        "-   cubacel  2026-01-10  100     CUP       app     T1         -",
+        "ID  SIM_ID   DATE        KIND   AMOUNT  CURRENCY  METHOD  REFERENCE  NOTE",
+        "2   cubacel  2026-03-01  topup  12.5    CUP       ussd    -          -",
+        "-   cubacel  2026-01-10  topup  100     CUP       app     T1         -",
     ]
 
 
@@ -240,7 +250,7 @@ def test_renewals_with_none_at_all(build, tmp_path):
     assert run(cli, "renewals").output == "no renewals\n"
     assert run(cli, "renewals", "plan", "--format", "json").output == "[]\n"
     assert run(cli, "renewals", "--format", "csv").output == (
-        "id,sim_id,source,date,amount,currency,method,reference,note,recorded_at\n")
+        "id,sim_id,source,date,kind,amount,currency,method,reference,note,recorded_at\n")
 
 
 @time_machine.travel(NOON, tick=False)
@@ -249,15 +259,17 @@ def test_renewals_json(cli):
     result = run(cli, "renewals", "--format", "json")
     assert result.exit_code == 0
     assert json.loads(result.output) == [
-        {"id": 1, "sim_id": "giffgaff", "source": "log", "date": "2026-11-20", "amount": 10.0,
-         "currency": "GBP", "method": "app", "reference": "TXN-1", "note": "at the airport",
+        {"id": 1, "sim_id": "giffgaff", "source": "log", "date": "2026-11-20", "kind": "topup",
+         "amount": 10.0, "currency": "GBP", "method": "app", "reference": "TXN-1", "note": "at the airport",
          "recorded_at": RECORDED_AT},
-        {"id": None, "sim_id": "giffgaff", "source": "config", "date": "2026-06-02", "amount": None,
-         "currency": None, "method": None, "reference": None, "note": None, "recorded_at": None},
-        {"id": 2, "sim_id": "cubacel", "source": "log", "date": "2026-03-01", "amount": 12.5,
+        {"id": None, "sim_id": "giffgaff", "source": "config", "date": "2026-06-02", "kind": None,
+         "amount": None, "currency": None, "method": None, "reference": None, "note": None,
+         "recorded_at": None},
+        {"id": 2, "sim_id": "cubacel", "source": "log", "date": "2026-03-01", "kind": "topup", "amount": 12.5,
          "currency": "CUP", "method": "ussd", "reference": None, "note": None, "recorded_at": RECORDED_AT},
-        {"id": None, "sim_id": "cubacel", "source": "config", "date": "2026-01-10", "amount": 100,
-         "currency": "CUP", "method": "app", "reference": "T1", "note": None, "recorded_at": None},
+        {"id": None, "sim_id": "cubacel", "source": "config", "date": "2026-01-10", "kind": "topup",
+         "amount": 100, "currency": "CUP", "method": "app", "reference": "T1", "note": None,
+         "recorded_at": None},
     ]
 
 
@@ -277,10 +289,10 @@ def test_renewals_csv_is_safe_in_a_spreadsheet(build, tmp_path):
     result = run(cli, "renewals", "--format", "csv")
     assert result.exit_code == 0
     table = list(csv.reader(io.StringIO(result.output)))
-    assert table[0] == ["id", "sim_id", "source", "date", "amount", "currency", "method", "reference", "note",
-                        "recorded_at"]
+    assert table[0] == ["id", "sim_id", "source", "date", "kind", "amount", "currency", "method", "reference",
+                        "note", "recorded_at"]
     assert [row[0] for row in table[1:]] == ["4", "3", "2", "1", "", ""]
-    assert [(row[7], row[8]) for row in table[1:]] == [
+    assert [(row[8], row[9]) for row in table[1:]] == [
         ("TXN-1", "paid in cash"),
         ("'@x", "'=1+1"),
         ("'+1", "plain note"),
@@ -288,8 +300,11 @@ def test_renewals_csv_is_safe_in_a_spreadsheet(build, tmp_path):
         ("", ""),
         ("'=cmd|' /C calc'!A0", "'-2+3"),
     ]
-    assert table[4][:7] + table[4][9:] == ["1", "giffgaff", "log", "2026-11-20", "", "", "", RECORDED_AT]
-    assert table[6][:7] + table[6][9:] == ["", "cubacel", "config", "2026-01-10", "100", "CUP", "app", ""]
+    assert table[4][:8] + table[4][10:] == ["1", "giffgaff", "log", "2026-11-20", "topup", "", "", "",
+                                            RECORDED_AT]
+    assert table[5][:8] + table[5][10:] == ["", "giffgaff", "config", "2026-06-02", "", "", "", "", ""]
+    assert table[6][:8] + table[6][10:] == ["", "cubacel", "config", "2026-01-10", "topup", "100", "CUP",
+                                            "app", ""]
     # Exactly one quote in front, and only in CSV: JSON keeps the text as it was typed.
     listed = json.loads(run(cli, "renewals", "--format", "json").output)
     assert [(r["reference"], r["note"]) for r in listed[:4]] == [
@@ -346,7 +361,8 @@ def test_simfeed_database_is_where_the_cli_writes(build, config_path, database, 
     monkeypatch.setenv("SIMFEED_DATABASE", str(elsewhere))
     cli = build(config_path).test_cli_runner()
     assert run(cli, "renew", "giffgaff", "--date", "2026-11-20").exit_code == 0
-    assert rows(elsewhere) == [(1, "giffgaff", "2026-11-20", None, None, None, None, None, RECORDED_AT)]
+    assert rows(elsewhere) == [
+        (1, "giffgaff", "2026-11-20", None, None, None, None, None, RECORDED_AT, "topup")]
     assert not database.exists()
     with closing(sqlite3.connect(elsewhere)) as db:
         assert db.execute("PRAGMA journal_mode").fetchone() == ("wal",)
@@ -365,4 +381,7 @@ expires = 2027-01-31
     # 6 days of November, 31 of December, 31 of January: 68.
     assert result.output == ("recorded renewal #1 of plan on 2026-11-20; "
                              "deadline now 2027-01-31 (68 days left)\n")
-    assert rows(database) == [(1, "plan", "2026-11-20", 5.0, "EUR", None, None, None, RECORDED_AT)]
+    assert rows(database) == [(1, "plan", "2026-11-20", 5.0, "EUR", None, None, None, RECORDED_AT, "topup")]
+    # `check` shows the plan's renewal as its last, though the fixed expiry does not count from it.
+    assert run(cli, "check").output.splitlines()[-1].split() == [
+        "plan", "Data", "plan", "2026-11-20", "2027-01-31", "68", "-"]

@@ -76,10 +76,18 @@ def test_created_on_first_use_with_the_latest_schema_in_wal_mode(db_path, store)
     assert store.state() == LogState(generation=0, changed_at=EPOCH)
     assert db_path.exists(), "the folder and the file are created on first use"
     assert raw(db_path, "PRAGMA user_version") == [(SCHEMA_VERSION,)]
-    assert SCHEMA_VERSION == len(MIGRATIONS) == 2
+    assert SCHEMA_VERSION == len(MIGRATIONS) == 3
     assert raw(db_path, "PRAGMA journal_mode") == [("wal",)]
     tables = {name for (name,) in raw(db_path, "SELECT name FROM sqlite_master WHERE type = 'table'")}
     assert tables == {"renewals", "meta", "idempotency", "sqlite_sequence"}
+    columns = [(name, kind, notnull, default) for _, name, kind, notnull, default, _ in
+               raw(db_path, "PRAGMA table_info(renewals)")]
+    assert columns == [
+        ("id", "INTEGER", 0, None), ("sim_id", "TEXT", 1, None), ("date", "TEXT", 1, None),
+        ("amount", "REAL", 0, None), ("currency", "TEXT", 0, None), ("method", "TEXT", 0, None),
+        ("reference", "TEXT", 0, None), ("note", "TEXT", 0, None), ("created_at", "TEXT", 1, None),
+        ("kind", "TEXT", 1, "'topup'"),
+    ]
     assert store.list() == []
 
 
@@ -128,7 +136,7 @@ def test_add_get_list_delete_round_trip(db_path, store, clock):
     assert store.get(2) is None
     assert raw(db_path, "SELECT * FROM renewals") == [
         (1, "giffgaff", "2026-11-20", 10.0, "GBP", "app", "TXN-1", "from the airport",
-         "2026-11-24T12:00:00+00:00"),
+         "2026-11-24T12:00:00+00:00", "topup"),
     ]
 
     clock.now = T0 + timedelta(minutes=5)
@@ -136,9 +144,18 @@ def test_add_get_list_delete_round_trip(db_path, store, clock):
     assert bare == StoredRenewal(2, "cubacel", Renewal(date(2026, 1, 10), log_id=2),
                                  T0 + timedelta(minutes=5))
 
+    # The kind is kept; a renewal without one (a bare last_renewal) is stored as a top-up.
+    call, _ = store.add("giffgaff", Renewal(date(2026, 11, 21), kind="call"))
+    kindless, _ = store.add("giffgaff", Renewal(date(2026, 11, 22), kind=None))
+    assert (call.renewal.kind, kindless.renewal.kind) == ("call", "topup")
+    assert store.get(3) == call
+    assert raw(db_path, "SELECT id, kind FROM renewals ORDER BY id") == [
+        (1, "topup"), (2, "topup"), (3, "call"), (4, "topup")]
+
     assert store.delete(1) is True
     assert store.get(1) is None
     assert store.delete(1) is False
+    assert store.delete(3) is True and store.delete(4) is True
     assert store.list() == [bare]
 
 
@@ -304,7 +321,8 @@ def test_record_counts_the_log_as_it_is_now_each_renewal_once(store):
     # 2026-07-01 + 6 months, not 2026-11-20 + 6 months from the removed entry.
     assert recorded.deadline.due == date(2027, 1, 1)
     assert recorded.deadline.last_renewal == Renewal(date(2026, 7, 1), log_id=2)
-    assert recorded.deadline.sim.renewals == (Renewal(date(2026, 6, 2)), Renewal(date(2026, 7, 1), log_id=2))
+    assert recorded.deadline.sim.renewals == (Renewal(date(2026, 6, 2), kind=None),
+                                              Renewal(date(2026, 7, 1), log_id=2))
 
 
 # --- migrations -----------------------------------------------------------------------------------
@@ -350,6 +368,9 @@ def test_an_old_database_migrates_with_its_rows_intact(tmp_path, clock, version)
         assert raw(path, "PRAGMA user_version") == [(SCHEMA_VERSION,)]
         assert raw(path, "PRAGMA journal_mode") == [("wal",)]
         assert raw(path, f"SELECT {V1_COLUMNS} FROM renewals ORDER BY id") == V1_ROWS
+        # Rows from before v3 were all top-ups.
+        assert raw(path, "SELECT id, kind FROM renewals ORDER BY id") == [(1, "topup"), (2, "topup"),
+                                                                           (5, "topup")]
         assert store.state() == LogState(0, EPOCH)
         # The migrated log works like a new one: ids go on after the highest, keys work.
         added, _ = store.add("giffgaff", Renewal(date(2026, 11, 20)), "key-1", "fp")

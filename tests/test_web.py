@@ -75,7 +75,9 @@ def test_sim_feed(client):
     response = client.get("/sims/cubacel.ics")
     assert response.status_code == 200
     summaries = [str(e["SUMMARY"]) for e in events(response.data)]
-    assert summaries == ["Renew Cubacel ••4567", "Last day to recover Cubacel ••4567"]
+    assert summaries == ["Renew Cubacel ••4567", "Last day to recover: Cubacel ••4567"]
+    assert [str(e["UID"]) for e in events(response.data)] == ["cubacel-deadline@simfeed",
+                                                              "cubacel-stage-0@simfeed"]
     calendar = Calendar.from_ical(response.data)
     assert str(calendar["X-WR-CALNAME"]) == "Test SIMs: Cubacel"
     assert response.headers["ETag"] != client.get("/calendar.ics").headers["ETag"]
