@@ -106,7 +106,7 @@ def _unique(where: str, items: list[Any], found: Collector) -> list[Any]:
     kept = []
     for item in items:
         if item.id in seen:
-            found.add(f'{where} "{item.id}": id', f"is used by another {where}; ids must be unique")
+            found.add(f'{where} "{item.id}": id', f"is used by another [[{where}]]; ids must be unique")
             continue
         seen.add(item.id)
         kept.append(item)

@@ -51,8 +51,6 @@ class _Trigger(vDuration):
 
 # How many renewals the deadline's description lists, newest first.
 LATEST_RENEWALS = 3
-# How many covered charges of a balance rule the description lists.
-MAX_LISTED_CHARGES = 12
 
 
 KIND_NAMES = {"topup": "top-up", "call": "call", "sms": "text", "data": "data use"}
@@ -112,9 +110,7 @@ def _rule_text(deadline: Deadline) -> str:
         return f"Rule: {rule_summary(rule)}."
     if not isinstance(rule, Charge):
         return f"Rule: {rule_summary(rule)} (deadline {due})."
-    covered = ", ".join(on.isoformat() for on in deadline.charges[:MAX_LISTED_CHARGES])
-    more = len(deadline.charges) - MAX_LISTED_CHARGES
-    covered += f" and {more} more" if more > 0 else ""
+    covered = ", ".join(on.isoformat() for on in deadline.charges)
     return (f"Rule: {rule_summary(rule)}; the first charge it cannot cover is on {due}."
             + (f" Charges covered: {covered}." if covered else ""))
 
@@ -212,7 +208,7 @@ def sim_events(deadline: Deadline, config: Config, reminders: str = "alarms") ->
                           _clean(f"The deadline was {deadline.due.isoformat()}. {what}\n{description}"),
                           sim.renew_url)
         if alarms and stage.recovery and deadline.alarms:
-            staged.add_component(_alarm(f"{title}: today", trigger(on, 0)))
+            staged.add_component(_alarm(f"{title} (today)", trigger(on, 0)))
         events.append(staged)
     return events
 

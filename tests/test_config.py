@@ -457,7 +457,7 @@ def test_good_id(sim_id: str) -> None:
 
 def test_duplicate_ids() -> None:
     assert problems(SIM + RULE + SIM + 'expires = 2027-01-01\n') == [
-        'config/sims.toml: sim "cubacel": id: is used by another sim; ids must be unique',
+        'config/sims.toml: sim "cubacel": id: is used by another [[sim]]; ids must be unique',
     ]
 
 

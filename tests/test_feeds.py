@@ -664,7 +664,7 @@ def test_a_bad_feed_is_a_config_error(feed, problem):
 
 def test_two_feeds_with_one_id_is_a_config_error():
     problems = config_problems(named('[[feed]]\nid = "f"\nname = "F"\nsims = ["mine"]\n' * 2))
-    assert problems == ['test.toml: feed "f": id: is used by another feed; ids must be unique']
+    assert problems == ['test.toml: feed "f": id: is used by another [[feed]]; ids must be unique']
 
 
 def test_sims_gain_tags():

@@ -603,7 +603,7 @@ def test_grace_gives_a_last_day_to_recover_event(parse):
     assert grace.transp == "TRANSPARENT"
     assert grace.url == "https://www.giffgaff.com/"
     assert grace.stamp == MODIFIED
-    assert [a.description for a in grace.alarms] == ["Last day to recover: giffgaff ••0123: today"]
+    assert [a.description for a in grace.alarms] == ["Last day to recover: giffgaff ••0123 (today)"]
     # Deadline 2026-08-31 + 1 month = 2026-09-30; + 1 month = 2026-10-30.
     month_end = feed.event("month-end-stage-0@simfeed")
     assert (month_end.start, month_end.summary) == (date(2026, 10, 30), "Last day to recover: Month end")

@@ -464,7 +464,7 @@ def test_monthly_charges_keep_to_the_month_end(serve):
             ) in description(raw, "x")
 
 
-def test_a_long_list_of_charges_is_cut_short(serve):
+def test_every_covered_charge_is_listed(serve):
     raw = fetch(serve(sims("""
         [[sim]]
         id = "x"
@@ -472,12 +472,12 @@ def test_a_long_list_of_charges_is_cut_short(serve):
         charge = { fee = 1, every = "1 week", balance = 15, as_of = 2026-11-01, first = 2026-11-02 }
     """)), "/calendar.ics")
     # 15 weekly charges from 2026-11-02; the 16th, 15 weeks = 105 days on, cannot be paid:
-    # Nov 30 (28), Dec 31 (59), Jan 31 (90), 2027-02-15 (105). The first 12 are listed (the 12th
-    # is 11 weeks = 77 days on: Jan 31 is 90, so 2027-01-18), then "and 3 more".
+    # Nov 30 (28), Dec 31 (59), Jan 31 (90), 2027-02-15 (105). All 15 are listed, the last
+    # 14 weeks = 98 days on: 2027-02-08.
     assert deadlines(raw) == {"x": date(2027, 2, 15)}
     assert ("Charges covered: 2026-11-02, 2026-11-09, 2026-11-16, 2026-11-23, 2026-11-30, 2026-12-07, "
-            "2026-12-14, 2026-12-21, 2026-12-28, 2027-01-04, 2027-01-11, 2027-01-18 and 3 more."
-            ) in description(raw, "x")
+            "2026-12-14, 2026-12-21, 2026-12-28, 2027-01-04, 2027-01-11, 2027-01-18, 2027-01-25, "
+            "2027-02-01, 2027-02-08.") in description(raw, "x")
 
 
 def test_a_balance_below_the_first_fee_is_due_at_the_first_charge(serve):
@@ -561,7 +561,7 @@ def test_each_stage_is_an_all_day_event(serve):
         assert stage.description.startswith(f"The deadline was 2027-01-16. {what}\n")
         assert stage.url == "https://ee.co.uk/"
         # A stage one can still recover from gets an alarm on its day; a lost one does not.
-        assert [a.description for a in stage.alarms] == ([f"{summary}: today"] if "Recovery" in what else [])
+        assert [a.description for a in stage.alarms] == ([f"{summary} (today)"] if "Recovery" in what else [])
     # At 09:00 (GMT in January) on the day.
     assert feed.event("ee-stage-0@simfeed").alarms[0].trigger == timedelta(hours=9)
     text = description(raw, "ee")
