@@ -106,8 +106,10 @@ def check_command(file: str | None) -> None:
 @with_appcontext
 def export_command(file: str) -> None:
     """Write the feed to FILE, replacing it in one step, for static hosting."""
-    config = _load_or_exit()
-    body = ical.render(config)
+    _load_or_exit()  # explains a bad config; the feed is then built as the server builds it
+    view = _site().view()
+    config = view.config
+    body = _site().feed(view, ("all", config.calendar.reminders)).body
     target = Path(file)
     fd, temp = tempfile.mkstemp(dir=target.parent if str(target.parent) else ".", prefix=".simfeed-")
     try:

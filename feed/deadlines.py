@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -108,6 +109,24 @@ def deadline_for(sim: Sim, calendar: CalendarSettings) -> Deadline:
     >>> deadline_for(sim, CalendarSettings()).due
     datetime.date(2026, 9, 30)
     """
+    due, last, charges, stages = _dates(sim)
+    return Deadline(
+        sim=sim,
+        due=due,
+        last_renewal=last,
+        stages=stages,
+        alarms=calendar.alarms if sim.alarms is None else sim.alarms,
+        alarm_time=calendar.alarm_time if sim.alarm_time is None else sim.alarm_time,
+        charges=charges,
+    )
+
+
+_Dates = tuple[date, Renewal | None, tuple[date, ...], tuple[tuple[date, Stage], ...]]
+
+
+@functools.lru_cache(maxsize=65536)
+def _dates(sim: Sim) -> _Dates:
+    """The rule's arithmetic, memoised: every reload re-reads thousands of unchanged SIMs."""
     rule = sim.rule
     last: Renewal | None = None
     charges: tuple[date, ...] = ()
@@ -119,15 +138,7 @@ def deadline_for(sim: Sim, calendar: CalendarSettings) -> Deadline:
         due, last = _top_up(rule, sim.renewals)
     else:
         due, charges = _charges(rule, sim.renewals)
-    return Deadline(
-        sim=sim,
-        due=due,
-        last_renewal=last,
-        stages=tuple((due + stage.after, stage) for stage in sim.stages),
-        alarms=calendar.alarms if sim.alarms is None else sim.alarms,
-        alarm_time=calendar.alarm_time if sim.alarm_time is None else sim.alarm_time,
-        charges=charges,
-    )
+    return due, last, charges, tuple((due + stage.after, stage) for stage in sim.stages)
 
 
 def _instant(day: date, at: time, zone: ZoneInfo) -> datetime:

@@ -6,6 +6,7 @@ what is wrong without saying where: the caller knows the file, SIM or form field
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections.abc import Callable
@@ -76,10 +77,16 @@ def offset(value: Any) -> tuple[relativedelta, str]:
 
 def period(value: Any) -> tuple[relativedelta, str]:
     given = text(value)
+    return _positive(given), given
+
+
+@functools.lru_cache(maxsize=1024)
+def _positive(given: str) -> relativedelta:
+    # Cached: a config repeats a handful of periods over thousands of SIMs. Never mutated.
     delta = parse_duration(given)
     if date(2000, 1, 1) + delta <= date(2000, 1, 1):
         raise Invalid(f"{quote(given)} must be longer than zero")
-    return delta, given
+    return delta
 
 
 def alarms(value: Any) -> tuple[int, ...]:

@@ -7,8 +7,8 @@ the same inputs always serialise to the same bytes and the same ETag.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
-from datetime import date, timedelta
+from collections.abc import Callable, Iterable, Mapping
+from datetime import date, datetime, timedelta
 
 from icalendar import Alarm, Calendar, Event, vDuration, vText
 
@@ -156,11 +156,11 @@ def _alarm(text: str, trigger: _Trigger) -> Alarm:
     return alarm
 
 
-def _all_day(uid: str, day: date, summary: str, config: Config, description: str | None = None,
+def _all_day(uid: str, day: date, summary: str, stamp: datetime, description: str | None = None,
              url: str | None = None) -> Event:
     event = Event()
     event.add("uid", uid)
-    event.add("dtstamp", config.modified)
+    event.add("dtstamp", stamp)
     event.add("dtstart", day)
     event.add("dtend", day + ONE_DAY)
     event.add("summary", _clean(summary))
@@ -176,9 +176,14 @@ def _days(n: int) -> str:
     return f"{n} day{'s' if n != 1 else ''}"
 
 
-def sim_events(deadline: Deadline, config: Config, reminders: str = "alarms") -> list[Event]:
-    """The deadline event, its warning events or alarms (by `reminders`), and its stages."""
+def sim_events(deadline: Deadline, config: Config, reminders: str = "alarms",
+               stamp: datetime | None = None) -> list[Event]:
+    """The deadline event, its warning events or alarms (by `reminders`), and its stages.
+
+    `stamp` (DTSTAMP) is when the SIM's data last changed; by default the config's time.
+    """
     sim = deadline.sim
+    stamp = stamp or config.modified
     zone = config.calendar.timezone
     alarms = reminders in ("alarms", "both")
     description = _description(deadline)
@@ -186,7 +191,7 @@ def sim_events(deadline: Deadline, config: Config, reminders: str = "alarms") ->
     def trigger(day: date, lead: int) -> _Trigger:
         return _Trigger(*alarm_trigger_parts(day, lead, deadline.alarm_time, zone))
 
-    event = _all_day(f"{sim.id}-deadline@simfeed", deadline.due, f"Renew {sim.label}", config,
+    event = _all_day(f"{sim.id}-deadline@simfeed", deadline.due, f"Renew {sim.label}", stamp,
                      description, sim.renew_url)
     for lead in deadline.alarms if alarms else ():
         when = "today" if lead == 0 else f"in {_days(lead)}"
@@ -197,14 +202,14 @@ def sim_events(deadline: Deadline, config: Config, reminders: str = "alarms") ->
         by = f"{deadline.due.day} {deadline.due:%b}"
         events += [
             _all_day(f"{sim.id}-warning-{lead}d@simfeed", deadline.due - timedelta(days=lead),
-                     f"Renew {sim.label} within {_days(lead)} — by {by}", config, description, sim.renew_url)
+                     f"Renew {sim.label} within {_days(lead)} — by {by}", stamp, description, sim.renew_url)
             for lead in deadline.alarms if lead > 0
         ]
     for index, (on, stage) in enumerate(deadline.stages):
         title = f"{stage.status[:1].upper()}{stage.status[1:]}: {sim.label}"
         what = (f"Recovery: {stage.recovery}." if stage.recovery
                 else "From today the number cannot be recovered.")
-        staged = _all_day(f"{sim.id}-stage-{index}@simfeed", on, title, config,
+        staged = _all_day(f"{sim.id}-stage-{index}@simfeed", on, title, stamp,
                           _clean(f"The deadline was {deadline.due.isoformat()}. {what}\n{description}"),
                           sim.renew_url)
         if alarms and stage.recovery and deadline.alarms:
@@ -213,7 +218,7 @@ def sim_events(deadline: Deadline, config: Config, reminders: str = "alarms") ->
     return events
 
 
-def history_events(sim: Sim, config: Config) -> list[Event]:
+def history_events(sim: Sim, stamp: datetime) -> list[Event]:
     """One past all-day event per renewal, for `[calendar] history = true`.
 
     UIDs stay stable: a logged renewal is named by its log id, a config one by
@@ -230,16 +235,16 @@ def history_events(sim: Sim, config: Config) -> list[Event]:
         verb = "Topped up" if renewal.kind in (None, "topup") else "Used"
         details = _renewal_details(renewal)
         summary = f"{verb} {sim.label}: {details}" if details else f"{verb} {sim.label}"
-        events.append(_all_day(uid, renewal.date, summary, config,
+        events.append(_all_day(uid, renewal.date, summary, stamp,
                                _clean(f"Renewed on {_renewal_text(renewal)}.")))
     return events
 
 
-def build_calendar(config: Config, sims: Iterable[Sim] | None = None, name: str | None = None,
-                   reminders: str | None = None) -> Calendar:
-    """The whole feed (or the feed of some SIMs), ready to serialise.
+def calendar_shell(config: Config, name: str | None = None) -> bytes:
+    """The calendar's own properties, serialised, with no components yet.
 
-    `reminders` ("alarms", "events" or "both") defaults to the calendar's setting.
+    No VTIMEZONE is needed: events are all-day dates and their stamps UTC, so no
+    TZID is ever used.
     """
     settings = config.calendar
     calendar = Calendar()
@@ -256,18 +261,46 @@ def build_calendar(config: Config, sims: Iterable[Sim] | None = None, name: str 
     if settings.color and settings.color_hex:
         calendar.add("color", settings.color)
         calendar.add("x-apple-calendar-color", settings.color_hex.upper())
-    for sim in config.sims if sims is None else sims:
-        for event in sim_events(deadline_for(sim, settings), config, reminders or settings.reminders):
-            calendar.add_component(event)
-        if settings.history:
-            for event in history_events(sim, config):
-                calendar.add_component(event)
-    calendar.add_missing_timezones()
-    return calendar
+    shell: bytes = calendar.to_ical()
+    return shell
+
+
+def sim_block(sim: Sim, config: Config, reminders: str, stamp: datetime) -> bytes:
+    """All of one SIM's events, serialised: the unit the feed cache keeps and reuses."""
+    events = sim_events(deadline_for(sim, config.calendar), config, reminders, stamp)
+    if config.calendar.history:
+        events += history_events(sim, stamp)
+    return b"".join(event.to_ical() for event in events)
+
+
+_END = b"END:VCALENDAR\r\n"
+
+
+def assemble(shell: bytes, blocks: Iterable[bytes]) -> bytes:
+    """Serialised components placed inside a serialised calendar.
+
+    icalendar writes a calendar as its properties, then each component's own
+    serialisation, then END:VCALENDAR: the same bytes as serialising it whole.
+    """
+    if not shell.endswith(_END):
+        raise ValueError("not a serialised calendar")
+    return shell[: -len(_END)] + b"".join(blocks) + _END
+
+
+BlockMaker = Callable[[Sim, Config, str, datetime], bytes]
 
 
 def render(config: Config, sims: Iterable[Sim] | None = None, name: str | None = None,
-           reminders: str | None = None) -> bytes:
-    """The feed as the bytes served to clients: CRLF line ends, folded at 75 octets."""
-    body: bytes = build_calendar(config, sims, name, reminders).to_ical()
-    return body
+           reminders: str | None = None, stamps: Mapping[str, datetime] | None = None,
+           block: BlockMaker = sim_block) -> bytes:
+    """The feed as the bytes served to clients: CRLF line ends, folded at 75 octets.
+
+    `reminders` ("alarms", "events" or "both") defaults to the calendar's setting;
+    `stamps` gives each SIM's DTSTAMP (default: the config's time); `block` lets a
+    cache hand back a SIM's events serialised before.
+    """
+    mode = reminders or config.calendar.reminders
+    chosen = config.sims if sims is None else sims
+    stamp_of = stamps or {}
+    return assemble(calendar_shell(config, name),
+                    (block(sim, config, mode, stamp_of.get(sim.id, config.modified)) for sim in chosen))

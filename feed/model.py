@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import UTC, date, datetime, time, timedelta
+from functools import cached_property
 from zoneinfo import ZoneInfo
 
 from dateutil.relativedelta import relativedelta
@@ -144,6 +145,14 @@ class Sim:
     alarms: tuple[int, ...] | None = None
     alarm_time: time | None = None
 
+    def __hash__(self) -> int:
+        # Cached: SIMs are dictionary keys on every rebuild of a large feed.
+        cached: int | None = self.__dict__.get("_hash")
+        if cached is None:
+            cached = hash(tuple(getattr(self, f.name) for f in fields(self)))
+            object.__setattr__(self, "_hash", cached)
+        return cached
+
     @property
     def last_renewal(self) -> Renewal | None:
         """The latest renewal of any kind, counted or not."""
@@ -216,15 +225,19 @@ class Config:
     # When the file was last changed: the feed's DTSTAMP and Last-Modified, never the clock.
     modified: datetime = datetime(1970, 1, 1, tzinfo=UTC)
 
+    @cached_property
+    def _sims_by_id(self) -> dict[str, Sim]:
+        return {sim.id: sim for sim in self.sims}
+
     def sim(self, sim_id: str) -> Sim | None:
         """The SIM with this id, if the config has one."""
-        return next((s for s in self.sims if s.id == sim_id), None)
+        return self._sims_by_id.get(sim_id)
 
     def feed(self, feed_id: str) -> Feed | None:
         """The named feed with this id, if the config has one."""
         return next((f for f in self.feeds if f.id == feed_id), None)
 
-    @property
+    @cached_property
     def any_token(self) -> bool:
         """Whether any feed is protected: then a feed without a token is closed, not open."""
         return self.calendar.token is not None or any(f.token for f in self.feeds)

@@ -108,10 +108,11 @@ def fingerprint(sim_id: str, data: Mapping[str, Any]) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def with_log(config: Config, log: Mapping[str, tuple[Renewal, ...]], state: LogState) -> Config:
+def with_log(config: Config, log: Mapping[str, tuple[StoredRenewal, ...]], state: LogState) -> Config:
     """The config with each SIM's logged renewals added; stamped with the later change."""
     sims = tuple(
-        replace(sim, renewals=tuple(sorted(sim.renewals + log[sim.id], key=lambda r: r.date)))
+        replace(sim, renewals=tuple(sorted(sim.renewals + tuple(s.renewal for s in log[sim.id]),
+                                           key=lambda r: r.date)))
         if sim.id in log else sim
         for sim in config.sims
     )

@@ -6,11 +6,18 @@ log; the joined config and its feeds are rebuilt only when either changed.
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
+import json
 import threading
+from collections.abc import Hashable, Iterable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
 
-from .feedcache import FeedCache
-from .model import Config
+from . import ical
+from .feedcache import FeedCache, Published
+from .model import Config, Sim
 from .renewals import with_log
 from .store import LogState, RenewalStore
 from .watcher import ConfigWatcher, Loaded
@@ -23,10 +30,24 @@ class View:
     config: Config
     errors: tuple[str, ...]
     log: LogState
+    # Each SIM's DTSTAMP: when its definition or its logged renewals last changed.
+    stamps: Mapping[str, datetime]
 
     @property
     def stale(self) -> bool:
         return bool(self.errors)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, (set, frozenset)):
+        return sorted(value)
+    return repr(value)
+
+
+def fingerprint(sim: Sim) -> str:
+    """A SIM definition's digest, the same in every process (sets sorted, no hash seeds)."""
+    canonical = json.dumps(dataclasses.asdict(sim), sort_keys=True, default=_plain)
+    return hashlib.sha256(canonical.encode()).hexdigest()
 
 
 class Site:
@@ -37,19 +58,54 @@ class Site:
         self.store = store
         self.feeds = FeedCache()
         self._lock = threading.Lock()
-        self._key: tuple[Loaded, LogState] | None = None
+        self._key: tuple[Loaded, int] | None = None
         self._view: View | None = None
+        # When each SIM definition was first served, for the config last seen.
+        self._seen: dict[Sim, datetime] = {}
 
     def view(self) -> View:
         """The current view; rebuilt only when the config file or the log changed."""
         loaded = self.watcher.current()
-        log = self.store.state()
+        generation = self.store.generation()
         with self._lock:
-            if self._view is not None and self._key is not None and \
-                    self._key[0] is loaded and self._key[1] == log:
+            if self._view is not None and self._key == (loaded, generation):
                 return self._view
-        log, renewals = self.store.snapshot()
-        view = View(with_log(loaded.config, renewals, log), loaded.errors, log)
+        log, entries = self.store.snapshot()
+        stamps = self._first_seen(loaded.config)
+        for sim_id, logged in entries.items():
+            if sim_id in stamps:
+                stamps[sim_id] = max([stamps[sim_id], *(e.created_at.replace(microsecond=0) for e in logged)])
+        view = View(with_log(loaded.config, entries, log), loaded.errors, log, stamps)
         with self._lock:
-            self._key, self._view = (loaded, log), view
+            self._key, self._view = (loaded, log.generation), view
         return view
+
+    def _first_seen(self, config: Config) -> dict[str, datetime]:
+        """When each SIM's definition was first served, by SIM id.
+
+        Definitions this worker saw before keep their time; only new ones are
+        digested and looked up (or recorded) in the database.
+        """
+        with self._lock:
+            known = self._seen
+        seen: dict[Sim, datetime] = {}
+        new: dict[str, str] = {}
+        for sim in config.sims:
+            stamp = known.get(sim)
+            if stamp is None:
+                new[sim.id] = fingerprint(sim)
+            else:
+                seen[sim] = stamp
+        if new:
+            recorded = self.store.first_seen(new, config.modified)
+            seen.update((sim, recorded[sim.id]) for sim in config.sims if sim.id in new)
+        with self._lock:
+            self._seen = seen
+        return {sim.id: stamp for sim, stamp in seen.items()}
+
+    def feed(self, view: View, key: Hashable, sims: Iterable[Sim] | None = None, name: str | None = None,
+             reminders: str | None = None) -> Published:
+        """A feed of this view, built once and then served from memory."""
+        config = view.config
+        return self.feeds.get(config, key, lambda: ical.render(
+            config, sims, name, reminders, view.stamps, block=self.feeds.block))

@@ -8,6 +8,7 @@ same transaction tells every worker, with one cheap read, that the log changed.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import threading
 import time
@@ -55,8 +56,20 @@ def _v3(db: sqlite3.Connection) -> None:
     db.execute("ALTER TABLE renewals ADD COLUMN kind TEXT NOT NULL DEFAULT 'topup'")
 
 
+def _v4(db: sqlite3.Connection) -> None:
+    # When each version of a SIM's definition was first served: its events' DTSTAMP,
+    # the same in every worker and across restarts, so unchanged SIMs keep their bytes.
+    db.execute("""
+        CREATE TABLE definitions (
+            sim_id TEXT NOT NULL,
+            fingerprint TEXT NOT NULL,
+            first_seen TEXT NOT NULL,
+            PRIMARY KEY (sim_id, fingerprint)
+        )""")
+
+
 # Forward migrations: MIGRATIONS[n] takes a database from version n to n + 1.
-MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_v1, _v2, _v3]
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_v1, _v2, _v3, _v4]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -171,8 +184,13 @@ class RenewalStore:
             db.close()
             self._local.db = None
 
+    def generation(self) -> int:
+        """How many times the log has changed: one indexed read, cheap enough for every request."""
+        row = self._connect().execute("SELECT value FROM meta WHERE key = 'generation'").fetchone()
+        return int(row[0])
+
     def state(self) -> LogState:
-        """One small read, cheap enough for every request."""
+        """The log's generation and when it last changed."""
         return self._state(self._connect())
 
     @staticmethod
@@ -235,8 +253,19 @@ class RenewalStore:
         rows = self._connect().execute(query + " ORDER BY date DESC, id DESC", args).fetchall()
         return [_row(row) for row in rows]
 
-    def snapshot(self) -> tuple[LogState, dict[str, tuple[Renewal, ...]]]:
-        """The log's state and every renewal grouped by SIM (oldest first), read together."""
+    def first_seen(self, fingerprints: dict[str, str], seen: datetime) -> dict[str, datetime]:
+        """When each (id, fingerprint) was first seen; new ones are recorded as seen at `seen`."""
+        rows = [(key, fingerprint, seen.isoformat()) for key, fingerprint in fingerprints.items()]
+        with self._write() as db:
+            db.executemany("INSERT OR IGNORE INTO definitions VALUES (?, ?, ?)", rows)
+            found = db.execute(
+                "SELECT d.sim_id, d.first_seen FROM definitions d JOIN json_each(?) j"
+                " ON d.sim_id = j.key AND d.fingerprint = j.value",
+                (json.dumps(fingerprints),)).fetchall()
+        return {row["sim_id"]: datetime.fromisoformat(row["first_seen"]) for row in found}
+
+    def snapshot(self) -> tuple[LogState, dict[str, tuple[StoredRenewal, ...]]]:
+        """The log's state and every entry grouped by SIM (oldest first), read together."""
         db = self._connect()
         db.execute("BEGIN")
         try:
@@ -244,8 +273,8 @@ class RenewalStore:
             rows = db.execute("SELECT * FROM renewals ORDER BY date, id").fetchall()
         finally:
             db.execute("COMMIT")
-        grouped: dict[str, list[Renewal]] = {}
+        grouped: dict[str, list[StoredRenewal]] = {}
         for row in rows:
             stored = _row(row)
-            grouped.setdefault(stored.sim_id, []).append(stored.renewal)
-        return state, {sim_id: tuple(renewals) for sim_id, renewals in grouped.items()}
+            grouped.setdefault(stored.sim_id, []).append(stored)
+        return state, {sim_id: tuple(entries) for sim_id, entries in grouped.items()}

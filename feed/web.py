@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, current_app, jsonify, request
+import functools
+from datetime import datetime, timedelta
 
-from . import ical, tokens
+from flask import Blueprint, Response, abort, current_app, jsonify, request
+from werkzeug.http import http_date, parse_date, parse_etags, quote_etag
+
+from . import tokens
 from .feedcache import Published
 from .model import REMINDERS, Config
 from .site import Site, View
@@ -18,6 +22,11 @@ def site() -> Site:
     return found
 
 
+def _arg(name: str) -> str | None:
+    """A query parameter; most polls have no query string, and then nothing is parsed."""
+    return request.args.get(name) if request.query_string else None
+
+
 def _check_token(config: Config, expected: str | None) -> None:
     """A missing or wrong token looks exactly like an unknown URL.
 
@@ -27,38 +36,55 @@ def _check_token(config: Config, expected: str | None) -> None:
     if expected is None:
         if config.any_token:
             abort(404)
-    elif not tokens.matches(request.args.get("token"), expected):
+    elif not tokens.matches(_arg("token"), expected):
         abort(404)
 
 
 def _reminders(default: str) -> str:
     """`?reminders=alarms|events|both` overrides the feed's default."""
-    mode = request.args.get("reminders", default)
+    mode = _arg("reminders") or default
     if mode not in REMINDERS:
         abort(400, f"reminders must be one of {', '.join(REMINDERS)}")
     return mode
 
 
-def _serve(config: Config, published: Published, filename: str) -> Response:
-    not_modified = published.etag in request.if_none_match or (
-        # Only an exact Last-Modified match counts: a file restored with an older
-        # mtime must not freeze a client that sends If-Modified-Since alone.
-        not request.if_none_match and request.if_modified_since == published.last_modified
+def _not_modified(published: Published) -> bool:
+    """Whether the client's copy is current; headers are parsed only when sent (a hot path)."""
+    raw_etags = request.headers.get("If-None-Match")
+    if raw_etags:
+        # Each encoding has its own strong ETag; either one proves the client is current.
+        etags = parse_etags(raw_etags)
+        return etags.star_tag or published.etag in etags or f"{published.etag}-gzip" in etags
+    # Only an exact Last-Modified match counts: a file restored with an older mtime
+    # must not freeze a client that sends If-Modified-Since alone.
+    raw_date = request.headers.get("If-Modified-Since")
+    return bool(raw_date) and parse_date(raw_date) == published.last_modified
+
+
+@functools.lru_cache(maxsize=256)
+def _validators(etag: str, last_modified: datetime, private: bool, max_age: timedelta,
+                compressed: bool) -> tuple[tuple[str, str], ...]:
+    """The caching headers of a feed, formatted once per feed rather than per request."""
+    return (
+        ("ETag", quote_etag(f"{etag}-gzip" if compressed else etag)),
+        ("Last-Modified", http_date(last_modified)),
+        ("Cache-Control", f"{'private' if private else 'public'}, max-age={int(max_age.total_seconds())}"),
+        ("Vary", "Accept-Encoding"),
     )
-    if not_modified:
-        response = Response(status=304)
-    else:
-        response = Response(published.body, mimetype="text/calendar")
-        if request.args.get("download") == "1":
-            response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
-    response.set_etag(published.etag)
-    response.last_modified = published.last_modified
-    response.cache_control.max_age = int(config.calendar.refresh.total_seconds())
-    if config.any_token:
-        response.cache_control.private = True
-    else:
-        response.cache_control.public = True
-    return response
+
+
+def _serve(config: Config, published: Published, filename: str) -> Response:
+    compressed = bool(request.headers.get("Accept-Encoding")) and request.accept_encodings["gzip"] > 0
+    headers = dict(_validators(published.etag, published.last_modified, config.any_token,
+                               config.calendar.refresh, compressed))
+    if _not_modified(published):
+        return Response(status=304, headers=headers)
+    if compressed:
+        headers["Content-Encoding"] = "gzip"
+    if _arg("download") == "1":
+        headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return Response(published.gzipped if compressed else published.body, headers=headers,
+                    mimetype="text/calendar")
 
 
 def _view() -> View:
@@ -67,38 +93,39 @@ def _view() -> View:
 
 @bp.get("/calendar.ics")
 def calendar() -> Response:
-    config = _view().config
+    view = _view()
+    config = view.config
     _check_token(config, config.calendar.token)
     mode = _reminders(config.calendar.reminders)
-    published = site().feeds.get(config, ("all", mode), lambda: ical.render(config, reminders=mode))
+    published = site().feed(view, ("all", mode), reminders=mode)
     return _serve(config, published, "simfeed.ics")
 
 
 @bp.get("/sims/<sim_id>.ics")
 def sim_calendar(sim_id: str) -> Response:
-    config = _view().config
+    view = _view()
+    config = view.config
     _check_token(config, config.calendar.token)
     sim = config.sim(sim_id)
     if sim is None:
         abort(404)
     mode = _reminders(config.calendar.reminders)
     name = f"{config.calendar.name}: {sim.name}"
-    published = site().feeds.get(config, ("sim", sim.id, mode),
-                                 lambda: ical.render(config, [sim], name, mode))
+    published = site().feed(view, ("sim", sim.id, mode), [sim], name, mode)
     return _serve(config, published, f"{sim.id}.ics")
 
 
 @bp.get("/feeds/<feed_id>.ics")
 def named_feed(feed_id: str) -> Response:
-    config = _view().config
+    view = _view()
+    config = view.config
     feed = config.feed(feed_id)
     if feed is None:
         abort(404)
     _check_token(config, feed.token)
     mode = _reminders(feed.reminders or config.calendar.reminders)
     sims = [sim for sim in config.sims if sim.id in feed.sim_ids]
-    published = site().feeds.get(config, ("feed", feed.id, mode),
-                                 lambda: ical.render(config, sims, feed.name, mode))
+    published = site().feed(view, ("feed", feed.id, mode), sims, feed.name, mode)
     return _serve(config, published, f"{feed.id}.ics")
 
 

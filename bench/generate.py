@@ -1,0 +1,38 @@
+"""Generated configs for the benchmarks: N SIMs, three alarms each, every fifth with grace."""
+
+from __future__ import annotations
+
+import os
+from datetime import date, timedelta
+from pathlib import Path
+
+FIXED_MTIME = 1_780_000_000
+
+
+def sim_table(i: int, name_suffix: str = "") -> str:
+    last = date(2026, 1, 1) + timedelta(days=i % 300)
+    rule = 'keep_alive = "6 months"' if i % 2 else 'keep_alive = "180 days"'
+    grace = '\ngrace = "30 days"' if i % 5 == 0 else ""
+    return f"""
+[[sim]]
+id = "sim-{i:05d}"
+name = "保号卡 SIM {i:05d}{name_suffix}"
+carrier = "Carrier {i % 37}"
+country = "United Kingdom"
+number = "+44 7700 9{i:05d}"
+renew_url = "https://example.com/renew/{i}"
+how_to_renew = "Send one text to another number or top up £10 in the app."
+last_renewal = {last.isoformat()}
+{rule}{grace}
+"""
+
+
+def config_text(count: int, edited: int | None = None) -> str:
+    head = '[calendar]\nname = "Benchmark"\ntimezone = "Europe/London"\nalarms = ["14 days", "3 days", "0 days"]\n'
+    return head + "".join(sim_table(i, " (edited)" if i == edited else "") for i in range(count))
+
+
+def write_config(path: Path, count: int, edited: int | None = None, mtime: int = FIXED_MTIME) -> Path:
+    path.write_text(config_text(count, edited), encoding="utf-8")
+    os.utime(path, (mtime, mtime))
+    return path

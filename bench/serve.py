@@ -1,0 +1,151 @@
+"""Serving speed under gunicorn, against a minimal Flask app serving the same bytes from memory.
+
+Both run with the project's gunicorn.conf.py and 2 workers on loopback; wrk
+(Debian's package) loads each from a separate process, -t2 -c16, a few seconds a
+round, rounds alternating so that both see the same machine. Also: gzip on the
+wire, and the peak memory of a worker serving a 10,000-SIM feed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.generate import write_config  # noqa: E402
+from bench.results import report  # noqa: E402
+
+GUNICORN = str(Path(sys.executable).parent / "gunicorn")
+SECONDS = os.environ.get("BENCH_SECONDS", "3")
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class Server:
+    """gunicorn with the project's settings, on a free loopback port, stopped on exit."""
+
+    def __init__(self, app: str, env: dict[str, str]):
+        self.port = free_port()
+        full = {**os.environ, **env, "HOST": "127.0.0.1", "PORT": str(self.port), "WEB_CONCURRENCY": "2"}
+        self.process = subprocess.Popen([GUNICORN, "--access-logfile", "/dev/null", app], cwd=ROOT,
+                                        env=full, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.base = f"http://127.0.0.1:{self.port}"
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                urllib.request.urlopen(self.base + "/healthz", timeout=2).close()
+                return
+            except OSError as error:
+                if getattr(error, "code", None):  # an HTTP answer: the server is up
+                    return
+                time.sleep(0.1)
+        raise RuntimeError(f"{app} did not start")
+
+    def workers(self) -> list[int]:
+        children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children").read_text().split()
+        return [int(pid) for pid in children]
+
+    def stop(self) -> None:
+        self.process.send_signal(signal.SIGTERM)
+        self.process.wait(timeout=30)
+
+
+def fetch(url: str, headers: dict[str, str] | None = None) -> tuple[bytes, dict[str, str]]:
+    with urllib.request.urlopen(urllib.request.Request(url, headers=headers or {}), timeout=60) as r:
+        return r.read(), dict(r.headers)
+
+
+def wrk(url: str, headers: dict[str, str]) -> float:
+    """Requests per second, with a check that every answer was a 2xx or 304."""
+    args = ["wrk", "-t2", "-c16", f"-d{SECONDS}s", "--latency"]
+    for name, value in headers.items():
+        args += ["-H", f"{name}: {value}"]
+    out = subprocess.run([*args, url], capture_output=True, text=True, check=True).stdout
+    if "Non-2xx or 3xx responses" in out:
+        raise RuntimeError(f"errors while loading {url}:\n{out}")
+    return float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+
+
+def peak_rss_kib(pids: list[int]) -> int:
+    return max(int(re.search(r"VmHWM:\s+(\d+)", Path(f"/proc/{pid}/status").read_text()).group(1))  # type: ignore[union-attr]
+               for pid in pids)
+
+
+def main() -> None:
+    if shutil.which("wrk") is None:
+        sys.exit("wrk is not installed: apt-get install wrk (make bench does this when run as root)")
+    work = Path(tempfile.mkdtemp(prefix="simfeed-serve-"))
+    config = write_config(work / "sims.toml", 1000)
+    ours = Server("feed:create_app()", {"SIMFEED_CONFIG": str(config), "SIMFEED_INSTANCE": str(work / "i")})
+    cases = {"full feed, 1,000 SIMs": "/calendar.ics", "one SIM's feed": "/sims/sim-00042.ics"}
+    feeds: dict[str, dict[str, object]] = {}
+    for name, path in cases.items():
+        body, headers = fetch(ours.base + path)
+        (work / f"{len(feeds)}.ics").write_bytes(body)
+        validators = {k: headers[k] for k in ("ETag", "Last-Modified", "Cache-Control", "Vary")}
+        feeds[path] = {"body": str(work / f"{len(feeds)}.ics"),
+                       "headers": {"Content-Type": headers["Content-Type"], **validators},
+                       "validators": validators}
+    (work / "feeds.json").write_text(json.dumps(feeds))
+    floor = Server("bench.baseline_app:create_app()", {"BENCH_FEEDS": str(work / "feeds.json")})
+
+    measures = [(f"{name}, 200", path, {}, 0.8) for name, path in cases.items()]
+    etag = feeds["/calendar.ics"]["headers"]["ETag"]  # type: ignore[index]
+    measures.append(("full feed, 304 to If-None-Match", "/calendar.ics", {"If-None-Match": etag}, 0.9))
+    rows: list[list[object]] = []
+    try:
+        for name, path, headers, goal in measures:
+            ours_rps, floor_rps = [], []
+            for _ in range(ROUNDS):  # alternate, so both see the same load on the machine
+                floor_rps.append(wrk(floor.base + path, headers))
+                ours_rps.append(wrk(ours.base + path, headers))
+            a, b = max(ours_rps), max(floor_rps)
+            rows.append([name, f"{b:,.0f}/s", f"{a:,.0f}/s", f"{a / b:.2f}x", f">= {goal}x",
+                         "met" if a / b >= goal else "MISSED"])
+        plain = wrk(ours.base + "/calendar.ics", {})
+        zipped = wrk(ours.base + "/calendar.ics", {"Accept-Encoding": "gzip"})
+        body, _ = fetch(ours.base + "/calendar.ics")
+        packed, packed_headers = fetch(ours.base + "/calendar.ics", {"Accept-Encoding": "gzip"})
+        assert packed_headers.get("Content-Encoding") == "gzip"
+        rows.append(["gzip, full feed", f"{len(body):,} B plain", f"{len(packed):,} B gzip",
+                     f"{zipped / plain:.2f}x req/s", "compressed once per build", ""])
+    finally:
+        ours.stop()
+        floor.stop()
+
+    big = write_config(work / "big.toml", 10_000)
+    server = Server("feed:create_app()", {"SIMFEED_CONFIG": str(big), "SIMFEED_INSTANCE": str(work / "j")})
+    try:
+        for _ in range(4):  # both workers build and hold the feed
+            fetch(server.base + "/calendar.ics")
+            fetch(server.base + "/calendar.ics", {"Accept-Encoding": "gzip"})
+        peak = peak_rss_kib(server.workers())
+    finally:
+        server.stop()
+    rows.append(["peak RSS of a worker, 10,000 SIMs", "", f"{peak / 1024:.0f} MiB",
+                 f"{peak / 1024 / 10:.1f} MiB per 1,000 SIMs", "", ""])
+    report("serve", ["measure", "floor", "simfeed", "ratio", "goal", ""], rows,
+           {"floor": "bench/baseline_app.py: Flask returning the same bytes and headers from memory",
+            "load": f"wrk -t2 -c16 -d{SECONDS}s, best of {ROUNDS} alternating rounds"})
+    shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
