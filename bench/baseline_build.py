@@ -6,7 +6,7 @@ No validation, no cache, no web framework: what a minimal script would do.
 from __future__ import annotations
 
 import tomllib
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from dateutil.relativedelta import relativedelta

@@ -28,7 +28,8 @@ last_renewal = {last.isoformat()}
 
 
 def config_text(count: int, edited: int | None = None) -> str:
-    head = '[calendar]\nname = "Benchmark"\ntimezone = "Europe/London"\nalarms = ["14 days", "3 days", "0 days"]\n'
+    head = ('[calendar]\nname = "Benchmark"\ntimezone = "Europe/London"\n'
+            'alarms = ["14 days", "3 days", "0 days"]\n')
     return head + "".join(sim_table(i, " (edited)" if i == edited else "") for i in range(count))
 
 

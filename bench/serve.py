@@ -96,7 +96,7 @@ def main() -> None:
     ours = Server("feed:create_app()", {"SIMFEED_CONFIG": str(config), "SIMFEED_INSTANCE": str(work / "i")})
     cases = {"full feed, 1,000 SIMs": "/calendar.ics", "one SIM's feed": "/sims/sim-00042.ics"}
     feeds: dict[str, dict[str, object]] = {}
-    for name, path in cases.items():
+    for path in cases.values():
         body, headers = fetch(ours.base + path)
         (work / f"{len(feeds)}.ics").write_bytes(body)
         validators = {k: headers[k] for k in ("ETag", "Last-Modified", "Cache-Control", "Vary")}

@@ -124,7 +124,7 @@ def _description(deadline: Deadline) -> str:
     if len(latest) > 1:
         lines.append("Before that: " + "; ".join(_renewal_text(r) for r in latest[1:]) + ".")
     counted = deadline.last_renewal
-    if counted is not None and latest and counted is not latest[0]:
+    if counted is not None and latest and counted != latest[0]:
         lines.append(f"Counted from: {_renewal_text(counted)}, the latest renewal the rule counts.")
     lines.append(_rule_text(deadline))
     for on, stage in deadline.stages:

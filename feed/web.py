@@ -42,7 +42,8 @@ def _check_token(config: Config, expected: str | None) -> None:
 
 def _reminders(default: str) -> str:
     """`?reminders=alarms|events|both` overrides the feed's default."""
-    mode = _arg("reminders") or default
+    mode = _arg("reminders")
+    mode = default if mode is None else mode
     if mode not in REMINDERS:
         abort(400, f"reminders must be one of {', '.join(REMINDERS)}")
     return mode

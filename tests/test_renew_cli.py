@@ -349,7 +349,11 @@ def test_a_renewal_from_the_cli_changes_the_served_feed(build, config_path):
         assert deadline["DTSTART"].dt == date(2027, 5, 20)
         assert run(cli, "unrenew", "1").exit_code == 0
         again = server.get("/calendar.ics")
-    assert again.headers["ETag"] not in (before.headers["ETag"], after.headers["ETag"])
+    # Each event's DTSTAMP is when its SIM last changed: with the entry gone, the feed is the
+    # one served before, to the byte, and only its Last-Modified moved on.
+    assert again.headers["ETag"] == before.headers["ETag"] != after.headers["ETag"]
+    assert again.data == before.data
+    assert again.headers["Last-Modified"] != before.headers["Last-Modified"]
     deadline = next(e for e in Calendar.from_ical(again.data).walk("VEVENT")
                     if str(e["UID"]) == "giffgaff-deadline@simfeed")
     assert deadline["DTSTART"].dt == date(2026, 12, 2)

@@ -76,10 +76,10 @@ def test_created_on_first_use_with_the_latest_schema_in_wal_mode(db_path, store)
     assert store.state() == LogState(generation=0, changed_at=EPOCH)
     assert db_path.exists(), "the folder and the file are created on first use"
     assert raw(db_path, "PRAGMA user_version") == [(SCHEMA_VERSION,)]
-    assert SCHEMA_VERSION == len(MIGRATIONS) == 3
+    assert SCHEMA_VERSION == len(MIGRATIONS) == 4
     assert raw(db_path, "PRAGMA journal_mode") == [("wal",)]
     tables = {name for (name,) in raw(db_path, "SELECT name FROM sqlite_master WHERE type = 'table'")}
-    assert tables == {"renewals", "meta", "idempotency", "sqlite_sequence"}
+    assert tables == {"renewals", "meta", "idempotency", "definitions", "sqlite_sequence"}
     columns = [(name, kind, notnull, default) for _, name, kind, notnull, default, _ in
                raw(db_path, "PRAGMA table_info(renewals)")]
     assert columns == [
@@ -178,10 +178,25 @@ def test_snapshot_groups_by_sim_oldest_first(store, clock):
     store.add("a", Renewal(date(2026, 1, 1)))
     state, grouped = store.snapshot()
     assert state == LogState(generation=3, changed_at=T0 + timedelta(hours=1))
-    assert grouped == {
-        "a": (Renewal(date(2026, 1, 1), log_id=3), Renewal(date(2026, 5, 1), amount=5.0, log_id=1)),
-        "b": (Renewal(date(2026, 2, 1), log_id=2),),
+    assert {sim: [(e.id, e.renewal, e.created_at) for e in entries] for sim, entries in grouped.items()} == {
+        "a": [(3, Renewal(date(2026, 1, 1), log_id=3), T0 + timedelta(hours=1)),
+              (1, Renewal(date(2026, 5, 1), amount=5.0, log_id=1), T0)],
+        "b": [(2, Renewal(date(2026, 2, 1), log_id=2), T0)],
     }
+
+
+def test_first_seen_keeps_the_first_time_of_each_definition(store):
+    """The DTSTAMP of a SIM's events: when that version of its definition was first served."""
+    jan, feb, mar = (datetime(2026, month, 1, tzinfo=UTC) for month in (1, 2, 3))
+    assert store.first_seen({"a": "v1", "b": "v1"}, jan) == {"a": jan, "b": jan}
+    # Another worker, later, with the same definitions: the first time stands.
+    assert store.first_seen({"a": "v1", "b": "v1"}, feb) == {"a": jan, "b": jan}
+    # b edited: its new version is new; a is untouched.
+    assert store.first_seen({"a": "v1", "b": "v2"}, feb) == {"a": jan, "b": feb}
+    # b's edit reverted: the old version keeps its old time, so its events' bytes come back.
+    assert store.first_seen({"a": "v1", "b": "v1"}, mar) == {"a": jan, "b": jan}
+    # Recording definitions is not a change of the renewal log.
+    assert store.state() == LogState(0, EPOCH)
 
 
 def test_generation_counts_each_change_and_only_changes(store, clock):
