@@ -20,8 +20,9 @@ NOON = datetime(2026, 11, 24, 12, tzinfo=UTC)
 
 
 def test_a_reassembled_feed_is_the_same_bytes_as_one_calendar_serialised_whole():
-    config = parse_toml(BASIC.replace('timezone = "Europe/London"', 'timezone = "Europe/London"\nhistory = true\n'
-                                      'color = "teal"'), "t.toml", datetime(2026, 5, 28, tzinfo=UTC))
+    text = BASIC.replace('timezone = "Europe/London"',
+                         'timezone = "Europe/London"\nhistory = true\ncolor = "teal"')
+    config = parse_toml(text, "t.toml", datetime(2026, 5, 28, tzinfo=UTC))
     whole = Calendar.from_ical(ical.calendar_shell(config))
     for sim in config.sims:
         for event in ical.sim_events(deadline_for(sim, config.calendar), config, "both"):
@@ -50,7 +51,8 @@ def test_a_renewal_serialises_only_its_sim_again(make_app, config_path, monkeypa
     first = client.get("/calendar.ics").data
     assert sorted(made) == ["cubacel", "giffgaff"]
     made.clear()
-    assert client.post("/api/sims/giffgaff/renewals", json={"date": "2026-11-20"}, headers=ADMIN).status_code == 201
+    posted = client.post("/api/sims/giffgaff/renewals", json={"date": "2026-11-20"}, headers=ADMIN)
+    assert posted.status_code == 201
     second = client.get("/calendar.ics").data
     assert made == ["giffgaff"]
     assert second != first
