@@ -58,8 +58,9 @@ class _Collector:
             return default
 
 
-CALENDAR_KEYS = frozenset({"name", "timezone", "alarms", "alarm_time", "refresh", "token", "history"})
-SERVER_KEYS = frozenset({"admin_token"})
+CALENDAR_KEYS = frozenset({"name", "timezone", "alarms", "alarm_time", "refresh", "token", "history",
+                           "language"})
+SERVER_KEYS = frozenset({"admin_token", "public_url"})
 SIM_KEYS = frozenset({
     "id", "name", "carrier", "country", "number", "show_number", "renew_url", "how_to_renew",
     "notes", "last_renewal", "renewals", "keep_alive", "expires", "grace", "alarms", "alarm_time",
@@ -89,6 +90,7 @@ def _calendar(table: Any, found: _Collector) -> CalendarSettings:
         refresh=refresh,
         token=get("token", fields.token),
         history=get("history", fields.boolean),
+        language=get("language", fields.language),
     )
 
 
@@ -99,9 +101,10 @@ def _server(table: Any, found: _Collector) -> ServerSettings:
     found.unknown_keys("server", table, SERVER_KEYS)
     # An empty admin token counts as none: the API then refuses everything.
     admin = table.get("admin_token")
-    if admin == "":
-        return ServerSettings()
-    return ServerSettings(admin_token=found.field("server", table, "admin_token", fields.token))
+    return ServerSettings(
+        admin_token=None if admin == "" else found.field("server", table, "admin_token", fields.token),
+        public_url=found.field("server", table, "public_url", fields.base_url),
+    )
 
 
 def _renewals(where: str, value: Any, found: _Collector) -> tuple[Renewal, ...]:

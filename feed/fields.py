@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from dateutil.relativedelta import relativedelta
 
 from .durations import parse_days, parse_duration, quote
-from .model import METHODS
+from .model import LANGUAGES, METHODS
 
 TOKEN = re.compile(r"[A-Za-z0-9._~-]{8,256}")
 MAX_ALARM_DAYS = 366
@@ -152,3 +152,29 @@ def day(value: Any) -> date:
     if isinstance(value, date) and not isinstance(value, datetime):
         return value
     raise Invalid(f"{quote(value)} must be a date as YYYY-MM-DD, like 2026-06-02")
+
+
+def language(value: Any) -> str:
+    """A language of LANGUAGES, however it is capitalised or separated.
+
+    >>> language("zh_cn"), language("EN")
+    ('zh-CN', 'en')
+    """
+    given = text(value).strip()
+    for known in LANGUAGES:
+        if given.replace("_", "-").lower() == known.lower():
+            return known
+    raise Invalid(f"{quote(given)} must be one of {', '.join(quote(k) for k in LANGUAGES)}")
+
+
+def base_url(value: Any) -> str:
+    """A web address that links are built on: no query or fragment, no trailing slash.
+
+    >>> base_url("https://sims.example.org/feed/")
+    'https://sims.example.org/feed'
+    """
+    given = url(value)
+    if re.search(r"[\s?#]", given):
+        raise Invalid(f"{quote(given)} must be a plain address like \"https://sims.example.org\", "
+                      "without ? or #")
+    return given.rstrip("/")

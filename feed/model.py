@@ -9,6 +9,8 @@ from zoneinfo import ZoneInfo
 from dateutil.relativedelta import relativedelta
 
 METHODS = ("app", "web", "ussd", "shop", "support", "other")
+# Languages of the page (and of the feed's texts), as BCP 47 tags.
+LANGUAGES = ("en", "zh-CN")
 
 
 @dataclass(frozen=True)
@@ -98,6 +100,8 @@ class CalendarSettings:
     token: str | None = None
     # One past event per renewal, from the config and the log alike.
     history: bool = False
+    # One of LANGUAGES: the feed's texts, and the page's when the browser asks for neither.
+    language: str = "en"
 
 
 @dataclass(frozen=True)
@@ -106,6 +110,9 @@ class ServerSettings:
 
     # Opens the JSON API and the page's forms; env SIMFEED_ADMIN_TOKEN takes precedence.
     admin_token: str | None = None
+    # Where people reach the service ("https://sims.example.org"), for the page's absolute
+    # links behind a proxy; None: the host of each request.  Never ends with "/".
+    public_url: str | None = None
 
 
 @dataclass(frozen=True)
