@@ -18,7 +18,7 @@ run: $(BIN)/.installed
 	$(BIN)/gunicorn "feed:create_app()"
 
 test: $(BIN)/.installed
-	$(BIN)/ruff check feed tests bench
+	$(BIN)/ruff check feed tests $(wildcard bench)
 	$(BIN)/mypy feed
 	$(BIN)/python -m pytest
 
