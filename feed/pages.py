@@ -140,11 +140,12 @@ def record(sim_id: str) -> tuple[str, int] | BaseResponse:
         recorded = renewals.record(site().store, config, sim_id, data, renewals.today_in(config), key)
     except RenewalInvalid as invalid:
         errors = {name: texts.field_error(name) for name in invalid.errors}
-        return _sim_page(sim_id, 400, values, errors,
+        # 200, as classic forms do: browsers log any 4xx page as a console error.
+        return _sim_page(sim_id, 200, values, errors,
                          gettext("The renewal was not recorded: correct the fields marked below."))
     except IdempotencyConflict:
         values["key"] = secrets.token_urlsafe(18)
-        return _sim_page(sim_id, 409, values, {},
+        return _sim_page(sim_id, 200, values, {},
                          gettext("This form was already sent with other values. Check the history "
                                  "below, then send it again if it is missing."))
     if recorded.created:
@@ -167,7 +168,7 @@ def signin() -> tuple[str, int] | BaseResponse:
             flash(gettext("Signed in."), "success")
             return redirect(target, 303)
         error = gettext("That is not the admin token.")
-    return _render("signin.html", 403 if error else 200, error=error, next=target)
+    return _render("signin.html", error=error, next=target)
 
 
 @bp.post("/signout")

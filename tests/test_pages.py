@@ -265,14 +265,15 @@ def test_cookie_is_secure_behind_a_tls_proxy_at_public_url(tmp_path, make_app):
 
 def test_wrong_token_is_refused(visitor):
     response = visitor.sign_in("admin-Token_123")
-    assert response.status_code == 403
+    assert response.status_code == 200  # the form again, with the error
     assert "That is not the admin token." in response.get_data(as_text=True)
     assert 'aria-invalid="true"' in response.get_data(as_text=True)
     assert 'name="csrf_token"' not in visitor.html("/")  # no sign-out form: not signed in
 
 
 def test_feed_token_does_not_sign_in(private):
-    assert private.sign_in(FEED_TOKEN).status_code == 403
+    private.sign_in(FEED_TOKEN)
+    assert "token=" not in private.html("/")
 
 
 def test_sign_in_needs_the_csrf_token(visitor):
@@ -350,7 +351,7 @@ def test_recording_moves_the_deadline_on_the_page_and_in_the_feed(visitor, admin
 def test_a_bad_amount_is_shown_next_to_the_field_and_nothing_is_stored(visitor, admin_app):
     visitor.sign_in()
     response = visitor.record("giffgaff", amount="ten", currency="GBP", reference="R1")
-    assert response.status_code == 400
+    assert response.status_code == 200  # the form again, with the errors
     html = response.get_data(as_text=True)
     assert "The renewal was not recorded" in html
     assert re.search(r'id="renewal-amount"[^>]*aria-describedby="renewal-amount-error" aria-invalid="true"',
@@ -382,7 +383,7 @@ def test_sending_the_same_form_twice_stores_it_once(visitor, admin_app):
     assert "This renewal was already recorded." in visitor.html("/sims/giffgaff")
     assert len(logged(admin_app, "giffgaff")) == 1
     changed = visitor.client.post("/sims/giffgaff/renewals", data={**data, "amount": "6"})
-    assert changed.status_code == 409
+    assert "already sent with other values" in changed.get_data(as_text=True)
     assert len(logged(admin_app, "giffgaff")) == 1
 
 
