@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 export HOST PORT
 
-.PHONY: run test lint check clean translations
+.PHONY: run test lint check clean translations screenshots
 
 # Reinstall only when a requirements file changes.
 $(BIN)/.installed: requirements.txt requirements-dev.txt
@@ -34,6 +34,10 @@ translations: $(BIN)/.installed
 	$(BIN)/pybabel -q extract -F babel.cfg -k lazy_gettext --project simfeed --no-wrap -o $(POT) .
 	$(BIN)/pybabel -q update -i $(POT) -d feed/translations --no-wrap --ignore-obsolete
 	$(BIN)/pybabel compile -d feed/translations --statistics
+
+# Refresh the README's screenshots in docs/ (needs Debian's chromium: see tests/test_browser.py).
+screenshots: $(BIN)/.installed
+	SIMFEED_SCREENSHOTS=docs $(BIN)/python -m pytest -q tests/test_browser.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
