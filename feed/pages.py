@@ -17,6 +17,7 @@ from flask import (
     abort,
     current_app,
     flash,
+    g,
     redirect,
     render_template,
     request,
@@ -34,14 +35,23 @@ from .api import IDEMPOTENCY_KEY, admin_token
 from .links import FeedLinks, feed_links
 from .model import LANGUAGES, METHODS, Config
 from .renewals import INPUT_FIELDS, RenewalInvalid
+from .site import View
 from .store import IdempotencyConflict
 from .web import site
 
 bp = Blueprint("pages", __name__)
 
 # No inline script or style anywhere: the page's JavaScript is one static file.
-CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
        "form-action 'self'; base-uri 'none'; frame-ancestors 'none'")
+
+
+def _view() -> View:
+    """The config and its errors, read once per request so that every part of a page agrees."""
+    if "simfeed_view" not in g:
+        g.simfeed_view = site().view()
+    view: View = g.simfeed_view
+    return view
 
 
 def _is_admin(config: Config) -> bool:
@@ -56,7 +66,7 @@ def _may_see(config: Config) -> bool:
 def _absolute(endpoint: str, **values: Any) -> str:
     """An absolute URL on [server] public_url when set, else on the host the request came to."""
     path = url_for(endpoint, **values)
-    public = site().view().config.server.public_url
+    public = _view().config.server.public_url
     if public:
         return public + path.removeprefix(request.script_root)
     return request.host_url.rstrip("/") + path
@@ -84,7 +94,7 @@ def _check_csrf() -> None:
 
 
 def _render(template: str, status: int = 200, **context: Any) -> tuple[str, int]:
-    view = site().view()
+    view = _view()
     config = view.config
     return render_template(template, config=config, stale_errors=view.errors,
                            signed_in=_is_admin(config), admin_configured=admin_token(config) is not None,
@@ -93,7 +103,7 @@ def _render(template: str, status: int = 200, **context: Any) -> tuple[str, int]
 
 @bp.get("/")
 def index() -> tuple[str, int]:
-    config = site().view().config
+    config = _view().config
     today = renewals.today_in(config)
     sims = renewals.overview(config, today) if _may_see(config) else None
     return _render("index.html", sims=sims, links=_links(config, "feed.calendar"), today=today)
@@ -101,7 +111,7 @@ def index() -> tuple[str, int]:
 
 def _sim_page(sim_id: str, status: int = 200, values: dict[str, str] | None = None,
               errors: dict[str, str] | None = None, form_error: str | None = None) -> tuple[str, int]:
-    config = site().view().config
+    config = _view().config
     today = renewals.today_in(config)
     found = next((v for v in renewals.overview(config, today) if v.sim.id == sim_id), None)
     if found is None:
@@ -118,7 +128,7 @@ def _sim_page(sim_id: str, status: int = 200, values: dict[str, str] | None = No
 
 @bp.get("/sims/<sim_id>")
 def sim(sim_id: str) -> tuple[str, int] | BaseResponse:
-    if not _may_see(site().view().config):
+    if not _may_see(_view().config):
         return redirect(url_for("pages.signin", next=request.path))
     return _sim_page(sim_id)
 
@@ -127,7 +137,7 @@ def sim(sim_id: str) -> tuple[str, int] | BaseResponse:
 def record(sim_id: str) -> tuple[str, int] | BaseResponse:
     """Record a renewal through the same service as the CLI and the API; POST, redirect, GET."""
     _check_csrf()
-    config = site().view().config
+    config = _view().config
     if not _is_admin(config):
         abort(403, gettext("Sign in with the admin token to record a renewal."))
     chosen = config.sim(sim_id)
@@ -158,7 +168,7 @@ def record(sim_id: str) -> tuple[str, int] | BaseResponse:
 
 @bp.route("/signin", methods=["GET", "POST"])
 def signin() -> tuple[str, int] | BaseResponse:
-    expected = admin_token(site().view().config)
+    expected = admin_token(_view().config)
     target = _safe_next(request.values.get("next"))
     error = None
     if request.method == "POST":
@@ -216,11 +226,8 @@ def _security_headers(response: Response) -> Response:
 def init_app(app: Flask) -> None:
     """The page's blueprint with its sessions, languages and security headers."""
 
-    def config() -> Config:
-        return site().view().config
-
-    sessions.init_app(app, lambda: config().server.public_url)
-    locales.init_app(app, lambda: config().calendar.language)
+    sessions.init_app(app, lambda: _view().config.server.public_url)
+    locales.init_app(app, lambda: _view().config.calendar.language)
     app.config.setdefault("WTF_CSRF_TIME_LIMIT", None)  # the token lives as long as the session
     app.jinja_env.globals.update(csrf_token=generate_csrf, texts=texts, languages=LANGUAGES)
     app.after_request(_security_headers)

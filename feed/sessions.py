@@ -72,6 +72,8 @@ class _SessionInterface(SecureCookieSessionInterface):
     def get_cookie_secure(self, app: Flask) -> bool:
         if app.config["SESSION_COOKIE_SECURE"] or request.is_secure:
             return True
+        if not session:
+            return False  # no cookie to set: spare the feeds a config lookup per request
         # Behind a proxy that ends TLS, the request itself looks like plain http.
         public = urlsplit(self._public_url() or "")
         return public.scheme == "https" and public.netloc == request.host
