@@ -109,8 +109,12 @@ def index() -> tuple[str, int]:
     return _render("index.html", sims=sims, links=_links(config, "feed.calendar"), today=today)
 
 
-def _sim_page(sim_id: str, status: int = 200, values: dict[str, str] | None = None,
-              errors: dict[str, str] | None = None, form_error: str | None = None) -> tuple[str, int]:
+def _sim_page(sim_id: str, values: dict[str, str] | None = None, errors: dict[str, str] | None = None,
+              form_error: str | None = None) -> tuple[str, int]:
+    """A SIM's page; with `values` and `errors`, its form again as it was sent.
+
+    Always 200, as classic forms do: browsers log any 4xx page as a console error.
+    """
     config = _view().config
     today = renewals.today_in(config)
     found = next((v for v in renewals.overview(config, today) if v.sim.id == sim_id), None)
@@ -120,7 +124,7 @@ def _sim_page(sim_id: str, status: int = 200, values: dict[str, str] | None = No
     last = found.deadline.last_renewal
     defaults = {"date": today.isoformat(), "currency": (last.currency or "") if last else "",
                 "key": secrets.token_urlsafe(18)}
-    return _render("sim.html", status, view=found, history=history, today=today,
+    return _render("sim.html", view=found, history=history, today=today,
                    links=_links(config, "feed.sim_calendar", sim_id=sim_id),
                    values=values or defaults, errors=errors or {}, form_error=form_error,
                    methods=METHODS)
@@ -150,12 +154,11 @@ def record(sim_id: str) -> tuple[str, int] | BaseResponse:
         recorded = renewals.record(site().store, config, sim_id, data, renewals.today_in(config), key)
     except RenewalInvalid as invalid:
         errors = {name: texts.field_error(name) for name in invalid.errors}
-        # 200, as classic forms do: browsers log any 4xx page as a console error.
-        return _sim_page(sim_id, 200, values, errors,
+        return _sim_page(sim_id, values, errors,
                          gettext("The renewal was not recorded: correct the fields marked below."))
     except IdempotencyConflict:
         values["key"] = secrets.token_urlsafe(18)
-        return _sim_page(sim_id, 200, values, {},
+        return _sim_page(sim_id, values, {},
                          gettext("This form was already sent with other values. Check the history "
                                  "below, then send it again if it is missing."))
     if recorded.created:
