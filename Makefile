@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 export HOST PORT
 
-.PHONY: run test lint check clean
+.PHONY: run test lint check clean translations screenshots
 
 # Reinstall only when a requirements file changes.
 $(BIN)/.installed: requirements.txt requirements-dev.txt
@@ -24,6 +24,20 @@ test: $(BIN)/.installed
 
 check: $(BIN)/.installed
 	$(BIN)/flask --app feed check
+
+# Gettext catalogues for the page: extract the strings, merge them into each language's
+# .po (translate the new ones there), then run this again to compile the .mo files.
+# The .mo files are committed, so `make run`, gunicorn and a fresh clone need no build step;
+# tests/test_translations.py fails when a .po and its .mo disagree or a string is untranslated.
+POT := feed/translations/messages.pot
+translations: $(BIN)/.installed
+	$(BIN)/pybabel -q extract -F babel.cfg -k lazy_gettext --project simfeed --no-wrap -o $(POT) .
+	$(BIN)/pybabel -q update -i $(POT) -d feed/translations --no-wrap --ignore-obsolete
+	$(BIN)/pybabel compile -d feed/translations --statistics
+
+# Refresh the README's screenshots in docs/ (needs Debian's chromium: see tests/test_browser.py).
+screenshots: $(BIN)/.installed
+	SIMFEED_SCREENSHOTS=docs $(BIN)/python -m pytest -q tests/test_browser.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -40,7 +40,9 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     config/sims.toml); SIMFEED_INSTANCE, the folder for state such as the copy
     of the last good config (default: instance/ beside the package);
     SIMFEED_DATABASE, the renewal log (default instance/simfeed.sqlite3);
-    SIMFEED_ADMIN_TOKEN, which opens the API (else [server] admin_token).
+    SIMFEED_ADMIN_TOKEN, which opens the API and the page's forms (else [server]
+    admin_token); SIMFEED_SECRET_KEY, which signs the page's session cookie (default: a
+    key made once and kept in the instance folder).
     """
     settings = dict(test_config or {})
     instance = settings.pop("SIMFEED_INSTANCE", None) or os.environ.get("SIMFEED_INSTANCE") or None
@@ -50,6 +52,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         SIMFEED_CONFIG=os.environ.get("SIMFEED_CONFIG", DEFAULT_CONFIG),
         SIMFEED_DATABASE=os.environ.get("SIMFEED_DATABASE") or None,
         SIMFEED_ADMIN_TOKEN=os.environ.get("SIMFEED_ADMIN_TOKEN") or None,
+        SIMFEED_SECRET_KEY=os.environ.get("SIMFEED_SECRET_KEY") or None,
     )
     app.config.from_mapping(settings)
     _configure_logging()
@@ -67,9 +70,10 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
             raise StartupError("invalid config, not starting:\n" + str(error)) from None
         app.extensions["simfeed.startup_errors"] = error.problems
 
-    from . import api, cli, web
+    from . import api, cli, pages, web
 
     app.register_blueprint(web.bp)
     app.register_blueprint(api.bp)
+    pages.init_app(app)
     cli.init_app(app)
     return app

@@ -24,8 +24,8 @@ __all__ = ["ConfigError", "load_config", "parse_config", "parse_toml", "read_sou
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 CALENDAR_KEYS = frozenset({"name", "timezone", "alarms", "alarm_time", "refresh", "token", "history",
-                           "reminders", "color"})
-SERVER_KEYS = frozenset({"admin_token"})
+                           "reminders", "color", "language"})
+SERVER_KEYS = frozenset({"admin_token", "public_url"})
 FEED_KEYS = frozenset({"id", "name", "token", "sims", "tags", "reminders"})
 TOP_KEYS = frozenset({"calendar", "server", "sim", "feed"})
 
@@ -54,6 +54,7 @@ def _calendar(table: Any, found: Collector) -> CalendarSettings:
         reminders=get("reminders", fields.one_of(REMINDERS)),
         color=color[0],
         color_hex=color[1],
+        language=get("language", fields.language),
     )
 
 
@@ -63,9 +64,10 @@ def _server(table: Any, found: Collector) -> ServerSettings:
     found.unknown_keys("server", table, SERVER_KEYS)
     # An empty admin token counts as none: the API then refuses everything.
     admin = table.get("admin_token")
-    if admin == "":
-        return ServerSettings()
-    return ServerSettings(admin_token=found.field("server", table, "admin_token", fields.token))
+    return ServerSettings(
+        admin_token=None if admin == "" else found.field("server", table, "admin_token", fields.token),
+        public_url=found.field("server", table, "public_url", fields.base_url),
+    )
 
 
 def _feed(index: int, raw: Any, sims: list[Sim], found: Collector) -> Feed | None:

@@ -18,7 +18,7 @@ import webcolors
 from dateutil.relativedelta import relativedelta
 
 from .durations import parse_days, parse_duration, quote
-from .model import METHODS
+from .model import LANGUAGES, METHODS
 
 TOKEN = re.compile(r"[A-Za-z0-9._~-]{8,256}")
 MAX_ALARM_DAYS = 366
@@ -228,3 +228,27 @@ def color(value: Any) -> tuple[str, str]:
         return given.lower(), webcolors.name_to_hex(given, spec=webcolors.CSS3)
     except ValueError:
         raise Invalid(f"{quote(given)} must be a CSS colour name like \"teal\" or \"#RRGGBB\"") from None
+def language(value: Any) -> str:
+    """A language of LANGUAGES, however it is capitalised or separated.
+
+    >>> language("zh_cn"), language("EN")
+    ('zh-CN', 'en')
+    """
+    given = text(value).strip()
+    for known in LANGUAGES:
+        if given.replace("_", "-").lower() == known.lower():
+            return known
+    raise Invalid(f"{quote(given)} must be one of {', '.join(quote(k) for k in LANGUAGES)}")
+
+
+def base_url(value: Any) -> str:
+    """A web address that links are built on: no query or fragment, no trailing slash.
+
+    >>> base_url("https://sims.example.org/feed/")
+    'https://sims.example.org/feed'
+    """
+    given = url(value)
+    if re.search(r"[\s?#]", given):
+        raise Invalid(f"{quote(given)} must be a plain address like \"https://sims.example.org\", "
+                      "without ? or #")
+    return given.rstrip("/")

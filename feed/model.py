@@ -14,6 +14,8 @@ METHODS = ("app", "web", "ussd", "shop", "support", "other")
 KINDS = ("topup", "call", "sms", "data")
 EXTEND_FROM = ("topup", "expiry", "later")
 REMINDERS = ("alarms", "events", "both")
+# Languages of the page (and of the feed's texts), as BCP 47 tags.
+LANGUAGES = ("en", "zh-CN")
 
 
 @dataclass(frozen=True)
@@ -192,6 +194,8 @@ class CalendarSettings:
     # A CSS3 colour name and its hex value, or None.
     color: str | None = None
     color_hex: str | None = None
+    # One of LANGUAGES: the feed's texts, and the page's when the browser asks for neither.
+    language: str = "en"
 
 
 @dataclass(frozen=True)
@@ -200,6 +204,9 @@ class ServerSettings:
 
     # Opens the JSON API and the page's forms; env SIMFEED_ADMIN_TOKEN takes precedence.
     admin_token: str | None = None
+    # Where people reach the service ("https://sims.example.org"), for the page's absolute
+    # links behind a proxy; None: the host of each request.  Never ends with "/".
+    public_url: str | None = None
 
 
 @dataclass(frozen=True)

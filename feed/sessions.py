@@ -1,0 +1,125 @@
+"""Signing in to the page: the session key, the session cookie and who is signed in.
+
+The admin signs in once with the admin token (the API's); the session cookie
+then carries an HMAC of that token, never the token itself, so rotating the
+admin token signs everybody out.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import hmac
+import os
+import secrets
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from flask import Flask, current_app, request, session
+from flask.sessions import SecureCookieSessionInterface, SessionMixin
+from flask.wrappers import Response
+
+from . import tokens
+
+SECRET_FILE = "secret_key"
+MIN_SECRET = 32
+
+
+class SecretKeyError(RuntimeError):
+    """The kept session key cannot be used."""
+
+
+def _read_secret(path: Path) -> str:
+    key = path.read_text(encoding="utf-8").strip()
+    if len(key) < MIN_SECRET:
+        raise SecretKeyError(f"{path}: the session key is shorter than {MIN_SECRET} characters; "
+                             "delete the file to make a new one")
+    return key
+
+
+def instance_secret(folder: str | os.PathLike[str]) -> str:
+    """The session key kept in `folder`, made on first use; every worker gets the same one.
+
+    The key is written whole to a private (0600) temporary file, then linked to its
+    name: a link never replaces a file, so workers starting together all end up
+    reading the one key that was linked first.
+    """
+    path = Path(folder) / SECRET_FILE
+    try:
+        return _read_secret(path)
+    except FileNotFoundError:
+        pass
+    fd, temp = tempfile.mkstemp(dir=folder, prefix=f".{SECRET_FILE}-")  # mode 0600
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(secrets.token_urlsafe(48) + "\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+        with contextlib.suppress(FileExistsError):  # another worker was first: use its key
+            os.link(temp, path)
+    finally:
+        os.unlink(temp)
+    return _read_secret(path)
+
+
+class _SessionInterface(SecureCookieSessionInterface):
+    """Flask's signed cookie, marked Secure whenever the browser reached us over https."""
+
+    def __init__(self, public_url: Callable[[], str | None]):
+        self._public_url = public_url
+
+    def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
+        # A feed never touches the session: nothing to set, and no "Vary: Cookie" to spoil
+        # the caching of feeds (nor a config lookup on every poll).
+        if not session.accessed and not session.modified:
+            return
+        super().save_session(app, session, response)
+
+    def get_cookie_secure(self, app: Flask) -> bool:
+        if app.config["SESSION_COOKIE_SECURE"] or request.is_secure:
+            return True
+        # Behind a proxy that ends TLS, the request itself looks like plain http.
+        public = urlsplit(self._public_url() or "")
+        return public.scheme == "https" and public.netloc == request.host
+
+
+def init_app(app: Flask, public_url: Callable[[], str | None]) -> None:
+    """Session key and cookie settings; the key from SIMFEED_SECRET_KEY, else the instance folder."""
+    app.secret_key = app.config.get("SIMFEED_SECRET_KEY") or instance_secret(app.instance_path)
+    app.config.update(
+        SESSION_COOKIE_NAME="simfeed_session",  # cookies are per host, not per port
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+    )
+    app.session_interface = _SessionInterface(public_url)
+
+
+def _marker(admin_token: str) -> str:
+    key = str(current_app.secret_key).encode()
+    return hmac.new(key, b"simfeed-admin:" + admin_token.encode(), hashlib.sha256).hexdigest()
+
+
+def signed_in(admin_token: str | None) -> bool:
+    """Whether this browser signed in with the admin token that is configured now."""
+    if admin_token is None:
+        return False
+    return tokens.matches(session.get("admin"), _marker(admin_token))
+
+
+def sign_in(admin_token: str) -> None:
+    """Start a fresh session (never one an attacker may have planted) for the admin."""
+    language = session.get("lang")
+    session.clear()
+    session.permanent = True
+    session["admin"] = _marker(admin_token)
+    if language:
+        session["lang"] = language
+
+
+def sign_out() -> None:
+    language = session.get("lang")
+    session.clear()
+    if language:
+        session["lang"] = language
