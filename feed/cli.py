@@ -17,7 +17,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
-from . import ical, presets, renewals
+from . import presets, renewals
 from .config import ConfigError, load_config
 from .deadlines import deadline_for
 from .model import KINDS, METHODS, Config
@@ -26,6 +26,7 @@ from .records import RECORD_FIELDS, TABLE_FIELDS, renewal_record, spreadsheet_sa
 from .renewals import RenewalInvalid, UnknownSim, today_in, with_log
 from .simconfig import parse_sim
 from .site import Site
+from .wording import Wording
 
 
 class _Command(click.Command):
@@ -202,7 +203,7 @@ def presets_command() -> None:
         if sim is None:  # the test suite parses every preset; this guards a hand-edited catalogue
             _fail(found.problems)
         after = "; ".join(f"+{stage.after_text}: {stage.status}" for stage in sim.stages)
-        click.echo(f"{preset.id}: {preset.title}\n  rule: {ical.rule_summary(sim.rule)}"
+        click.echo(f"{preset.id}: {preset.title}\n  rule: {Wording().rule_summary(sim.rule)}"
                    + (f"\n  after the deadline: {after}" if after else "")
                    + f"\n  source: {preset.source} (checked {preset.checked.isoformat()})")
     click.echo("Carriers change their rules: check your carrier's current terms.")

@@ -13,7 +13,8 @@ from datetime import date, datetime, timedelta
 from icalendar import Alarm, Calendar, Event, vDuration, vText
 
 from .deadlines import Deadline, alarm_trigger_parts, deadline_for
-from .model import KINDS, Charge, Config, Expires, KeepAlive, Renewal, Rule, Sim, TopUp
+from .model import Config, Sim
+from .wording import Wording
 
 PRODID = "-//simfeed//simfeed//EN"
 ONE_DAY = timedelta(days=1)
@@ -49,105 +50,6 @@ class _Trigger(vDuration):
         return f"{sign}P{day_part}T{hours}H{f'{minutes}M' if minutes else ''}".encode()
 
 
-# How many renewals the deadline's description lists, newest first.
-LATEST_RENEWALS = 3
-
-
-KIND_NAMES = {"topup": "top-up", "call": "call", "sms": "text", "data": "data use"}
-
-
-def _renewal_details(renewal: Renewal) -> str:
-    """Kind, amount, method, reference and note: what a dispute with the carrier needs."""
-    details = []
-    if renewal.kind not in (None, "topup"):
-        details.append(KIND_NAMES[renewal.kind])
-    if renewal.amount is not None:
-        amount = f"{renewal.amount:g}"
-        details.append(f"{amount} {renewal.currency}" if renewal.currency else amount)
-    if renewal.method:
-        details.append(f"by {renewal.method}")
-    if renewal.reference:
-        details.append(f"ref {renewal.reference}")
-    if renewal.note:
-        details.append(renewal.note)
-    return ", ".join(details)
-
-
-def _renewal_text(renewal: Renewal) -> str:
-    details = _renewal_details(renewal)
-    return f"{renewal.date.isoformat()} ({details})" if details else renewal.date.isoformat()
-
-
-def _money(amount: float | None, currency: str | None) -> str:
-    text = f"{amount:g}" if amount is not None else "any amount"
-    return f"{text} {currency}" if currency and amount is not None else text
-
-
-_STARTS = {"topup": "the top-up date", "expiry": "the current expiry",
-           "later": "the later of the top-up date and the current expiry"}
-
-
-def rule_summary(rule: Rule) -> str:
-    """The rule in a few words, for the feed and `flask --app feed presets`."""
-    if isinstance(rule, Expires):
-        return f"the plan expires on {rule.on.isoformat()}"
-    if isinstance(rule, KeepAlive):
-        counted = [KIND_NAMES[kind] for kind in KINDS if kind in rule.counts]
-        only = "" if len(counted) == len(KINDS) else f"; only a {' or '.join(counted)} counts"
-        return f"renew at least every {rule.text}{only}"
-    if isinstance(rule, TopUp):
-        tiers = "; ".join(f"{t.min_amount:g} or more: {t.text}" if t.min_amount is not None
-                          else f"any amount: {t.text}" for t in rule.tiers)
-        return f"each top-up extends validity from {_STARTS[rule.extend_from]} ({tiers})"
-    return (f"{_money(rule.fee, rule.currency)} is taken every {rule.every_text} from a balance of "
-            f"{_money(rule.balance, rule.currency)} (as of {rule.as_of.isoformat()})")
-
-
-def _rule_text(deadline: Deadline) -> str:
-    rule = deadline.sim.rule
-    due = deadline.due.isoformat()
-    if isinstance(rule, Expires):
-        return f"Rule: {rule_summary(rule)}."
-    if not isinstance(rule, Charge):
-        return f"Rule: {rule_summary(rule)} (deadline {due})."
-    covered = ", ".join(on.isoformat() for on in deadline.charges)
-    return (f"Rule: {rule_summary(rule)}; the first charge it cannot cover is on {due}."
-            + (f" Charges covered: {covered}." if covered else ""))
-
-
-def _description(deadline: Deadline) -> str:
-    sim = deadline.sim
-    lines = []
-    latest = sim.renewals[-LATEST_RENEWALS:][::-1]
-    if latest:
-        lines.append(f"Last renewed: {_renewal_text(latest[0])}.")
-    if len(latest) > 1:
-        lines.append("Before that: " + "; ".join(_renewal_text(r) for r in latest[1:]) + ".")
-    counted = deadline.last_renewal
-    if counted is not None and latest and counted != latest[0]:
-        lines.append(f"Counted from: {_renewal_text(counted)}, the latest renewal the rule counts.")
-    lines.append(_rule_text(deadline))
-    for on, stage in deadline.stages:
-        recovery = f" (recovery: {stage.recovery})" if stage.recovery else " (cannot be recovered)"
-        lines.append(f"From {on.isoformat()}: {stage.status}{recovery}.")
-    if sim.preset is not None and sim.preset.rule_from_preset:
-        lines.append(f"Rule from the {sim.preset.title} preset ({sim.preset.source}; checked "
-                     f"{sim.preset.checked.isoformat()}). Carriers change their rules: check "
-                     f"{sim.carrier or 'the carrier'}'s current terms.")
-    if sim.how_to_renew:
-        lines.append(f"How to renew: {sim.how_to_renew}")
-    if sim.renew_url:
-        lines.append(f"Renew at: {sim.renew_url}")
-    carrier = ", ".join(part for part in (sim.carrier, sim.country) if part)
-    if carrier:
-        lines.append(f"Carrier: {carrier}")
-    if sim.display_number:
-        lines.append(f"Number: {sim.display_number}")
-    if sim.notes:
-        lines.append(f"Notes: {sim.notes}")
-    return _clean("\n".join(lines))
-
-
 def _alarm(text: str, trigger: _Trigger) -> Alarm:
     alarm = Alarm()
     alarm.add("action", "DISPLAY")
@@ -172,58 +74,50 @@ def _all_day(uid: str, day: date, summary: str, stamp: datetime, description: st
     return event
 
 
-def _days(n: int) -> str:
-    return f"{n} day{'s' if n != 1 else ''}"
-
-
 def sim_events(deadline: Deadline, config: Config, reminders: str = "alarms",
                stamp: datetime | None = None) -> list[Event]:
     """The deadline event, its warning events or alarms (by `reminders`), and its stages.
 
     `stamp` (DTSTAMP) is when the SIM's data last changed; by default the config's time.
+    Texts are in the calendar's language.
     """
     sim = deadline.sim
     stamp = stamp or config.modified
     zone = config.calendar.timezone
+    words = Wording(config.calendar.language)
     alarms = reminders in ("alarms", "both")
-    description = _description(deadline)
+    description = _clean(words.description(deadline))
 
     def trigger(day: date, lead: int) -> _Trigger:
         return _Trigger(*alarm_trigger_parts(day, lead, deadline.alarm_time, zone))
 
-    event = _all_day(f"{sim.id}-deadline@simfeed", deadline.due, f"Renew {sim.label}", stamp,
+    event = _all_day(f"{sim.id}-deadline@simfeed", deadline.due, words.renew_title(sim), stamp,
                      description, sim.renew_url)
     for lead in deadline.alarms if alarms else ():
-        when = "today" if lead == 0 else f"in {_days(lead)}"
-        event.add_component(_alarm(f"Renew {sim.label}: deadline {when} ({deadline.due.isoformat()})",
-                                   trigger(deadline.due, lead)))
+        event.add_component(_alarm(words.alarm(sim, lead, deadline.due), trigger(deadline.due, lead)))
     events = [event]
     if reminders in ("events", "both"):
-        by = f"{deadline.due.day} {deadline.due:%b}"
         events += [
             _all_day(f"{sim.id}-warning-{lead}d@simfeed", deadline.due - timedelta(days=lead),
-                     f"Renew {sim.label} within {_days(lead)} — by {by}", stamp, description, sim.renew_url)
+                     words.warning_title(sim, lead, deadline.due), stamp, description, sim.renew_url)
             for lead in deadline.alarms if lead > 0
         ]
     for index, (on, stage) in enumerate(deadline.stages):
-        title = f"{stage.status[:1].upper()}{stage.status[1:]}: {sim.label}"
-        what = (f"Recovery: {stage.recovery}." if stage.recovery
-                else "From today the number cannot be recovered.")
-        staged = _all_day(f"{sim.id}-stage-{index}@simfeed", on, title, stamp,
-                          _clean(f"The deadline was {deadline.due.isoformat()}. {what}\n{description}"),
-                          sim.renew_url)
+        staged = _all_day(f"{sim.id}-stage-{index}@simfeed", on, words.stage_title(sim, stage), stamp,
+                          _clean(words.stage_description(deadline, stage, description)), sim.renew_url)
         if alarms and stage.recovery and deadline.alarms:
-            staged.add_component(_alarm(f"{title} (today)", trigger(on, 0)))
+            staged.add_component(_alarm(words.stage_alarm(sim, stage), trigger(on, 0)))
         events.append(staged)
     return events
 
 
-def history_events(sim: Sim, stamp: datetime) -> list[Event]:
+def history_events(sim: Sim, stamp: datetime, language: str = "en") -> list[Event]:
     """One past all-day event per renewal, for `[calendar] history = true`.
 
     UIDs stay stable: a logged renewal is named by its log id, a config one by
     its date and its place among the config's renewals of that date.
     """
+    words = Wording(language)
     events = []
     same_day: dict[date, int] = {}
     for renewal in sim.renewals:
@@ -232,11 +126,8 @@ def history_events(sim: Sim, stamp: datetime) -> list[Event]:
         else:
             n = same_day[renewal.date] = same_day.get(renewal.date, 0) + 1
             uid = f"{sim.id}-renewal-{renewal.date.isoformat()}-{n}@simfeed"
-        verb = "Topped up" if renewal.kind in (None, "topup") else "Used"
-        details = _renewal_details(renewal)
-        summary = f"{verb} {sim.label}: {details}" if details else f"{verb} {sim.label}"
-        events.append(_all_day(uid, renewal.date, summary, stamp,
-                               _clean(f"Renewed on {_renewal_text(renewal)}.")))
+        events.append(_all_day(uid, renewal.date, words.history_title(sim, renewal), stamp,
+                               _clean(words.history_description(renewal))))
     return events
 
 
@@ -269,7 +160,7 @@ def sim_block(sim: Sim, config: Config, reminders: str, stamp: datetime) -> byte
     """All of one SIM's events, serialised: the unit the feed cache keeps and reuses."""
     events = sim_events(deadline_for(sim, config.calendar), config, reminders, stamp)
     if config.calendar.history:
-        events += history_events(sim, stamp)
+        events += history_events(sim, stamp, config.calendar.language)
     return b"".join(event.to_ical() for event in events)
 
 

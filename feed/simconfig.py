@@ -24,6 +24,7 @@ from .model import (
     TopUp,
 )
 from .problems import Collector
+from .wording import GRACE_RECOVERY, GRACE_STATUS
 
 RULES = ("keep_alive", "expires", "topup", "charge")
 SIM_KEYS = frozenset({
@@ -37,8 +38,6 @@ TIER_KEYS = frozenset({"min_amount", "extends"})
 CHARGE_KEYS = frozenset({"fee", "every", "balance", "as_of", "first", "currency"})
 STAGE_KEYS = frozenset({"after", "status", "recovery"})
 LAST_DAY = date(9999, 12, 30)
-GRACE_STATUS = "last day to recover"
-GRACE_RECOVERY = "renew today; after today the number may be lost for good"
 
 
 def _renewals(where: str, value: Any, found: Collector) -> list[Renewal]:

@@ -11,9 +11,10 @@ from datetime import date
 from dateutil.relativedelta import relativedelta
 from flask_babel import format_date, format_decimal, gettext, lazy_gettext, ngettext
 
-from . import ical
+from . import locales
 from .deadlines import Deadline
 from .model import Expires, KeepAlive
+from .wording import Wording
 
 STATUS_LABELS = {
     "ok": lazy_gettext("ok"),
@@ -69,15 +70,8 @@ def days_left(days: int) -> str:
 
 
 def period(delta: relativedelta) -> str:
-    """A keep-alive period in words: "6 months", "1 year 6 months", "180 days"."""
-    parts = []
-    if delta.years:
-        parts.append(ngettext("%(num)d year", "%(num)d years", delta.years))
-    if delta.months:
-        parts.append(ngettext("%(num)d month", "%(num)d months", delta.months))
-    if delta.days:
-        parts.append(ngettext("%(num)d day", "%(num)d days", delta.days))
-    return " ".join(parts)
+    """A keep-alive period in words, in the page's language: "6 months", "1 year 6 months"."""
+    return Wording(locales.html_lang()).period(delta)
 
 
 def rule(deadline: Deadline) -> str:
@@ -86,7 +80,7 @@ def rule(deadline: Deadline) -> str:
         return str(gettext("The plan ends on %(date)s, whatever you top up.", date=day(sim.rule.on)))
     if isinstance(sim.rule, KeepAlive):
         return str(gettext("Renew at least every %(period)s.", period=period(sim.rule.period)))
-    return ical.rule_summary(sim.rule)
+    return Wording(locales.html_lang()).rule_summary(sim.rule)
 
 
 def money(amount: float | None, currency: str | None) -> str:

@@ -1,0 +1,239 @@
+"""What the feed says, in the calendar's language: titles, descriptions and alarm texts.
+
+The strings are gettext messages in feed/translations (the page's catalogue), looked
+up through Babel directly, so that building a feed needs no request and no Flask.
+What people typed in the config (names, notes, stage statuses) is left as written.
+"""
+
+from __future__ import annotations
+
+import functools
+from datetime import date
+from gettext import NullTranslations
+from pathlib import Path
+from typing import Any
+
+from babel import Locale
+from babel.dates import format_date
+from babel.support import Translations
+from dateutil.relativedelta import relativedelta
+
+from .deadlines import Deadline
+from .model import KINDS, Charge, Expires, KeepAlive, Renewal, Rule, Sim, Stage, Tier, TopUp
+
+TRANSLATIONS = Path(__file__).resolve().parent / "translations"
+# How many renewals the deadline's description lists, newest first.
+LATEST_RENEWALS = 3
+
+
+def N_(message: str) -> str:
+    """Marks a message for extraction; it is translated where it is shown."""
+    return message
+
+
+KIND_NAMES = {"topup": N_("top-up"), "call": N_("call"), "sms": N_("text"), "data": N_("data use")}
+METHOD_NAMES = {"app": N_("app"), "web": N_("web"), "ussd": N_("ussd"), "shop": N_("shop"),
+                "support": N_("support"), "other": N_("other")}
+_STARTS = {"topup": N_("the top-up date"), "expiry": N_("the current expiry"),
+           "later": N_("the later of the top-up date and the current expiry")}
+# The stage that `grace` stands for: its words are simfeed's, so they are translated.
+GRACE_STATUS = N_("last day to recover")
+GRACE_RECOVERY = N_("renew today; after today the number may be lost for good")
+
+
+def babel_name(language: str) -> str:
+    """Babel's name for a language tag: "zh-CN" -> "zh_CN" (read as zh_Hans_CN)."""
+    return language.replace("-", "_")
+
+
+@functools.cache
+def _catalogue(language: str) -> NullTranslations:
+    if language == "en":
+        return NullTranslations()  # the messages are the English
+    # Locale.parse reads "zh_CN" as zh_Hans_CN, the catalogue's folder, as Flask-Babel does.
+    return Translations.load(str(TRANSLATIONS), [Locale.parse(babel_name(language))])
+
+
+class Wording:
+    """The feed's sentences in one language."""
+
+    def __init__(self, language: str = "en"):
+        self.language = language
+        self._catalogue = _catalogue(language)
+
+    def _(self, message: str, **values: Any) -> str:
+        text = self._catalogue.gettext(message)
+        return text % values if values else text
+
+    def ngettext(self, singular: str, plural: str, count: int, **values: Any) -> str:
+        return self._catalogue.ngettext(singular, plural, count) % {"num": count, **values}
+
+    def days(self, count: int) -> str:
+        return self.ngettext("%(num)d day", "%(num)d days", count)
+
+    def period(self, delta: relativedelta) -> str:
+        """A period in words: "6 months", "1 year 6 months", "180 days"."""
+        parts = []
+        if delta.years:
+            parts.append(self.ngettext("%(num)d year", "%(num)d years", delta.years))
+        if delta.months:
+            parts.append(self.ngettext("%(num)d month", "%(num)d months", delta.months))
+        if delta.days:
+            parts.append(self.days(delta.days))
+        return " ".join(parts)
+
+    def short_date(self, day: date) -> str:
+        """A day and month as people write them ("20 Dec", "12月20日")."""
+        return str(format_date(day, self._("d MMM"), locale=babel_name(self.language)))
+
+    def method(self, method: str) -> str:
+        return self._(METHOD_NAMES[method])
+
+    def status(self, stage: Stage) -> str:
+        return self._(GRACE_STATUS) if stage.status == GRACE_STATUS else stage.status
+
+    def recovery(self, stage: Stage) -> str | None:
+        return self._(GRACE_RECOVERY) if stage.recovery == GRACE_RECOVERY else stage.recovery
+
+    # --- Renewals and rules ---------------------------------------------------------------
+
+    def renewal_details(self, renewal: Renewal) -> str:
+        """Kind, amount, method, reference and note: what a dispute with the carrier needs."""
+        details = []
+        if renewal.kind not in (None, "topup"):
+            details.append(self._(KIND_NAMES[renewal.kind]))
+        if renewal.amount is not None:
+            details.append(self.money(renewal.amount, renewal.currency))
+        if renewal.method:
+            details.append(self._("by %(method)s", method=self.method(renewal.method)))
+        if renewal.reference:
+            details.append(self._("ref %(reference)s", reference=renewal.reference))
+        if renewal.note:
+            details.append(renewal.note)
+        return self._(", ").join(details)
+
+    def renewal(self, renewal: Renewal) -> str:
+        details = self.renewal_details(renewal)
+        day = renewal.date.isoformat()
+        return self._("%(date)s (%(details)s)", date=day, details=details) if details else day
+
+    @staticmethod
+    def money(amount: float, currency: str | None) -> str:
+        return f"{amount:g} {currency}" if currency else f"{amount:g}"
+
+    def rule_summary(self, rule: Rule) -> str:
+        """The rule in a few words, for the feed, the page and `flask --app feed presets`."""
+        if isinstance(rule, Expires):
+            return self._("the plan expires on %(date)s", date=rule.on.isoformat())
+        if isinstance(rule, KeepAlive):
+            summary = self._("renew at least every %(period)s", period=self.period(rule.period))
+            counted = [self._(KIND_NAMES[kind]) for kind in KINDS if kind in rule.counts]
+            if len(counted) == len(KINDS):
+                return summary
+            return summary + self._("; only a %(kinds)s counts", kinds=self._(" or ").join(counted))
+        if isinstance(rule, TopUp):
+            tiers = self._("; ").join(self._tier(t) for t in rule.tiers)
+            return self._("each top-up extends validity from %(start)s (%(tiers)s)",
+                          start=self._(_STARTS[rule.extend_from]), tiers=tiers)
+        return self._("%(fee)s is taken every %(every)s from a balance of %(balance)s (as of %(date)s)",
+                      fee=self.money(rule.fee, rule.currency), every=self.period(rule.every),
+                      balance=self.money(rule.balance, rule.currency), date=rule.as_of.isoformat())
+
+    def _tier(self, tier: Tier) -> str:
+        if tier.min_amount is None:
+            return self._("any amount: %(period)s", period=self.period(tier.period))
+        return self._("%(amount)s or more: %(period)s", amount=f"{tier.min_amount:g}",
+                      period=self.period(tier.period))
+
+    def _rule_line(self, deadline: Deadline) -> str:
+        rule = deadline.sim.rule
+        due = deadline.due.isoformat()
+        if isinstance(rule, Expires):
+            return self._("Rule: %(rule)s.", rule=self.rule_summary(rule))
+        if not isinstance(rule, Charge):
+            return self._("Rule: %(rule)s (deadline %(date)s).", rule=self.rule_summary(rule), date=due)
+        line = self._("Rule: %(rule)s; the first charge it cannot cover is on %(date)s.",
+                      rule=self.rule_summary(rule), date=due)
+        if deadline.charges:
+            covered = self._(", ").join(on.isoformat() for on in deadline.charges)
+            line += self._(" Charges covered: %(dates)s.", dates=covered)
+        return line
+
+    def description(self, deadline: Deadline) -> str:
+        """The deadline event's text: what was last done, the rule, what follows, how to renew."""
+        sim = deadline.sim
+        lines = []
+        latest = sim.renewals[-LATEST_RENEWALS:][::-1]
+        if latest:
+            lines.append(self._("Last renewed: %(renewal)s.", renewal=self.renewal(latest[0])))
+        if len(latest) > 1:
+            lines.append(self._("Before that: %(renewals)s.",
+                                renewals=self._("; ").join(self.renewal(r) for r in latest[1:])))
+        counted = deadline.last_renewal
+        if counted is not None and latest and counted != latest[0]:
+            lines.append(self._("Counted from: %(renewal)s, the latest renewal the rule counts.",
+                                renewal=self.renewal(counted)))
+        lines.append(self._rule_line(deadline))
+        for on, stage in deadline.stages:
+            recovery = self.recovery(stage)
+            lines.append(self._("From %(date)s: %(status)s (recovery: %(recovery)s).", date=on.isoformat(),
+                                status=self.status(stage), recovery=recovery) if recovery else
+                         self._("From %(date)s: %(status)s (cannot be recovered).", date=on.isoformat(),
+                                status=self.status(stage)))
+        if sim.preset is not None and sim.preset.rule_from_preset:
+            lines.append(self._("Rule from the %(preset)s preset (%(source)s; checked %(date)s). Carriers "
+                                "change their rules: check %(carrier)s's current terms.",
+                                preset=sim.preset.title, source=sim.preset.source,
+                                date=sim.preset.checked.isoformat(),
+                                carrier=sim.carrier or self._("the carrier")))
+        carrier = self._(", ").join(part for part in (sim.carrier, sim.country) if part)
+        for label, value in ((N_("How to renew: %(value)s"), sim.how_to_renew),
+                             (N_("Renew at: %(value)s"), sim.renew_url),
+                             (N_("Carrier: %(value)s"), carrier),
+                             (N_("Number: %(value)s"), sim.display_number),
+                             (N_("Notes: %(value)s"), sim.notes)):
+            if value:
+                lines.append(self._(label, value=value))
+        return "\n".join(lines)
+
+    # --- Titles and alarm texts -------------------------------------------------------------
+
+    def renew_title(self, sim: Sim) -> str:
+        return self._("Renew %(sim)s", sim=sim.label)
+
+    def alarm(self, sim: Sim, lead: int, due: date) -> str:
+        if lead == 0:
+            return self._("Renew %(sim)s: deadline today (%(date)s)", sim=sim.label, date=due.isoformat())
+        return self._("Renew %(sim)s: deadline in %(days)s (%(date)s)", sim=sim.label, days=self.days(lead),
+                      date=due.isoformat())
+
+    def warning_title(self, sim: Sim, lead: int, due: date) -> str:
+        return self._("Renew %(sim)s within %(days)s — by %(date)s", sim=sim.label, days=self.days(lead),
+                      date=self.short_date(due))
+
+    def stage_title(self, sim: Sim, stage: Stage) -> str:
+        status = self.status(stage)
+        return self._("%(status)s: %(sim)s", status=status[:1].upper() + status[1:], sim=sim.label)
+
+    def stage_alarm(self, sim: Sim, stage: Stage) -> str:
+        return self._("%(title)s (today)", title=self.stage_title(sim, stage))
+
+    def stage_description(self, deadline: Deadline, stage: Stage, description: str) -> str:
+        recovery = self.recovery(stage)
+        what = (self._("Recovery: %(recovery)s.", recovery=recovery) if recovery
+                else self._("From today the number cannot be recovered."))
+        return self._("The deadline was %(date)s. %(what)s", date=deadline.due.isoformat(), what=what) + \
+            "\n" + description
+
+    def history_title(self, sim: Sim, renewal: Renewal) -> str:
+        details = self.renewal_details(renewal)
+        topped_up = renewal.kind in (None, "topup")
+        if details:
+            return (self._("Topped up %(sim)s: %(details)s", sim=sim.label, details=details) if topped_up
+                    else self._("Used %(sim)s: %(details)s", sim=sim.label, details=details))
+        if topped_up:
+            return self._("Topped up %(sim)s", sim=sim.label)
+        return self._("Used %(sim)s", sim=sim.label)
+
+    def history_description(self, renewal: Renewal) -> str:
+        return self._("Renewed on %(renewal)s.", renewal=self.renewal(renewal))
