@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 export HOST PORT
 
-.PHONY: run test lint check clean translations screenshots
+.PHONY: run test lint check clean translations screenshots bench
 
 # Reinstall only when a requirements file changes.
 $(BIN)/.installed: requirements.txt requirements-dev.txt
@@ -38,6 +38,14 @@ translations: $(BIN)/.installed
 # Refresh the README's screenshots in docs/ (needs Debian's chromium: see tests/test_browser.py).
 screenshots: $(BIN)/.installed
 	SIMFEED_SCREENSHOTS=docs $(BIN)/python -m pytest -q tests/test_browser.py
+
+# Benchmarks (not part of `make test`): ratios against floors measured in the same run,
+# printed and written to bench/results/. The serving figures need wrk (Debian's package).
+bench: $(BIN)/.installed
+	command -v wrk >/dev/null || { [ "$$(id -u)" -eq 0 ] && apt-get install -y -qq wrk >/dev/null; } \
+		|| { echo "bench needs wrk: apt-get install wrk"; exit 1; }
+	$(BIN)/python bench/build.py
+	$(BIN)/python bench/serve.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
