@@ -42,7 +42,7 @@ screenshots: $(BIN)/.installed
 # Benchmarks (not part of `make test`): ratios against floors measured in the same run,
 # printed and written to bench/results/. The serving figures need wrk (Debian's package).
 bench: $(BIN)/.installed
-	command -v wrk >/dev/null || { [ "$$(id -u)" -eq 0 ] && apt-get install -y -qq wrk >/dev/null; } \
+	command -v wrk >/dev/null || { [ "$$(id -u)" -eq 0 ] && apt-get update -qq && apt-get install -y -qq wrk >/dev/null; } \
 		|| { echo "bench needs wrk: apt-get install wrk"; exit 1; }
 	$(BIN)/python bench/build.py
 	$(BIN)/python bench/serve.py
