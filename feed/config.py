@@ -71,16 +71,10 @@ def _server(table: Any, found: Collector) -> ServerSettings:
 
 
 def _feed(index: int, raw: Any, sims: list[Sim], found: Collector) -> Feed | None:
-    raw_id = raw.get("id") if isinstance(raw, dict) else None
-    where = f"feed {quote(raw_id)}" if isinstance(raw_id, str) else f"feed #{index + 1}"
-    table = found.table(where, raw, '[[feed]] with id, name and sims or tags')
+    before = len(found.problems)
+    where, table = found.named("feed", index, raw, "[[feed]] with id, name and sims or tags", FEED_KEYS)
     if table is None:
         return None
-    before = len(found.problems)
-    found.unknown_keys(where, table, FEED_KEYS)
-    for required in ("id", "name"):
-        if required not in table:
-            found.add(where, f"{required} is missing")
     feed_id = found.field(where, table, "id", fields.sim_id)
     name = found.field(where, table, "name", fields.text)
     token = found.field(where, table, "token", fields.token)

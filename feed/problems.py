@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import difflib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from . import fields
@@ -45,6 +45,36 @@ class Collector:
         except (fields.Invalid, DurationError) as problem:
             self.add(f"{where}: {key}" if where else key, str(problem))
             return default
+
+    def require(self, where: str, table: Mapping[str, Any], keys: tuple[str, ...]) -> None:
+        for key in keys:
+            if key not in table:
+                self.add(where, f"{key} is missing")
+
+    def named(self, label: str, index: int, raw: Any, example: str,
+              known: frozenset[str]) -> tuple[str, dict[str, Any] | None]:
+        """A [[sim]] or [[feed]] table and its location: by its id when it has one, else its place."""
+        raw_id = raw.get("id") if isinstance(raw, dict) else None
+        where = f"{label} {quote(raw_id)}" if isinstance(raw_id, str) else f"{label} #{index + 1}"
+        table = self.table(where, raw, example)
+        if table is not None:
+            self.unknown_keys(where, table, known)
+            self.require(where, table, ("id", "name"))
+        return where, table
+
+    def items(self, where: str, key: str, value: Any, example: str, known: frozenset[str],
+              required: tuple[str, ...] = ()) -> Iterator[tuple[str, dict[str, Any]]]:
+        """Each table of a list of inline tables (renewals, stages, tiers), with its location."""
+        if not isinstance(value, list):
+            self.add(f"{where}: {key}", f"must be a list of tables like [{example}]")
+            return
+        for index, item in enumerate(value):
+            at = f"{where}: {key}[{index}]"
+            table = self.table(at, item, example)
+            if table is not None:
+                self.unknown_keys(at, table, known)
+                self.require(at, table, required)
+                yield at, table
 
     def table(self, where: str, value: Any, example: str) -> dict[str, Any] | None:
         """The value if it is a TOML table, else a problem showing how to write one."""

@@ -41,18 +41,9 @@ LAST_DAY = date(9999, 12, 30)
 
 
 def _renewals(where: str, value: Any, found: Collector) -> list[Renewal]:
-    if not isinstance(value, list):
-        found.add(f"{where}: renewals", "must be a list of tables like [{ date = 2026-06-02 }]")
-        return []
     renewals = []
-    for index, item in enumerate(value):
-        at = f"{where}: renewals[{index}]"
-        table = found.table(at, item, "{ date = 2026-06-02, amount = 10 }")
-        if table is None:
-            continue
-        found.unknown_keys(at, table, RENEWAL_KEYS)
-        if "date" not in table:
-            found.add(at, "date is missing")
+    for at, table in found.items(where, "renewals", value, "{ date = 2026-06-02, amount = 10 }",
+                                 RENEWAL_KEYS, ("date",)):
         on = found.field(at, table, "date", fields.toml_date)
         renewal = Renewal(
             date=on,
@@ -89,18 +80,14 @@ def _topup(where: str, value: Any, found: Collector) -> TopUp | None:
     if "extends" in table:
         tier = _tier(at, {k: v for k, v in table.items() if k in TIER_KEYS}, found)
         return TopUp((tier,), extend_from) if tier else None
-    raw_tiers = table["tiers"]
-    if not isinstance(raw_tiers, list) or not raw_tiers:
-        found.add(f"{at}: tiers", 'must be a list like [{ min_amount = 50, extends = "180 days" }]')
+    example = '{ min_amount = 50, extends = "180 days" }'
+    if table["tiers"] == []:
+        found.add(f"{at}: tiers", f"must be a list of tables like [{example}]")
         return None
-    tiers = []
-    for index, item in enumerate(raw_tiers):
-        tier_at = f"{at}: tiers[{index}]"
-        tier_table = found.table(tier_at, item, '{ min_amount = 50, extends = "180 days" }')
-        if tier_table is not None:
-            found.unknown_keys(tier_at, tier_table, TIER_KEYS)
-            tiers.append(_tier(tier_at, tier_table, found))
-    if None in tiers:
+    before = len(found.problems)
+    found_tiers = found.items(at, "tiers", table["tiers"], example, TIER_KEYS)
+    tiers = [_tier(tier_at, tier, found) for tier_at, tier in found_tiers]
+    if len(found.problems) > before or None in tiers:
         return None
     ordered = sorted((t for t in tiers if t), key=lambda t: t.min_amount or 0)
     if len({t.min_amount or 0 for t in ordered}) < len(ordered):
@@ -165,20 +152,9 @@ def _stages(where: str, table: dict[str, Any], found: Collector) -> tuple[Stage,
         return (Stage(grace[0], grace[1], GRACE_STATUS, GRACE_RECOVERY),) if grace else ()
     if "stages" not in table:
         return ()
-    raw = table["stages"]
-    if not isinstance(raw, list):
-        found.add(f"{where}: stages", 'must be a list like [{ after = "90 days", status = "recycled" }]')
-        return ()
     stages = []
-    for index, item in enumerate(raw):
-        at = f"{where}: stages[{index}]"
-        stage = found.table(at, item, '{ after = "90 days", status = "recycled" }')
-        if stage is None:
-            continue
-        found.unknown_keys(at, stage, STAGE_KEYS)
-        for required in ("after", "status"):
-            if required not in stage:
-                found.add(at, f"{required} is missing")
+    example = '{ after = "90 days", status = "recycled" }'
+    for at, stage in found.items(where, "stages", table["stages"], example, STAGE_KEYS, ("after", "status")):
         after = found.field(at, stage, "after", fields.offset)
         status = found.field(at, stage, "status", fields.text)
         recovery = found.field(at, stage, "recovery", fields.text)
@@ -216,17 +192,11 @@ def _check_deadline(where: str, sim: Sim, found: Collector) -> None:
 
 def parse_sim(index: int, raw: Any, found: Collector) -> Sim | None:
     """Validate one [[sim]] table; None (with problems recorded) when it is unusable."""
-    raw_id = raw.get("id") if isinstance(raw, dict) else None
-    where = f"sim {quote(raw_id)}" if isinstance(raw_id, str) else f"sim #{index + 1}"
-    table = found.table(where, raw, '[[sim]] with id = "…" and name = "…"')
+    before = len(found.problems)
+    where, table = found.named("sim", index, raw, '[[sim]] with id = "…" and name = "…"', SIM_KEYS)
     if table is None:
         return None
-    before = len(found.problems)
-    found.unknown_keys(where, table, SIM_KEYS)
     table, preset = _preset(where, table, found)
-    for required in ("id", "name"):
-        if required not in table:
-            found.add(where, f"{required} is missing")
     sim_id = found.field(where, table, "id", fields.sim_id)
     name = found.field(where, table, "name", fields.text)
     renewals = _renewals(where, table["renewals"], found) if "renewals" in table else []

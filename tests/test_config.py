@@ -558,7 +558,8 @@ def test_bad_dates(value: str, expected: str) -> None:
 
 def test_renewals_not_a_list() -> None:
     assert one_problem(SIM + 'keep_alive = "6 months"\nrenewals = "2026-01-01"\n') == (
-        'config/sims.toml: sim "cubacel": renewals: must be a list of tables like [{ date = 2026-06-02 }]')
+        'config/sims.toml: sim "cubacel": renewals: must be a list of tables like '
+        '[{ date = 2026-06-02, amount = 10 }]')
 
 
 def test_renewal_not_a_table() -> None:
