@@ -1,10 +1,13 @@
-"""Shared fixtures: a config file on disk, the app built on it, its client and CLI runner."""
+"""Shared fixtures: a config file on disk, the app built on it, its client and CLI runner.
+
+Plain helper functions shared by several test modules are in tests/helpers.py.
+"""
 
 from __future__ import annotations
 
 import os
 import textwrap
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -12,6 +15,9 @@ from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
 
 from feed import create_app
+
+# Plain asserts in the helpers report their values as a test module's would.
+pytest.register_assert_rewrite("tests.helpers")
 
 BASIC = """
 [calendar]
@@ -74,3 +80,47 @@ def client(app: Flask) -> FlaskClient:
 @pytest.fixture
 def runner(app: Flask) -> FlaskCliRunner:
     return app.test_cli_runner()
+
+
+@pytest.fixture
+def clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No admin token or log location from the environment the tests run in.
+
+    For a whole module: pytestmark = pytest.mark.usefixtures("clean_environment").
+    """
+    for name in ("SIMFEED_ADMIN_TOKEN", "SIMFEED_DATABASE"):
+        monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture
+def build(make_app: Callable[..., Flask]) -> Iterator[Callable[..., Flask]]:
+    """make_app, closing each app's renewal log at the end of the test."""
+    apps: list[Flask] = []
+
+    def build_app(path: Path, **settings: object) -> Flask:
+        app = make_app(path, **settings)
+        apps.append(app)
+        return app
+
+    yield build_app
+    for app in apps:
+        app.extensions["simfeed"].store.close()
+
+
+@pytest.fixture
+def serve(build: Callable[..., Flask], tmp_path: Path) -> Callable[..., FlaskClient]:
+    """A test client of an app built on a config text (each text in a file of its own)."""
+    clients: list[FlaskClient] = []
+
+    def serve_text(toml: str, **settings: object) -> FlaskClient:
+        path = write_config(tmp_path / f"sims-{len(clients)}.toml", toml)
+        clients.append(build(path, **settings).test_client())
+        return clients[-1]
+
+    return serve_text
+
+
+@pytest.fixture
+def database(tmp_path: Path) -> Path:
+    """Where the renewal log of an app from make_app lives."""
+    return tmp_path / "instance" / "simfeed.sqlite3"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from contextlib import closing
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -19,6 +19,7 @@ from icalendar import Calendar, Event
 from werkzeug.test import TestResponse
 
 from .conftest import BASIC, write_config
+from .helpers import renewal_rows as rows
 
 ADMIN = "admin-token-for-tests"
 AUTH = {"Authorization": f"Bearer {ADMIN}"}
@@ -39,40 +40,12 @@ CUBACEL_CONFIG_RENEWAL = {"id": None, "sim_id": "cubacel", "source": "config", "
 GRACE_RECOVERY = "renew today; after today the number may be lost for good"
 
 
-@pytest.fixture(autouse=True)
-def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("SIMFEED_ADMIN_TOKEN", "SIMFEED_DATABASE"):
-        monkeypatch.delenv(name, raising=False)
-
-
-@pytest.fixture
-def build(make_app: Callable[..., Flask]) -> Iterator[Callable[..., Flask]]:
-    """make_app, closing each app's renewal log at the end of the test."""
-    apps: list[Flask] = []
-
-    def build_app(path: Path, **settings: object) -> Flask:
-        app = make_app(path, **settings)
-        apps.append(app)
-        return app
-
-    yield build_app
-    for app in apps:
-        app.extensions["simfeed"].store.close()
+pytestmark = pytest.mark.usefixtures("clean_environment")
 
 
 @pytest.fixture
 def api(build: Callable[..., Flask], config_path: Path) -> FlaskClient:
     return build(config_path, SIMFEED_ADMIN_TOKEN=ADMIN).test_client()
-
-
-@pytest.fixture
-def database(tmp_path: Path) -> Path:
-    return tmp_path / "instance" / "simfeed.sqlite3"
-
-
-def rows(database: Path) -> list[tuple[Any, ...]]:
-    with closing(sqlite3.connect(database)) as db:
-        return [tuple(r) for r in db.execute("SELECT * FROM renewals ORDER BY id").fetchall()]
 
 
 def log_summary(database: Path) -> tuple[int, int, str]:

@@ -11,8 +11,6 @@ import importlib.util
 import json
 import os
 import shutil
-import signal
-import subprocess
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import replace
@@ -27,7 +25,7 @@ from feed.deadlines import deadline_for
 from feed.model import Renewal
 from feed.renewals import today_in
 
-from .test_gunicorn import ROOT, env_for, free_port, procfile_command, wait_until_up
+from .helpers import ROOT, gunicorn
 
 CHROMIUM = Path("/usr/bin/chromium")
 ENABLE = ("to run the browser tests: apt-get install -y chromium fonts-noto-cjk, "
@@ -59,22 +57,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     folder = tmp_path_factory.mktemp("browser")
     config = folder / "sims.toml"
     shutil.copy(EXAMPLE, config)
-    port = free_port()
-    env = {**env_for(config, folder, port), "SIMFEED_ADMIN_TOKEN": ADMIN}
-    with (folder / "gunicorn.log").open("wb") as log:
-        process = subprocess.Popen(procfile_command(), cwd=ROOT, env=env, stdout=log,
-                                   stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        wait_until_up(f"{base}/healthz", process)
+    with gunicorn(config, folder, folder / "gunicorn.log", SIMFEED_ADMIN_TOKEN=ADMIN) as base:
         yield base
-    finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 @pytest.fixture(scope="module")

@@ -12,7 +12,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from .conftest import BASIC, write_config
-from .test_gunicorn import ROOT, env_for, free_port, procfile_command, wait_until_up
+from .helpers import ROOT, env_for, free_port, procfile_command, wait_until_up
 
 ADMIN = "admin-token-for-the-load-test"
 

@@ -4,178 +4,21 @@ Every feed is fetched over HTTP and read back by three parsers (icalendar, which
 writes it; `ical`, strict and pydantic-based; and vobject); `parse` insists that
 all three read the same thing. Dates are worked out by hand in the comments.
 
-The parsing helpers here are shared with tests/test_rules.py and tests/test_presets.py.
+The parsing helpers (tests/helpers.py) and the `serve` fixture (tests/conftest.py) are shared
+with tests/test_rules.py and tests/test_presets.py.
 """
 
 from __future__ import annotations
 
-import re
 import textwrap
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from datetime import date, timedelta
-from pathlib import Path
-from typing import Any
 
-import icalendar
 import pytest
-import vobject
-from flask import Flask
 from flask.testing import FlaskClient
-from ical.calendar_stream import IcsCalendarStream
 
-from feed.config import ConfigError, parse_toml
+from feed.config import parse_toml
 
-from .conftest import write_config
-
-# --------------------------------------------------------------------------- parsing
-
-
-@dataclass(frozen=True)
-class Alarm:
-    description: str
-    trigger: timedelta
-
-
-@dataclass(frozen=True)
-class Event:
-    uid: str
-    start: date
-    end: date
-    summary: str
-    description: str | None
-    transp: str | None
-    url: str | None
-    alarms: tuple[Alarm, ...]
-
-
-@dataclass(frozen=True)
-class Cal:
-    calname: str
-    color: str | None
-    apple_color: str | None
-    events: tuple[Event, ...]
-
-    def event(self, uid: str) -> Event:
-        (found,) = [e for e in self.events if e.uid == uid]
-        return found
-
-    @property
-    def uids(self) -> list[str]:
-        return [e.uid for e in self.events]
-
-    def starts(self) -> dict[str, date]:
-        return {e.uid: e.start for e in self.events}
-
-
-def _unescape(value: str) -> str:
-    """RFC 5545 TEXT unescaping, for X- properties a parser hands over still escaped."""
-    return re.sub(r"\\([\\;,nN])", lambda m: "\n" if m.group(1) in "nN" else m.group(1), value)
-
-
-def _via_icalendar(raw: bytes) -> Cal:
-    cal = icalendar.Calendar.from_ical(raw)
-
-    def text(component: Any, key: str) -> str | None:
-        return str(component[key]) if key in component else None
-
-    events = tuple(
-        Event(uid=str(ev["UID"]), start=ev.decoded("DTSTART"), end=ev.decoded("DTEND"),
-              summary=str(ev["SUMMARY"]), description=text(ev, "DESCRIPTION"), transp=text(ev, "TRANSP"),
-              url=text(ev, "URL"),
-              alarms=tuple(Alarm(str(a["DESCRIPTION"]), a.decoded("TRIGGER")) for a in ev.walk("VALARM")))
-        for ev in cal.walk("VEVENT")
-    )
-    return Cal(calname=_unescape(str(cal["X-WR-CALNAME"])), color=text(cal, "COLOR"),
-               apple_color=text(cal, "X-APPLE-CALENDAR-COLOR"), events=events)
-
-
-def _via_ical(raw: bytes) -> Cal:
-    cal = IcsCalendarStream.calendar_from_ics(raw.decode("utf-8"))
-    extras = {prop.name.lower(): prop.value for prop in cal.extras}
-    events = tuple(
-        Event(uid=ev.uid, start=ev.dtstart, end=ev.dtend, summary=ev.summary, description=ev.description,
-              transp=str(ev.transparency) if ev.transparency else None, url=str(ev.url) if ev.url else None,
-              alarms=tuple(Alarm(a.description, a.trigger) for a in ev.alarm))
-        for ev in cal.events
-    )
-    return Cal(calname=_unescape(extras["x-wr-calname"]), color=cal.color,
-               apple_color=extras.get("x-apple-calendar-color"), events=events)
-
-
-def _via_vobject(raw: bytes) -> Cal:
-    cal = vobject.readOne(raw.decode("utf-8"))
-
-    def one(component: Any, key: str) -> Any:
-        values = component.contents.get(key, [])
-        assert len(values) <= 1, key
-        return values[0].value if values else None
-
-    events = tuple(
-        Event(uid=one(ev, "uid"), start=one(ev, "dtstart"), end=one(ev, "dtend"), summary=one(ev, "summary"),
-              description=one(ev, "description"), transp=one(ev, "transp"), url=one(ev, "url"),
-              alarms=tuple(Alarm(one(a, "description"), one(a, "trigger"))
-                           for a in ev.contents.get("valarm", [])))
-        for ev in cal.contents.get("vevent", [])
-    )
-    return Cal(calname=one(cal, "x-wr-calname"), color=one(cal, "color"),
-               apple_color=one(cal, "x-apple-calendar-color"), events=events)
-
-
-def parse(raw: bytes) -> Cal:
-    """The feed as icalendar reads it, after checking that `ical` (strict) and vobject agree."""
-    by_icalendar = _via_icalendar(raw)
-    assert _via_ical(raw) == by_icalendar
-    assert _via_vobject(raw) == by_icalendar
-    # Every event is all-day (a DATE, not a DATE-TIME: datetime subclasses date), one day
-    # long, and shows as free time.
-    for event in by_icalendar.events:
-        assert type(event.start) is date and type(event.end) is date, event.uid
-        assert event.end == event.start + timedelta(days=1), event.uid
-        assert event.transp == "TRANSPARENT", event.uid
-    assert len(set(by_icalendar.uids)) == len(by_icalendar.uids)
-    return by_icalendar
-
-
-def valarm_count(raw: bytes) -> int:
-    return raw.count(b"BEGIN:VALARM")
-
-
-def config_problems(toml: str) -> list[str]:
-    with pytest.raises(ConfigError) as error:
-        parse_toml(textwrap.dedent(toml), "test.toml")
-    return error.value.problems
-
-
-def fetch(client: FlaskClient, url: str) -> bytes:
-    response = client.get(url)
-    assert response.status_code == 200, (url, response.status_code)
-    assert response.mimetype == "text/calendar"
-    return response.get_data()
-
-
-def serving(make_app: Callable[..., Flask], tmp_path: Path) -> Iterator[Callable[..., FlaskClient]]:
-    """For a `serve` fixture: a test client of an app built on a config text.
-
-    Each app's renewal log is closed at the end of the test.
-    """
-    apps: list[Flask] = []
-
-    def build(toml: str, **settings: object) -> FlaskClient:
-        path = write_config(tmp_path / f"sims-{len(apps)}.toml", toml)
-        app = make_app(path, **settings)
-        apps.append(app)
-        return app.test_client()
-
-    yield build
-    for app in apps:
-        app.extensions["simfeed"].store.close()
-
-
-@pytest.fixture
-def serve(make_app: Callable[..., Flask], tmp_path: Path) -> Iterator[Callable[..., FlaskClient]]:
-    yield from serving(make_app, tmp_path)
-
+from .helpers import Cal, config_problems, fetch, parse, valarm_count
 
 # ----------------------------------------------------------------------- reminders
 

@@ -34,6 +34,8 @@ from feed.config import parse_toml
 from feed.ical import render
 from feed.model import Config
 
+from .helpers import icalendar_text, unescape_text, vobject_value
+
 MODIFIED = datetime(2026, 5, 28, 12, 0, tzinfo=UTC)
 GOLDEN = Path(__file__).parent / "data" / "golden_basic.ics"
 
@@ -136,17 +138,9 @@ class Feed:
         return found
 
 
-def _unescape(value: str) -> str:
-    """RFC 5545 3.3.11 TEXT unescaping, for properties a parser hands over still escaped."""
-    return re.sub(r"\\([\\;,nN])", lambda m: "\n" if m.group(1) in "nN" else m.group(1), value)
-
-
 def via_icalendar(raw: bytes) -> Feed:
     cal = icalendar.Calendar.from_ical(raw)
-
-    def text(component: Any, key: str) -> str | None:
-        return str(component[key]) if key in component else None
-
+    text = icalendar_text  # short, to keep each Event on a few lines
     events = tuple(
         Event(
             uid=str(ev["UID"]), start=ev.decoded("DTSTART"), end=ev.decoded("DTEND"),
@@ -160,8 +154,8 @@ def via_icalendar(raw: bytes) -> Feed:
     return Feed(
         version=str(cal["VERSION"]), prodid=str(cal["PRODID"]), calscale=str(cal["CALSCALE"]),
         # icalendar reads NAME and X-WR-CALNAME as unknown properties and leaves them escaped.
-        method=str(cal["METHOD"]), name=_unescape(str(cal["NAME"])),
-        calname=_unescape(str(cal["X-WR-CALNAME"])), timezone=str(cal["X-WR-TIMEZONE"]),
+        method=str(cal["METHOD"]), name=unescape_text(str(cal["NAME"])),
+        calname=unescape_text(str(cal["X-WR-CALNAME"])), timezone=str(cal["X-WR-TIMEZONE"]),
         refresh=cal.decoded("REFRESH-INTERVAL"), events=events,
     )
 
@@ -180,19 +174,14 @@ def via_ical(raw: bytes) -> Feed:
     assert len(cal.name) == 1
     return Feed(
         version=cal.version, prodid=cal.prodid, calscale=cal.calscale, method=cal.method,
-        name=cal.name[0], calname=_unescape(extras["x-wr-calname"]), timezone=cal.x_wr_timezone,
+        name=cal.name[0], calname=unescape_text(extras["x-wr-calname"]), timezone=cal.x_wr_timezone,
         refresh=cal.refresh_interval, events=events,
     )
 
 
 def via_vobject(raw: bytes) -> Feed:
     cal = vobject.readOne(raw.decode("utf-8"))
-
-    def one(component: Any, key: str) -> Any:
-        values = component.contents.get(key, [])
-        assert len(values) <= 1, key
-        return values[0].value if values else None
-
+    one = vobject_value  # short, to keep each Event on a few lines
     events = tuple(
         Event(
             uid=one(ev, "uid"), start=one(ev, "dtstart"), end=one(ev, "dtend"), summary=one(ev, "summary"),

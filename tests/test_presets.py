@@ -10,7 +10,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import textwrap
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -24,7 +24,7 @@ from feed.config import load_config, parse_toml
 from feed.ical import render
 from feed.model import Charge, Expires, KeepAlive, TopUp
 
-from .test_feeds import config_problems, fetch, parse, serving, valarm_count
+from .helpers import config_problems, fetch, parse, valarm_count
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "config" / "sims.toml"
@@ -32,15 +32,7 @@ ADMIN = "admin-token-for-presets"
 CHECKED = date(2026, 11, 24)
 
 
-@pytest.fixture(autouse=True)
-def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("SIMFEED_ADMIN_TOKEN", "SIMFEED_DATABASE"):
-        monkeypatch.delenv(name, raising=False)
-
-
-@pytest.fixture
-def serve(make_app: Callable[..., Flask], tmp_path: Path) -> Iterator[Callable[..., FlaskClient]]:
-    yield from serving(make_app, tmp_path)
+pytestmark = pytest.mark.usefixtures("clean_environment")
 
 
 def one_sim(toml: str) -> str:
@@ -316,10 +308,8 @@ EXAMPLE_GRACE = {"ee-uk": "2027-04-16", "tmobile-us": "2027-09-26", "cubacel-cu"
 
 
 @pytest.fixture
-def example(make_app: Callable[..., Flask]) -> Iterator[FlaskClient]:
-    app = make_app(EXAMPLE, SIMFEED_ADMIN_TOKEN=ADMIN)
-    yield app.test_client()
-    app.extensions["simfeed"].store.close()
+def example(build: Callable[..., Flask]) -> FlaskClient:
+    return build(EXAMPLE, SIMFEED_ADMIN_TOKEN=ADMIN).test_client()
 
 
 def test_the_example_exercises_every_shape():

@@ -6,7 +6,7 @@ import csv
 import io
 import json
 import sqlite3
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from contextlib import closing
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -20,6 +20,7 @@ from flask.testing import FlaskCliRunner
 from icalendar import Calendar
 
 from .conftest import BASIC, write_config
+from .helpers import renewal_rows
 
 # Noon in London on 24 November 2026 (GMT, so also noon UTC).
 NOON = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
@@ -27,25 +28,7 @@ RECORDED_AT = "2026-11-24T12:00:00+00:00"
 WITHOUT_CUBACEL = BASIC[:BASIC.index('[[sim]]\nid = "cubacel"')]
 
 
-@pytest.fixture(autouse=True)
-def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("SIMFEED_ADMIN_TOKEN", "SIMFEED_DATABASE"):
-        monkeypatch.delenv(name, raising=False)
-
-
-@pytest.fixture
-def build(make_app: Callable[..., Flask]) -> Iterator[Callable[..., Flask]]:
-    """make_app, closing each app's renewal log at the end of the test."""
-    apps: list[Flask] = []
-
-    def build_app(path: Path, **settings: object) -> Flask:
-        app = make_app(path, **settings)
-        apps.append(app)
-        return app
-
-    yield build_app
-    for app in apps:
-        app.extensions["simfeed"].store.close()
+pytestmark = pytest.mark.usefixtures("clean_environment")
 
 
 @pytest.fixture
@@ -53,16 +36,9 @@ def cli(build: Callable[..., Flask], config_path: Path) -> FlaskCliRunner:
     return build(config_path).test_cli_runner()
 
 
-@pytest.fixture
-def database(tmp_path: Path) -> Path:
-    return tmp_path / "instance" / "simfeed.sqlite3"
-
-
 def rows(database: Path) -> list[tuple[Any, ...]]:
-    if not database.exists():
-        return []
-    with closing(sqlite3.connect(database)) as db:
-        return [tuple(r) for r in db.execute("SELECT * FROM renewals ORDER BY id").fetchall()]
+    """The log's renewals, or none when no command has opened the log yet."""
+    return renewal_rows(database) if database.exists() else []
 
 
 def run(cli: FlaskCliRunner, *args: str) -> Result:

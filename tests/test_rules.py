@@ -10,17 +10,14 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Callable, Iterator
 from contextlib import closing
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 
 import pytest
 import time_machine
-from flask import Flask
 from flask.testing import FlaskClient
 
-from .test_feeds import config_problems, fetch, parse, serving, valarm_count
+from .helpers import config_problems, fetch, parse, valarm_count
 
 ADMIN = "admin-token-for-rules"
 AUTH = {"Authorization": f"Bearer {ADMIN}"}
@@ -28,15 +25,7 @@ AUTH = {"Authorization": f"Bearer {ADMIN}"}
 NOON = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 
 
-@pytest.fixture(autouse=True)
-def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("SIMFEED_ADMIN_TOKEN", "SIMFEED_DATABASE"):
-        monkeypatch.delenv(name, raising=False)
-
-
-@pytest.fixture
-def serve(make_app: Callable[..., Flask], tmp_path: Path) -> Iterator[Callable[..., FlaskClient]]:
-    yield from serving(make_app, tmp_path)
+pytestmark = pytest.mark.usefixtures("clean_environment")
 
 
 def sims(toml: str) -> str:
