@@ -16,6 +16,8 @@ class FeedLinks:
 
     https: str
     webcal: str
+    # The feed with reminders as events of their own, for clients that drop alarms.
+    events: str
     google: str
     download: str
 
@@ -31,13 +33,25 @@ def feed_links(url: str, token: str | None = None) -> FeedLinks:
     >>> links = feed_links("https://sims.example.org/calendar.ics", "s3cret-tok")
     >>> links.webcal
     'webcal://sims.example.org/calendar.ics?token=s3cret-tok'
+    >>> links.events
+    'https://sims.example.org/calendar.ics?token=s3cret-tok&reminders=events'
     >>> links.google
-    'https://calendar.google.com/calendar/r?cid=webcal%3A%2F%2Fsims.example.org%2Fcalendar.ics%3Ftoken%3Ds3cret-tok'
+    'https://calendar.google.com/calendar/r?cid=webcal%3A%2F%2Fsims.example.org%2Fcalendar.ics%3Ftoken%3Ds3cret-tok%26reminders%3Devents'
     >>> links.download
     'https://sims.example.org/calendar.ics?token=s3cret-tok&download=1'
     """
-    https = f"{url}?{urlencode({'token': token})}" if token else url
-    webcal = "webcal://" + https.split("://", 1)[1]
-    download = https + ("&" if "?" in https else "?") + "download=1"
-    return FeedLinks(https=https, webcal=webcal, google=GOOGLE_ADD + quote(webcal, safe=""),
-                     download=download)
+    base = {"token": token} if token else {}
+
+    def address(**extra: str) -> str:
+        query = urlencode({**base, **extra})
+        return f"{url}?{query}" if query else url
+
+    https = address()
+    # Google ignores alarms in subscribed calendars: its link asks for reminder events.
+    events = address(reminders="events")
+    return FeedLinks(https=https, webcal=_webcal(https), events=events,
+                     google=GOOGLE_ADD + quote(_webcal(events), safe=""), download=address(download="1"))
+
+
+def _webcal(address: str) -> str:
+    return "webcal://" + address.split("://", 1)[1]

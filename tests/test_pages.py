@@ -164,8 +164,11 @@ def test_no_sims_says_how_to_add_one(tmp_path, make_app):
 def test_subscribe_links_use_the_request_host(client):
     html = unescape(client.get("/", base_url="http://sims.local:8000").get_data(as_text=True))
     assert 'href="webcal://sims.local:8000/calendar.ics"' in html
+    # Google ignores alarms in subscriptions: its link asks for reminder events.
     assert ('href="https://calendar.google.com/calendar/r?cid='
-            + quote("webcal://sims.local:8000/calendar.ics", safe="") + '"') in html
+            + quote("webcal://sims.local:8000/calendar.ics?reminders=events", safe="") + '"') in html
+    # So does Outlook, whose instructions give that address.
+    assert '<code class="address">http://sims.local:8000/calendar.ics?reminders=events</code>' in html
     assert 'href="http://sims.local:8000/calendar.ics?download=1"' in html
     assert re.search(r'<input id="feed-url" type="text" readonly value="http://sims.local:8000/calendar.ics"',
                      html)
