@@ -216,13 +216,18 @@ def _error_page(error: HTTPException) -> tuple[str, int]:
 
 
 def _security_headers(response: Response) -> Response:
-    response.headers.setdefault("X-Content-Type-Options", "nosniff")
-    response.headers.setdefault("Referrer-Policy", "no-referrer")  # feed tokens stay in the URL bar
+    headers = response.headers
+    present = {name.lower() for name, _ in headers.items()}  # one pass: this runs for every poll
+    wanted = [("X-Content-Type-Options", "nosniff"),
+              ("Referrer-Policy", "no-referrer")]  # feed tokens stay in the URL bar
     if response.mimetype == "text/html":
-        response.headers["Content-Security-Policy"] = CSP
-        response.headers["X-Frame-Options"] = "DENY"
+        headers["Content-Security-Policy"] = CSP
+        headers["X-Frame-Options"] = "DENY"
         # Pages carry CSRF tokens, flashes and, once signed in, feed tokens.
-        response.headers.setdefault("Cache-Control", "no-store")
+        wanted.append(("Cache-Control", "no-store"))
+    for name, value in wanted:
+        if name.lower() not in present:
+            headers.add(name, value)
     return response
 
 

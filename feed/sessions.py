@@ -18,8 +18,9 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from flask import Flask, current_app, request, session
-from flask.sessions import SecureCookieSessionInterface, SessionMixin
-from flask.wrappers import Response
+from flask.sessions import SecureCookieSession, SecureCookieSessionInterface, SessionMixin
+from flask.wrappers import Request, Response
+from itsdangerous import URLSafeTimedSerializer
 
 from . import tokens
 
@@ -69,6 +70,19 @@ class _SessionInterface(SecureCookieSessionInterface):
 
     def __init__(self, public_url: Callable[[], str | None]):
         self._public_url = public_url
+        self._serializer: tuple[object, URLSafeTimedSerializer | None] | None = None
+
+    def get_signing_serializer(self, app: Flask) -> URLSafeTimedSerializer | None:
+        # Made once per key rather than on every request: feeds are polled all day long.
+        key = app.secret_key
+        if self._serializer is None or self._serializer[0] != key:
+            self._serializer = (key, super().get_signing_serializer(app))
+        return self._serializer[1]
+
+    def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
+        if not request.cookies.get(self.get_cookie_name(app)):
+            return self.session_class()  # nothing to verify: a feed poll, or a first visit
+        return super().open_session(app, request)
 
     def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
         # A feed never touches the session: nothing to set, and no "Vary: Cookie" to spoil
