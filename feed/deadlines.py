@@ -172,10 +172,6 @@ def alarm_trigger_parts(due: date, lead_days: int, at: time, zone: ZoneInfo) -> 
     return -(lead_days - 1), -(next_midnight - fire)
 
 
-def alarm_fires_at(due: date, lead_days: int, at: time, zone: ZoneInfo) -> datetime:
-    """When an alarm is meant to fire, in the calendar's zone."""
-    return datetime.combine(due - timedelta(days=lead_days), at, tzinfo=zone)
-
 
 STATUSES = ("ok", "due soon", "overdue", "in grace", "lapsed")
 
