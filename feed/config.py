@@ -8,6 +8,7 @@ whether to refuse to start or to keep serving the last good config.
 from __future__ import annotations
 
 import os
+import sys
 import tomllib
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
@@ -159,6 +160,9 @@ def parse_toml(text: str, source: str = "<config>", modified: datetime = _EPOCH)
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         raise ConfigError([f"{source}: {error}"]) from None
+    except ValueError:  # tomllib lets through Python's limit of 4300 digits for an integer
+        limit = sys.get_int_max_str_digits()
+        raise ConfigError([f"{source}: an integer has more than {limit} digits"]) from None
     return parse_config(data, source, modified)
 
 
