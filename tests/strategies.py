@@ -11,11 +11,18 @@ import math
 from datetime import UTC, date, datetime, time, timedelta, timezone
 from typing import Any
 
+from hypothesis import settings
 from hypothesis import strategies as st
 
 from feed.config import CALENDAR_KEYS
 from feed.presets import catalogue
 from feed.simconfig import SIM_KEYS
+
+
+def examples(ci: int) -> int:
+    """A test's number of examples: `ci` under the "ci" profile (60 by default), scaled up by "thorough"."""
+    return max(1, ci * settings.default.max_examples // 60)
+
 
 # ------------------------------------------------------------------ hostile text
 
@@ -216,7 +223,9 @@ def toml_value(value: Any) -> str:
             return "inf" if value > 0 else "-inf"
         return repr(value)
     if isinstance(value, str):
-        return json.dumps(value)  # a JSON string is a TOML basic string (\uXXXX escapes and all)
+        # A JSON string is a TOML basic string, but for DEL, which TOML wants escaped, and astral
+        # characters, which ensure_ascii would write as surrogate pairs (TOML refuses those).
+        return json.dumps(value, ensure_ascii=False).replace("\x7f", "\\u007f")
     if isinstance(value, (datetime, date, time)):
         return value.isoformat()
     if isinstance(value, list):

@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from feed.config import parse_config
 from feed.ical import render
 
-from .strategies import LONG, hostile_text
+from .strategies import LONG, examples, hostile_text
 from .test_deadlines import exact_part_reaches_a_day
 from .test_ical import fires_at, raw_events, raw_triggers, unfolded, via_ical, via_icalendar
 
@@ -296,7 +296,7 @@ def test_any_valid_config_gives_a_feed_every_parser_reads(case: tuple[dict[str, 
                                              tzinfo=zone).astimezone(UTC), (sim_id, lead, trigger)
 
 
-@settings(max_examples=15)
+@settings(max_examples=examples(15))
 @given(valid_configs(text=st.sampled_from([LONG, LONG[::-1], "\n" * 200 + "x", "<" * 5000 + ">"])))
 def test_ten_thousand_characters_anywhere_stay_in_their_property(
         case: tuple[dict[str, Any], dict[str, Expected]]) -> None:
@@ -311,7 +311,7 @@ def test_ten_thousand_characters_anywhere_stay_in_their_property(
         assert feed.event(f"{sim_id}-deadline@simfeed").summary.startswith(f"Renew {name}")
 
 
-@settings(max_examples=25)
+@settings(max_examples=examples(25))
 @given(valid_configs(), st.sampled_from(["\n", "a\nNAME:x", "x;y,z\\", LONG, "\r\nX-WR-CALNAME:evil"]))
 def test_a_one_sim_or_named_feed_name_cannot_inject(case: tuple[dict[str, Any], dict[str, Expected]],
                                                     name: str) -> None:
@@ -324,5 +324,7 @@ def test_a_one_sim_or_named_feed_name_cannot_inject(case: tuple[dict[str, Any], 
         raw = render(config, [sim], title)
         assert_well_formed(raw)
         shown = re.sub(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]", "", title)  # RFC 5545 TEXT has no controls
-        assert via_icalendar(raw).calname == shown.replace("\r\n", "\n").replace("\r", "\n")
-        via_ical(raw)  # strict: reads it (it drops a leading U+FEFF of a value, as a byte-order mark)
+        # Both parsers drop a U+FEFF that starts a value, taking it for a byte-order mark.
+        wanted = shown.replace("\r\n", "\n").replace("\r", "\n").lstrip("\ufeff")
+        assert via_icalendar(raw).calname.lstrip("\ufeff") == wanted
+        assert via_ical(raw).calname.lstrip("\ufeff") == wanted
