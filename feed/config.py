@@ -179,6 +179,10 @@ def read_source(path: str | os.PathLike[str], label: str | None = None) -> tuple
         text = raw.decode("utf-8")
     except UnicodeDecodeError as error:
         raise ConfigError([f"{label}: not UTF-8 text (byte {error.start})"]) from None
+    if not text.strip():
+        # An empty file is a valid TOML document with no SIMs, but never an intended config:
+        # it is what an editor that rewrites in place leaves for a moment, or a full disk.
+        raise ConfigError([f"{label}: the file is empty"])
     return text, datetime.fromtimestamp(int(stamp), tz=UTC)
 
 
