@@ -100,6 +100,13 @@ def test_no_token_reaches_any_log(tmp_path: Path) -> None:
             assert b"X-Content-Type-Options: nosniff" in head and b"text/plain" in head
             for secret in (TOKEN, NAMED, ADMIN):
                 assert secret.encode() not in answer
+        # Paths that climb out of the static folder, sent as they are (no client would).
+        for path in ("/static/../../../../../../etc/passwd", "/static/%2e%2e/%2e%2e/gunicorn.conf.py",
+                     "/static/..%2f..%2finstance/secret_key", "/static/%2e%2e%5c%2e%2e%5cProcfile",
+                     "/..%2f..%2f..%2fetc/passwd", "/static//etc/passwd"):
+            answer = server.raw(f"GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode())
+            assert answer.startswith((b"HTTP/1.1 404", b"HTTP/1.1 400", b"HTTP/1.1 308")), (path, answer[:40])
+            assert b"root:x:0:0" not in answer and b"preload_app" not in answer and b"web:" not in answer
     text = server.log.read_text()
     assert 'GET /calendar.ics HTTP/1.1" 200' in text and 'GET /calendar.ics HTTP/1.1" 404' in text
     assert "Invalid request from ip=127.0.0.1" in text and "token=[redacted]" in text
