@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 export HOST PORT
 
-.PHONY: run test lint check clean translations screenshots bench
+.PHONY: run test lint check clean translations screenshots bench soak
 
 # Reinstall only when a requirements file changes.
 $(BIN)/.installed: requirements.txt requirements-dev.txt
@@ -21,6 +21,11 @@ test: $(BIN)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/mypy feed
 	$(BIN)/python -m pytest
+
+# Faults and load (issue 7), outside `make test`: the Procfile's gunicorn with 4 workers, 50
+# clients for 60 s (SOAK_SECONDS=15 for a quick check), the config rewritten 100 times.
+soak: $(BIN)/.installed
+	$(BIN)/python bench/soak.py
 
 check: $(BIN)/.installed
 	$(BIN)/flask --app feed check

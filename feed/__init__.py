@@ -10,7 +10,9 @@ from typing import Any
 
 import click
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
+from . import tokens
 from .config import ConfigError
 from .site import Site
 from .store import RenewalStore
@@ -28,9 +30,18 @@ def _configure_logging() -> None:
     if not logger.handlers:
         handler = logging.StreamHandler(sys.stderr)
         handler.setFormatter(logging.Formatter("%(asctime)s [simfeed] %(levelname)s %(message)s"))
+        handler.addFilter(tokens.RedactingFilter())
         logger.addHandler(handler)
         logger.setLevel(logging.INFO)
         logger.propagate = False
+
+
+def _proxies(value: object) -> int:
+    """SIMFEED_PROXIES as a count of trusted proxies; anything else stops the start-up."""
+    text = str(value).strip()
+    if not text.isascii() or not text.isdigit() or int(text) > 10:
+        raise StartupError(f"SIMFEED_PROXIES must be the number of trusted proxies, 0 to 10, not {value!r}")
+    return int(text)
 
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
@@ -42,7 +53,12 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     SIMFEED_DATABASE, the renewal log (default instance/simfeed.sqlite3);
     SIMFEED_ADMIN_TOKEN, which opens the API and the page's forms (else [server]
     admin_token); SIMFEED_SECRET_KEY, which signs the page's session cookie (default: a
-    key made once and kept in the instance folder).
+    key made once and kept in the instance folder); SIMFEED_PROXIES, how many reverse
+    proxies in front are trusted for X-Forwarded-For, -Proto and -Host (default 0: none, the
+    headers are ignored; 1 behind one proxy that ends TLS, so Secure cookies work).
+
+    Debug mode is always off here, whatever FLASK_DEBUG says: a server must never show or
+    propagate tracebacks. `flask run --debug` still turns it on for development.
     """
     settings = dict(test_config or {})
     instance = settings.pop("SIMFEED_INSTANCE", None) or os.environ.get("SIMFEED_INSTANCE") or None
@@ -55,7 +71,12 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         SIMFEED_SECRET_KEY=os.environ.get("SIMFEED_SECRET_KEY") or None,
     )
     app.config.from_mapping(settings)
+    app.debug = False  # Flask reads FLASK_DEBUG from the environment; a server ignores it
     _configure_logging()
+    proxies = _proxies(app.config.get("SIMFEED_PROXIES", os.environ.get("SIMFEED_PROXIES", "0")))
+    if proxies:
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
     os.makedirs(app.instance_path, exist_ok=True)
 
     watcher = ConfigWatcher(app.config["SIMFEED_CONFIG"], app.instance_path)

@@ -8,6 +8,7 @@ whether to refuse to start or to keep serving the last good config.
 from __future__ import annotations
 
 import os
+import sys
 import tomllib
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
@@ -153,6 +154,9 @@ def parse_toml(text: str, source: str = "<config>", modified: datetime = _EPOCH)
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         raise ConfigError([f"{source}: {error}"]) from None
+    except ValueError:  # tomllib lets through Python's limit of 4300 digits for an integer
+        limit = sys.get_int_max_str_digits()
+        raise ConfigError([f"{source}: an integer has more than {limit} digits"]) from None
     return parse_config(data, source, modified)
 
 
@@ -169,6 +173,10 @@ def read_source(path: str | os.PathLike[str], label: str | None = None) -> tuple
         text = raw.decode("utf-8")
     except UnicodeDecodeError as error:
         raise ConfigError([f"{label}: not UTF-8 text (byte {error.start})"]) from None
+    if not text.strip():
+        # An empty file is a valid TOML document with no SIMs, but never an intended config:
+        # it is what an editor that rewrites in place leaves for a moment, or a full disk.
+        raise ConfigError([f"{label}: the file is empty"])
     return text, datetime.fromtimestamp(int(stamp), tz=UTC)
 
 

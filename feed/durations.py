@@ -21,7 +21,8 @@ _UNITS = {
     "hour": "hours", "hours": "hours", "hr": "hours", "hrs": "hours", "h": "hours",
     "minute": "minutes", "minutes": "minutes", "min": "minutes", "mins": "minutes",
 }
-_PART = re.compile(r"\s*(\d+)\s*([a-z]+)\s*(?:,|\band\b)?", re.IGNORECASE)
+# A part, then a comma, "and" or both ("1 year, 2 months, and 3 days").
+_PART = re.compile(r"\s*(\d+)\s*([a-z]+)\s*(?:,\s*and\b|,|\band\b)?", re.IGNORECASE)
 _ISO = re.compile(
     r"P(?:(?P<years>\d+)Y)?(?:(?P<months>\d+)M)?(?:(?P<weeks>\d+)W)?(?:(?P<days>\d+)D)?"
     r"(?:T(?:(?P<hours>\d+)H)?(?:(?P<minutes>\d+)M)?)?",
@@ -51,6 +52,15 @@ class DurationError(ValueError):
 
 
 def _parts(text: str) -> dict[str, int]:
+    try:
+        return _read_parts(text)
+    except DurationError:
+        raise
+    except ValueError:  # Python reads at most 4300 digits into an int
+        raise DurationError(f"{quote(text)} is too long") from None
+
+
+def _read_parts(text: str) -> dict[str, int]:
     stripped = text.strip()
     iso = _ISO.fullmatch(stripped)
     if iso and stripped.upper() not in ("P", "PT") and not stripped.upper().endswith("T"):

@@ -96,7 +96,8 @@ def _check_csrf() -> None:
 def _render(template: str, status: int = 200, **context: Any) -> tuple[str, int]:
     view = _view()
     config = view.config
-    return render_template(template, config=config, stale_errors=view.errors,
+    # The lines name SIMs and feeds: on a private calendar, only the admin sees them.
+    return render_template(template, config=config, stale_errors=view.errors if _may_see(config) else (),
                            signed_in=_is_admin(config), admin_configured=admin_token(config) is not None,
                            **context), status
 

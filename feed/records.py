@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from .model import Renewal
@@ -12,6 +13,8 @@ RECORD_FIELDS = ("id", "sim_id", "source", "date", "kind", "amount", "currency",
 TABLE_FIELDS = ("id", "sim_id", "date", "kind", "amount", "currency", "method", "reference", "note")
 # A cell starting with one of these is a formula to a spreadsheet (CSV injection).
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")
+# Control characters but tab and line feed, which a cell may hold.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
 
 def renewal_record(entry: StoredRenewal | Renewal, sim_id: str) -> dict[str, Any]:
@@ -33,11 +36,21 @@ def renewal_record(entry: StoredRenewal | Renewal, sim_id: str) -> dict[str, Any
 
 
 def spreadsheet_safe(value: Any) -> Any:
-    """Text that a spreadsheet shows as text, never runs as a formula.
+    """Text that a spreadsheet shows as text in one cell, never runs as a formula.
+
+    Control characters go: click drops terminal escapes ("\\x1b[31m") when it writes
+    to a file, which would turn "\\x1b[31m=1+1" into a formula after this check. A
+    carriage return becomes a line feed: the CSV writer quotes a cell holding a line
+    feed, not one holding a lone carriage return, which a spreadsheet then takes for the
+    start of a new row (whose first cell could be a formula).
 
     >>> spreadsheet_safe("=HYPERLINK(\\"http://x\\")"), spreadsheet_safe("TXN-1"), spreadsheet_safe(10.0)
     ('\\'=HYPERLINK("http://x")', 'TXN-1', 10.0)
+    >>> spreadsheet_safe("paid\\r=1+1"), spreadsheet_safe("\\x1b[31m=1+1")
+    ('paid\\n=1+1', '[31m=1+1')
     """
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value
+    if isinstance(value, str):
+        value = _CONTROL.sub("", value.replace("\r\n", "\n").replace("\r", "\n"))
+        if value.startswith(_FORMULA_START):
+            return "'" + value
     return value

@@ -20,6 +20,7 @@ from .feedcache import FeedCache, Published
 from .model import Config, Sim
 from .renewals import with_log
 from .store import LogState, RenewalStore
+from .throttle import Misses
 from .watcher import ConfigWatcher, Loaded
 
 
@@ -57,6 +58,8 @@ class Site:
         self.watcher = watcher
         self.store = store
         self.feeds = FeedCache()
+        # Wrong tokens and unknown feed URLs per client, to refuse guessers for a while.
+        self.misses = Misses()
         self._lock = threading.Lock()
         self._key: tuple[Loaded, int] | None = None
         self._view: View | None = None

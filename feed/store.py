@@ -108,6 +108,11 @@ def _row(row: sqlite3.Row) -> StoredRenewal:
     )
 
 
+def _storable(renewal_id: int) -> bool:
+    """Whether an id fits SQLite's INTEGER: a larger one from a URL names no entry (binding it raises)."""
+    return -(2**63) <= renewal_id < 2**63
+
+
 class RenewalStore:
     """The renewal log of one database file; a connection per thread, opened on first use."""
 
@@ -233,6 +238,8 @@ class RenewalStore:
 
     def delete(self, renewal_id: int) -> bool:
         """Remove a mistaken entry; False when there is no such entry."""
+        if not _storable(renewal_id):
+            return False
         with self._write() as db:
             deleted = db.execute("DELETE FROM renewals WHERE id = ?", (renewal_id,)).rowcount > 0
             if deleted:
@@ -240,6 +247,8 @@ class RenewalStore:
         return deleted
 
     def get(self, renewal_id: int) -> StoredRenewal | None:
+        if not _storable(renewal_id):
+            return None
         row = self._connect().execute("SELECT * FROM renewals WHERE id = ?", (renewal_id,)).fetchone()
         return _row(row) if row is not None else None
 

@@ -22,6 +22,31 @@ def site() -> Site:
     return found
 
 
+def _client() -> str:
+    """Who is asking: the peer, or with SIMFEED_PROXIES the address the trusted proxies saw."""
+    return request.remote_addr or "-"
+
+
+@bp.before_request
+def _refuse_guessers() -> Response | None:
+    """429 to a client that missed too often this minute, whatever it asks of the feeds now."""
+    if request.endpoint == "feed.healthz":
+        return None
+    wait = site().misses.retry_after(_client())
+    if wait is None:
+        return None
+    return Response("Too many wrong feed addresses: try again later.\n", status=429, mimetype="text/plain",
+                    headers={"Retry-After": str(wait)})
+
+
+@bp.after_request
+def _count_misses(response: Response) -> Response:
+    """A 404 here is a wrong token or an unknown feed: both count towards the limit."""
+    if response.status_code == 404:
+        site().misses.miss(_client())
+    return response
+
+
 def _arg(name: str) -> str | None:
     """A query parameter; most polls have no query string, and then nothing is parsed."""
     return request.args.get(name) if request.query_string else None
@@ -130,9 +155,18 @@ def named_feed(feed_id: str) -> Response:
     return _serve(config, published, f"{feed.id}.ics")
 
 
+@bp.get("/<path:anything>.ics")
+def unknown_feed(anything: str) -> Response:
+    """Any other .ics address: a 404 like a wrong token, and counted like one."""
+    abort(404)
+
+
 @bp.get("/healthz")
 def healthz() -> tuple[Response, int]:
     loaded = _view()
     if loaded.stale:
+        if loaded.config.any_token:
+            # The lines name SIMs and feeds, which a private calendar shows only to the admin.
+            return jsonify(status="stale", error_count=len(loaded.errors)), 503
         return jsonify(status="stale", errors=list(loaded.errors)), 503
     return jsonify(status="ok"), 200

@@ -13,11 +13,20 @@ from pathlib import Path
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
+from hypothesis import HealthCheck, settings
 
 from feed import create_app
 
 # Plain asserts in the helpers report their values as a test module's would.
 pytest.register_assert_rewrite("tests.helpers")
+
+# Property-based tests: a bounded number of examples in `make test` ("ci", the default, with
+# no deadline: two shared cores make timings noisy); HYPOTHESIS_PROFILE=thorough for a long hunt.
+settings.register_profile("ci", max_examples=60, deadline=None,
+                          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+settings.register_profile("thorough", max_examples=2000, deadline=None,
+                          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 BASIC = """
 [calendar]

@@ -850,3 +850,10 @@ def test_if_modified_since_matches_after_a_renewal(api):
     first = api.get("/calendar.ics")
     again = api.get("/calendar.ics", headers={"If-Modified-Since": first.headers["Last-Modified"]})
     assert again.status_code == 304
+
+
+@pytest.mark.parametrize("method", ["get", "delete"])
+def test_regression_a_renewal_id_beyond_sqlite_integers_is_404_not_500(api: FlaskClient, method: str) -> None:
+    response = getattr(api, method)("/api/renewals/99999999999999999999", headers=AUTH)
+    assert response.status_code == 404
+    assert response.get_json() == {"error": "no renewal 99999999999999999999"}

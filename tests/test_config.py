@@ -803,3 +803,17 @@ expires = 2027-01-01
     with pytest.raises(ConfigError) as raised:
         parse_toml(text, SOURCE)
     assert len(str(raised.value).splitlines()) == 9
+
+
+# --- regressions found by the property tests (issue 7) ------------------------------------------
+
+def test_regression_an_integer_of_more_than_4300_digits_is_a_config_error() -> None:
+    # tomllib lets Python's "Exceeds the limit (4300 digits)" ValueError through; it is not a
+    # TOMLDecodeError, so it escaped as a traceback and the watcher stopped serving.
+    problem = one_problem("[calendar]\nname = " + "1" * 5000)
+    assert problem == f"{SOURCE}: an integer has more than 4300 digits"
+
+
+def test_regression_a_duration_of_more_than_4300_digits_is_a_config_error() -> None:
+    assert one_problem('[calendar]\nrefresh = "' + "1" * 5000 + ' days"') == (
+        f'{SOURCE}: calendar: refresh: "{"1" * 56}... is too long')

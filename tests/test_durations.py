@@ -248,3 +248,23 @@ def test_quote(value: object, expected: str) -> None:
 
 def test_quote_is_at_most_60_characters() -> None:
     assert len(quote("x" * 1000)) == 60
+
+
+# --- regressions found by the property tests (issue 7) ------------------------------------------
+
+@pytest.mark.parametrize("text", ["1" * 5000 + " days", "P" + "9" * 5000 + "D"], ids=["words", "iso"])
+def test_regression_a_number_of_more_than_4300_digits_is_a_duration_error(text: str) -> None:
+    # Python refuses to read such an int with a plain ValueError, which the config loader did
+    # not catch: the whole config failed with a traceback instead of one line.
+    with pytest.raises(DurationError) as error:
+        parse_duration(text)
+    assert str(error.value) == f"{quote(text)} is too long"
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("1 year, 6 months, and 2 days", relativedelta(years=1, months=6, days=2)),
+    ("1 year,and 6 months", relativedelta(years=1, months=6)),
+], ids=["oxford-comma", "comma-and-no-space"])
+def test_regression_a_comma_before_and_is_accepted(text: str, expected: relativedelta) -> None:
+    # "1 year, 2 months and 3 days" parsed, "1 year, 2 months, and 3 days" was refused.
+    assert parse_duration(text) == expected

@@ -403,7 +403,9 @@ def test_each_token_opens_its_own_feed_only(serve):
         "/feeds/alice.ics": ALICE_TOKEN,
         "/feeds/bob.ics": BOB_TOKEN,
     }
-    for url, opener in expected.items():
+    for number, (url, opener) in enumerate(expected.items()):
+        # Each URL from its own address: 20 misses from one client within a minute get 429s.
+        client.environ_base["REMOTE_ADDR"] = f"127.0.0.{number + 1}"
         for token in (None, CALENDAR_TOKEN, ALICE_TOKEN, BOB_TOKEN, "wrong-token-1", ALICE_TOKEN + "x"):
             assert status(client, url, token) == (200 if token == opener else 404), (url, token)
     assert parse(fetch(client, f"/feeds/alice.ics?token={ALICE_TOKEN}")).uids == ["mine-deadline@simfeed"]

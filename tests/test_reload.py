@@ -120,3 +120,19 @@ def test_invalid_config_at_start_refuses_to_start(tmp_path: Path):
 def test_missing_config_at_start_refuses_to_start(tmp_path: Path):
     with pytest.raises(StartupError, match="cannot read the file"):
         create_app({"SIMFEED_CONFIG": str(tmp_path / "nope.toml"), "SIMFEED_INSTANCE": str(tmp_path / "i")})
+
+
+def test_regression_an_emptied_file_keeps_the_last_good_feed(client, config_path):
+    # Found while writing the soak run (issue 7): an editor rewriting the file in place leaves
+    # it empty for a moment, and an empty file is valid TOML with no SIMs. A worker polled then
+    # served a calendar without a single event (so clients dropped them all) and kept that
+    # "last good" config when the file was deleted next.
+    good = client.get("/calendar.ics").data
+    for emptied in ("", "\n  \n"):
+        write_config(config_path, emptied, mtime=1_780_000_100)
+        assert client.get("/calendar.ics").data == good
+        health = client.get("/healthz")
+        assert health.status_code == 503
+        assert health.get_json()["errors"] == [f"{config_path}: the file is empty"]
+        config_path.unlink()
+        assert client.get("/calendar.ics").data == good

@@ -365,3 +365,28 @@ expires = 2027-01-31
     # `check` shows the plan's renewal as its last, though the fixed expiry does not count from it.
     assert run(cli, "check").output.splitlines()[-1].split() == [
         "plan", "Data", "plan", "2026-11-20", "2027-01-31", "68", "-"]
+
+
+@time_machine.travel(NOON, tick=False)
+def test_regression_a_carriage_return_cannot_start_a_row_in_the_csv(build, tmp_path):
+    # Found by the property tests (issue 7): the writer quoted a cell with "\n" but not one with
+    # a lone "\r", which spreadsheets read as a new row, whose first cell was then a formula.
+    config = write_config(tmp_path / "sims.toml", BASIC)
+    cli = build(config).test_cli_runner()
+    result = run(cli, "renew", "giffgaff", "--date", "2026-11-20", "--reference", 'paid\r=HYPERLINK("x")')
+    assert result.exit_code == 0, result.output
+    table = list(csv.reader(io.StringIO(run(cli, "renewals", "--format", "csv").output, newline="")))
+    assert [row[8] for row in table[1:]] == ['paid\n=HYPERLINK("x")', "", "T1"]
+
+
+@time_machine.travel(NOON, tick=False)
+def test_regression_a_terminal_escape_cannot_hide_a_formula_in_the_csv(build, tmp_path):
+    # Found by the property tests (issue 7): "\x1b[31m=1+1" passed the formula check, then
+    # click.echo, writing to a file, dropped the escape and left "=1+1" at the start of the cell.
+    config = write_config(tmp_path / "sims.toml", BASIC)
+    cli = build(config).test_cli_runner()
+    result = run(cli, "renew", "giffgaff", "--date", "2026-11-20", "--reference", "\x1b[31m=1+1",
+                 "--note", "\x1b[0m@SUM(1)")
+    assert result.exit_code == 0, result.output
+    table = list(csv.reader(io.StringIO(run(cli, "renewals", "--format", "csv").output, newline="")))
+    assert (table[1][8], table[1][9]) == ("[31m=1+1", "[0m@SUM(1)")

@@ -490,3 +490,13 @@ def test_a_failing_migration_changes_nothing_and_closes_its_connection(tmp_path,
         assert tables == {"renewals", "sqlite_sequence"}, "v1 -> v2 was rolled back with the failed step"
         assert db.execute(f"SELECT {V1_COLUMNS} FROM renewals ORDER BY id").fetchall() == V1_ROWS
     store.close()
+
+
+@pytest.mark.parametrize("renewal_id", [2**63, -(2**63) - 1, 10**30], ids=["2^63", "below", "huge"])
+def test_regression_an_id_beyond_sqlite_integers_names_no_entry(tmp_path: Path, renewal_id: int) -> None:
+    # Found by the HTTP fuzz (issue 7): /api/renewals/99999999999999999999 bound the id to SQLite,
+    # which raised OverflowError, a 500; `flask renew` printed a traceback for the same id.
+    store = RenewalStore(tmp_path / "log.sqlite3", clock=Clock())
+    assert store.get(renewal_id) is None
+    assert store.delete(renewal_id) is False
+    store.close()
