@@ -218,10 +218,11 @@ def _error_page(error: HTTPException) -> tuple[str, int]:
 
 def _security_headers(response: Response) -> Response:
     headers = response.headers
-    present = {name.lower() for name, _ in headers.items()}  # one pass: this runs for every poll
+    # One pass over the headers, no parsing: this runs for every poll of every feed.
+    present = {name.lower(): value for name, value in headers.items()}
     wanted = [("X-Content-Type-Options", "nosniff"),
               ("Referrer-Policy", "no-referrer")]  # feed tokens stay in the URL bar
-    if response.mimetype == "text/html":
+    if present.get("content-type", "").startswith("text/html"):
         headers["Content-Security-Policy"] = CSP
         headers["X-Frame-Options"] = "DENY"
         # Pages carry CSRF tokens, flashes and, once signed in, feed tokens.

@@ -80,7 +80,7 @@ class _SessionInterface(SecureCookieSessionInterface):
         return self._serializer[1]
 
     def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
-        if not request.cookies.get(self.get_cookie_name(app)):
+        if "HTTP_COOKIE" not in request.environ or not request.cookies.get(self.get_cookie_name(app)):
             return self.session_class()  # nothing to verify: a feed poll, or a first visit
         return super().open_session(app, request)
 
