@@ -76,6 +76,13 @@ class Collector:
                 self.require(at, table, required)
                 yield at, table
 
+    def subtable(self, where: str, value: Any, example: str, known: frozenset[str]) -> dict[str, Any] | None:
+        """An inline table such as topup = { … }, with its unknown keys reported."""
+        table = self.table(where, value, example)
+        if table is not None:
+            self.unknown_keys(where, table, known)
+        return table
+
     def table(self, where: str, value: Any, example: str) -> dict[str, Any] | None:
         """The value if it is a TOML table, else a problem showing how to write one."""
         if isinstance(value, dict):

@@ -69,10 +69,10 @@ def _tier(at: str, table: dict[str, Any], found: Collector) -> Tier | None:
 
 def _topup(where: str, value: Any, found: Collector) -> TopUp | None:
     at = f"{where}: topup"
-    table = found.table(at, value, '{ extends = "330 days", min_amount = 100, from = "topup" }')
+    example = '{ extends = "330 days", min_amount = 100, from = "topup" }'
+    table = found.subtable(at, value, example, TOPUP_KEYS)
     if table is None:
         return None
-    found.unknown_keys(at, table, TOPUP_KEYS)
     extend_from = found.field(at, table, "from", fields.one_of(EXTEND_FROM), "topup")
     if ("tiers" in table) == ("extends" in table):
         found.add(at, "set either extends (with min_amount) or tiers, not both nor neither")
@@ -80,7 +80,7 @@ def _topup(where: str, value: Any, found: Collector) -> TopUp | None:
     if "extends" in table:
         tier = _tier(at, {k: v for k, v in table.items() if k in TIER_KEYS}, found)
         return TopUp((tier,), extend_from) if tier else None
-    example = '{ min_amount = 50, extends = "180 days" }'
+    example = '{ min_amount = 50, extends = "180 days" }'  # for the tiers from here on
     if table["tiers"] == []:
         found.add(f"{at}: tiers", f"must be a list of tables like [{example}]")
         return None
@@ -98,14 +98,12 @@ def _topup(where: str, value: Any, found: Collector) -> TopUp | None:
 
 def _charge(where: str, value: Any, found: Collector) -> Charge | None:
     at = f"{where}: charge"
-    table = found.table(at, value, '{ fee = 5, every = "1 month", balance = 23, as_of = 2026-11-01 }')
+    before = len(found.problems)
+    table = found.subtable(at, value, '{ fee = 5, every = "1 month", balance = 23, as_of = 2026-11-01 }',
+                           CHARGE_KEYS)
     if table is None:
         return None
-    found.unknown_keys(at, table, CHARGE_KEYS)
-    before = len(found.problems)
-    for required in ("fee", "every", "balance", "as_of"):
-        if required not in table:
-            found.add(at, f"{required} is missing")
+    found.require(at, table, ("fee", "every", "balance", "as_of"))
     fee = found.field(at, table, "fee", fields.positive)
     every = found.field(at, table, "every", fields.period)
     balance = found.field(at, table, "balance", fields.amount)

@@ -239,3 +239,26 @@ def fetch(client: FlaskClient, url: str) -> bytes:
     assert response.status_code == 200, (url, response.status_code)
     assert response.mimetype == "text/calendar"
     return response.get_data()
+
+
+# A calendar, a named feed and the API, each behind its own token.
+ADMIN_TOKEN = "admin-Token_1234"
+FEED_TOKEN = "feed-Token_5678"
+NAMED_TOKEN = "named-Token_9012"
+
+
+def private_config(comment: str = "") -> str:
+    """BASIC with every feed and the API behind a token; `comment` is a line kept in the file."""
+    from .conftest import BASIC
+
+    return BASIC.replace('timezone = "Europe/London"', f'''timezone = "Europe/London"
+token = "{FEED_TOKEN}"
+{comment}
+[server]
+admin_token = "{ADMIN_TOKEN}"''') + f'''
+[[feed]]
+id = "family"
+name = "Family"
+sims = ["giffgaff"]
+token = "{NAMED_TOKEN}"
+'''

@@ -24,10 +24,11 @@ from hypothesis import strategies as st
 from feed import create_app, sessions
 
 from .conftest import BASIC, write_config
+from .helpers import ADMIN_TOKEN, FEED_TOKEN, NAMED_TOKEN, private_config
 from .strategies import examples, hostile_text, toml_document
 from .test_prop_feed import Expected, valid_configs
 
-ADMIN = "admin-Token_1234"
+ADMIN = ADMIN_TOKEN
 TEXT_KEYS = {"name", "carrier", "country", "how_to_renew", "notes", "status", "recovery", "note", "reference"}
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")
 CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
@@ -156,21 +157,8 @@ def test_the_csv_export_never_starts_a_cell_with_a_formula(entries: list[tuple[s
 
 # ------------------------------------------------------------------ random requests
 
-FEED_TOKEN = "feed-Token_5678"
-NAMED_TOKEN = "named-Token_9012"
 SECRET_MARKER = "config-file-marker-7f3a"
-FUZZ_CONFIG = BASIC.replace('timezone = "Europe/London"', f'''timezone = "Europe/London"
-token = "{FEED_TOKEN}"
-# {SECRET_MARKER}
-
-[server]
-admin_token = "{ADMIN}"''') + f'''
-[[feed]]
-id = "family"
-name = "Family"
-sims = ["giffgaff"]
-token = "{NAMED_TOKEN}"
-'''
+FUZZ_CONFIG = private_config(f"# {SECRET_MARKER}")
 
 
 @pytest.fixture(scope="module")

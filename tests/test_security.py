@@ -19,24 +19,13 @@ from feed import StartupError
 from feed.throttle import LIMIT
 from feed.tokens import RedactingFilter
 
-from .conftest import BASIC, write_config
+from .conftest import write_config
+from .helpers import ADMIN_TOKEN, FEED_TOKEN, NAMED_TOKEN, private_config
 from .test_pages import Visitor
 
-ADMIN = "admin-Token_1234"
-TOKEN = "feed-Token_5678"
-NAMED = "named-Token_9012"
+ADMIN, TOKEN, NAMED = ADMIN_TOKEN, FEED_TOKEN, NAMED_TOKEN
 NUMBERS = ("7700 900123", "900123", "5555 4567")
-PRIVATE = BASIC.replace('timezone = "Europe/London"', f'''timezone = "Europe/London"
-token = "{TOKEN}"
-
-[server]
-admin_token = "{ADMIN}"''') + f'''
-[[feed]]
-id = "family"
-name = "Family"
-sims = ["giffgaff"]
-token = "{NAMED}"
-'''
+PRIVATE = private_config()
 
 
 class Clock:
