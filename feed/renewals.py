@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
@@ -110,22 +110,21 @@ def fingerprint(sim_id: str, data: Mapping[str, Any]) -> str:
 
 def with_log(config: Config, log: Mapping[str, tuple[StoredRenewal, ...]], state: LogState) -> Config:
     """The config with each SIM's logged renewals added; stamped with the later change."""
-    sims = tuple(
-        replace(sim, renewals=tuple(sorted(sim.renewals + tuple(s.renewal for s in log[sim.id]),
-                                           key=lambda r: r.date)))
-        if sim.id in log else sim
-        for sim in config.sims
-    )
+    sims = tuple(_with_renewals(sim, (s.renewal for s in log[sim.id])) if sim.id in log else sim
+                 for sim in config.sims)
     # Whole seconds, as HTTP dates carry them: If-Modified-Since must be able to match.
     changed = state.changed_at.replace(microsecond=0)
     return replace(config, sims=sims, modified=max(config.modified, changed))
 
 
-def _sim_with_log(store: RenewalStore, sim: Sim) -> Sim:
-    logged = tuple(stored.renewal for stored in reversed(store.list(sim.id)))
-    # The config may come with the log applied already (and be older than it): keep only its own.
-    own = tuple(r for r in sim.renewals if r.log_id is None)
-    return replace(sim, renewals=tuple(sorted(own + logged, key=lambda r: r.date)))
+def _with_renewals(sim: Sim, logged: Iterable[Renewal]) -> Sim:
+    """The SIM with these logged renewals beside its config's own, oldest first.
+
+    A SIM may come with the log applied already (and be older than it): only its
+    own renewals are kept from it.
+    """
+    own = [r for r in sim.renewals if r.log_id is None]
+    return replace(sim, renewals=tuple(sorted([*own, *logged], key=lambda r: r.date)))
 
 
 def record(store: RenewalStore, config: Config, sim_id: str, data: Mapping[str, Any], today: date,
@@ -139,7 +138,7 @@ def record(store: RenewalStore, config: Config, sim_id: str, data: Mapping[str, 
         raise UnknownSim(sim_id)
     renewal = parse_input(data, today)
     stored, created = store.add(sim_id, renewal, idempotency_key, fingerprint(sim_id, dict(data)))
-    deadline = deadline_for(_sim_with_log(store, sim), config.calendar)
+    deadline = deadline_for(_with_renewals(sim, (s.renewal for s in store.list(sim_id))), config.calendar)
     return Recorded(stored, deadline, created)
 
 
