@@ -4,7 +4,7 @@ import os
 
 from gunicorn import glogging, util
 
-from feed.tokens import RedactingFilter
+from feed.core.tokens import RedactingFilter
 
 # A PaaS sets PORT and wants every interface; `make run` sets HOST=127.0.0.1.
 bind = f"{os.environ.get('HOST', '0.0.0.0')}:{os.environ.get('PORT', '8000')}"

@@ -21,8 +21,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench import baseline_build
 from bench.generate import FIXED_MTIME, write_config
 from bench.results import best_of, report
-from feed import create_app, renewals
-from feed.site import Site
+from feed import create_app
+from feed.log import renewals
+from feed.service import Site
 
 SIZES = [int(n) for n in os.environ.get("BENCH_SIZES", "10,100,1000,10000").split(",")]
 

@@ -12,11 +12,11 @@ import click
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import tokens
-from .config import ConfigError
-from .site import Site
-from .store import RenewalStore
-from .watcher import ConfigWatcher
+from .config.load import ConfigError
+from .config.watcher import ConfigWatcher
+from .core import tokens
+from .log.store import RenewalStore
+from .service import Site
 
 DEFAULT_CONFIG = "config/sims.toml"
 
@@ -91,9 +91,10 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
             raise StartupError("invalid config, not starting:\n" + str(error)) from None
         app.extensions["simfeed.startup_errors"] = error.problems
 
-    from . import api, cli, pages, web
+    from . import cli
+    from .web import api, feeds, pages
 
-    app.register_blueprint(web.bp)
+    app.register_blueprint(feeds.bp)
     app.register_blueprint(api.bp)
     pages.init_app(app)
     cli.init_app(app)

@@ -17,16 +17,17 @@ import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
-from . import presets, renewals
-from .config import ConfigError, load_config
-from .deadlines import deadline_for
-from .model import KINDS, METHODS, Config
-from .problems import Collector
-from .records import RECORD_FIELDS, TABLE_FIELDS, renewal_record, spreadsheet_safe
-from .renewals import RenewalInvalid, UnknownSim, today_in, with_log
-from .simconfig import parse_sim
-from .site import Site
-from .wording import Wording
+from .calendar.wording import Wording
+from .config import presets
+from .config.load import ConfigError, load_config
+from .config.problems import Collector
+from .config.sims import parse_sim
+from .core.deadlines import deadline_for
+from .core.model import KINDS, METHODS, Config
+from .log import renewals
+from .log.records import RECORD_FIELDS, TABLE_FIELDS, renewal_record, spreadsheet_safe
+from .log.renewals import RenewalInvalid, UnknownSim, today_in, with_log
+from .service import Site
 
 
 class _Command(click.Command):

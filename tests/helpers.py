@@ -27,7 +27,7 @@ import vobject
 from flask.testing import FlaskClient
 from ical.calendar_stream import IcsCalendarStream
 
-from feed.config import ConfigError, parse_toml
+from feed.config.load import ConfigError, parse_toml
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent

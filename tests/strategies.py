@@ -14,9 +14,9 @@ from typing import Any
 from hypothesis import settings
 from hypothesis import strategies as st
 
-from feed.config import CALENDAR_KEYS
-from feed.presets import catalogue
-from feed.simconfig import SIM_KEYS
+from feed.config.load import CALENDAR_KEYS
+from feed.config.presets import catalogue
+from feed.config.sims import SIM_KEYS
 
 
 def examples(ci: int) -> int:

@@ -20,10 +20,10 @@ from typing import Any
 import pytest
 from icalendar import Calendar
 
-from feed.config import load_config
-from feed.deadlines import deadline_for
-from feed.model import Renewal
-from feed.renewals import today_in
+from feed.config.load import load_config
+from feed.core.deadlines import deadline_for
+from feed.core.model import Renewal
+from feed.log.renewals import today_in
 
 from .helpers import ROOT, gunicorn
 

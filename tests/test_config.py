@@ -11,9 +11,9 @@ from zoneinfo import ZoneInfo
 import pytest
 from dateutil.relativedelta import relativedelta
 
-from feed.config import ConfigError, load_config, parse_config, parse_toml, read_source
-from feed.deadlines import deadline_for
-from feed.model import (
+from feed.config.load import ConfigError, load_config, parse_config, parse_toml, read_source
+from feed.core.deadlines import deadline_for
+from feed.core.model import (
     KINDS,
     CalendarSettings,
     Charge,

@@ -20,8 +20,8 @@ from contextlib import closing
 from datetime import date
 from pathlib import Path
 
-from feed.model import Renewal
-from feed.store import RenewalStore
+from feed.core.model import Renewal
+from feed.log.store import RenewalStore
 
 from .conftest import BASIC, write_config
 from .helpers import ROOT, env_for, free_port, procfile_command, wait_until_up
@@ -31,9 +31,9 @@ from .helpers import ROOT, env_for, free_port, procfile_command, wait_until_up
 WRITER = """
 import sys, time
 from datetime import UTC, date, datetime
-from feed.model import Renewal
-from feed.model import Renewal
-from feed.store import RenewalStore
+from feed.core.model import Renewal
+from feed.core.model import Renewal
+from feed.log.store import RenewalStore
 
 calls = []
 

@@ -18,10 +18,10 @@ from dateutil.relativedelta import relativedelta
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from feed.deadlines import NoDeadline, alarm_trigger_parts, deadline_for
-from feed.durations import parse_duration
-from feed.model import CalendarSettings, Expires, KeepAlive, Renewal, Sim, Stage
-from feed.simconfig import GRACE_RECOVERY, GRACE_STATUS
+from feed.config.sims import GRACE_RECOVERY, GRACE_STATUS
+from feed.core.deadlines import NoDeadline, alarm_trigger_parts, deadline_for
+from feed.core.durations import parse_duration
+from feed.core.model import CalendarSettings, Expires, KeepAlive, Renewal, Sim, Stage
 
 
 def alarm_trigger(due: date, lead: int, at: time, zone: ZoneInfo) -> timedelta:

@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from dateutil.relativedelta import relativedelta
 
-from feed.durations import DurationError, parse_days, parse_duration, parse_interval, quote
+from feed.core.durations import DurationError, parse_days, parse_duration, parse_interval, quote
 
 NOT_A_DURATION = ' is not a duration (try "6 months", "180 days" or "P6M")'
 

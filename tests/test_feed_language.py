@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 from ical.calendar_stream import IcsCalendarStream
 from icalendar import Calendar
 
-from feed.config import parse_toml
-from feed.ical import render
+from feed.calendar.builder import render
+from feed.config.load import parse_toml
 
 CONFIG = """
 [calendar]

@@ -9,9 +9,9 @@ from datetime import UTC, datetime
 import time_machine
 from icalendar import Calendar
 
-from feed import feedcache, ical
-from feed.config import parse_toml
-from feed.deadlines import deadline_for
+from feed.calendar import builder, cache
+from feed.config.load import parse_toml
+from feed.core.deadlines import deadline_for
 
 from .conftest import BASIC, write_config
 
@@ -23,24 +23,24 @@ def test_a_reassembled_feed_is_the_same_bytes_as_one_calendar_serialised_whole()
     text = BASIC.replace('timezone = "Europe/London"',
                          'timezone = "Europe/London"\nhistory = true\ncolor = "teal"')
     config = parse_toml(text, "t.toml", datetime(2026, 5, 28, tzinfo=UTC))
-    whole = Calendar.from_ical(ical.calendar_shell(config))
+    whole = Calendar.from_ical(builder.calendar_shell(config))
     for sim in config.sims:
-        for event in ical.sim_events(deadline_for(sim, config.calendar), config, "both"):
+        for event in builder.sim_events(deadline_for(sim, config.calendar), config, "both"):
             whole.add_component(event)
-        for event in ical.history_events(sim, config.modified):
+        for event in builder.history_events(sim, config.modified):
             whole.add_component(event)
-    assert ical.render(config, reminders="both") == whole.to_ical()
+    assert builder.render(config, reminders="both") == whole.to_ical()
 
 
 def counting_blocks(monkeypatch) -> list[str]:
     made: list[str] = []
-    real = feedcache.sim_block
+    real = cache.sim_block
 
     def spy(sim, config, reminders, stamp):
         made.append(sim.id)
         return real(sim, config, reminders, stamp)
 
-    monkeypatch.setattr(feedcache, "sim_block", spy)
+    monkeypatch.setattr(cache, "sim_block", spy)
     return made
 
 

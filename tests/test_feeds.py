@@ -16,7 +16,7 @@ from datetime import date, timedelta
 import pytest
 from flask.testing import FlaskClient
 
-from feed.config import parse_toml
+from feed.config.load import parse_toml
 
 from .helpers import Cal, config_problems, fetch, parse, valarm_count
 

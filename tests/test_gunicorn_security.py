@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from feed.throttle import LIMIT
+from feed.web.throttle import LIMIT
 
 from .conftest import write_config
 from .helpers import ROOT, env_for, free_port, procfile_command

@@ -30,9 +30,9 @@ import pytest
 import vobject
 from ical.calendar_stream import IcsCalendarStream
 
-from feed.config import parse_toml
-from feed.ical import render
-from feed.model import Config
+from feed.calendar.builder import render
+from feed.config.load import parse_toml
+from feed.core.model import Config
 
 from .helpers import icalendar_text, unescape_text, vobject_value
 

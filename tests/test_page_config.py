@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from feed.config import ConfigError, load_config, parse_toml
+from feed.config.load import ConfigError, load_config, parse_toml
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "config" / "sims.example.toml"
 SIM = '\n[[sim]]\nid = "a"\nname = "A"\nexpires = 2027-01-01\n'

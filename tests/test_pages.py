@@ -193,7 +193,7 @@ def test_sim_page_subscribes_to_that_sim_only(client):
 
 
 def test_qr_code_encodes_the_webcal_address():
-    from feed.links import feed_links
+    from feed.web.links import feed_links
 
     svg = feed_links("https://x.org/calendar.ics").qr_svg()
     assert svg.startswith("<svg viewBox=") and "<script" not in svg

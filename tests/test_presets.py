@@ -19,10 +19,10 @@ import time_machine
 from flask import Flask
 from flask.testing import FlaskClient
 
-from feed import presets
-from feed.config import load_config, parse_toml
-from feed.ical import render
-from feed.model import Charge, Expires, KeepAlive, TopUp
+from feed.calendar.builder import render
+from feed.config import presets
+from feed.config.load import load_config, parse_toml
+from feed.core.model import Charge, Expires, KeepAlive, TopUp
 
 from .helpers import config_problems, fetch, parse, valarm_count
 

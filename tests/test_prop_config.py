@@ -14,11 +14,11 @@ from typing import Any
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from feed import ical
-from feed.config import ConfigError, load_config, parse_config, parse_toml
-from feed.deadlines import deadline_for
-from feed.model import Config
-from feed.renewals import overview
+from feed.calendar import builder
+from feed.config.load import ConfigError, load_config, parse_config, parse_toml
+from feed.core.deadlines import deadline_for
+from feed.core.model import Config
+from feed.log.renewals import overview
 
 from .conftest import BASIC
 from .strategies import documents, toml_document, toml_values
@@ -47,7 +47,7 @@ def load(doc: dict[str, Any]) -> Config | None:
     except ConfigError as error:
         assert_readable(error)
         return None
-    feed = ical.render(config)
+    feed = builder.render(config)
     assert feed.startswith(b"BEGIN:VCALENDAR\r\n") and feed.endswith(b"END:VCALENDAR\r\n")
     for sim in config.sims:
         deadline_for(sim, config.calendar)

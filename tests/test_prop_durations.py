@@ -11,7 +11,7 @@ from dateutil.relativedelta import relativedelta
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from feed.durations import DurationError, parse_days, parse_duration, parse_interval, quote
+from feed.core.durations import DurationError, parse_days, parse_duration, parse_interval, quote
 
 ALIASES = {
     "years": ["year", "years", "yr", "yrs", "y"],

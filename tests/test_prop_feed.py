@@ -18,8 +18,8 @@ from dateutil.relativedelta import relativedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from feed.config import parse_config
-from feed.ical import render
+from feed.calendar.builder import render
+from feed.config.load import parse_config
 
 from .strategies import LONG, examples, hostile_text
 from .test_deadlines import exact_part_reaches_a_day

@@ -21,7 +21,8 @@ from flask.testing import FlaskClient
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from feed import create_app, sessions
+from feed import create_app
+from feed.web import sessions
 
 from .conftest import BASIC, write_config
 from .helpers import ADMIN_TOKEN, FEED_TOKEN, NAMED_TOKEN, private_config

@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 from icalendar import Calendar
 
-from feed import StartupError, create_app, watcher
-from feed.watcher import ConfigWatcher
+from feed import StartupError, create_app
+from feed.config import watcher
+from feed.config.watcher import ConfigWatcher
 
 from .conftest import BASIC, write_config
 

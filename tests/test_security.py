@@ -16,8 +16,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from feed import StartupError
-from feed.throttle import LIMIT
-from feed.tokens import RedactingFilter
+from feed.core.tokens import RedactingFilter
+from feed.web.throttle import LIMIT
 
 from .conftest import write_config
 from .helpers import ADMIN_TOKEN, FEED_TOKEN, NAMED_TOKEN, private_config

@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from feed import store as store_module
-from feed.config import parse_toml
-from feed.model import Renewal
-from feed.renewals import record, with_log
-from feed.store import (
+from feed.config.load import parse_toml
+from feed.core.model import Renewal
+from feed.log import store as store_module
+from feed.log.renewals import record, with_log
+from feed.log.store import (
     MIGRATIONS,
     SCHEMA_VERSION,
     IdempotencyConflict,

@@ -14,11 +14,11 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from . import fields
-from .durations import parse_interval, quote
-from .model import REMINDERS, CalendarSettings, Config, Feed, ServerSettings, Sim
+from ..core import parsers
+from ..core.durations import parse_interval, quote
+from ..core.model import REMINDERS, CalendarSettings, Config, Feed, ServerSettings, Sim
 from .problems import Collector, ConfigError
-from .simconfig import parse_sim
+from .sims import parse_sim
 
 __all__ = ["ConfigError", "load_config", "parse_config", "parse_toml", "read_source"]
 
@@ -40,22 +40,22 @@ def _calendar(table: Any, found: Collector) -> CalendarSettings:
     def get(key: str, check: Callable[[Any], Any]) -> Any:
         return found.field("calendar", table, key, check, getattr(base, key))
 
-    refresh = get("refresh", lambda v: parse_interval(fields.text(v)))
+    refresh = get("refresh", lambda v: parse_interval(parsers.text(v)))
     if refresh.total_seconds() < 60:
         found.add("calendar: refresh", f"{quote(table.get('refresh'))} must be at least 1 minute")
-    color = found.field("calendar", table, "color", fields.color, (None, None))
+    color = found.field("calendar", table, "color", parsers.color, (None, None))
     return CalendarSettings(
-        name=get("name", fields.text),
-        timezone=get("timezone", fields.zone),
-        alarms=get("alarms", fields.alarms),
-        alarm_time=get("alarm_time", fields.clock_time),
+        name=get("name", parsers.text),
+        timezone=get("timezone", parsers.zone),
+        alarms=get("alarms", parsers.alarms),
+        alarm_time=get("alarm_time", parsers.clock_time),
         refresh=refresh,
-        token=get("token", fields.token),
-        history=get("history", fields.boolean),
-        reminders=get("reminders", fields.one_of(REMINDERS)),
+        token=get("token", parsers.token),
+        history=get("history", parsers.boolean),
+        reminders=get("reminders", parsers.one_of(REMINDERS)),
         color=color[0],
         color_hex=color[1],
-        language=get("language", fields.language),
+        language=get("language", parsers.language),
     )
 
 
@@ -66,8 +66,8 @@ def _server(table: Any, found: Collector) -> ServerSettings:
     # An empty admin token counts as none: the API then refuses everything.
     admin = table.get("admin_token")
     return ServerSettings(
-        admin_token=None if admin == "" else found.field("server", table, "admin_token", fields.token),
-        public_url=found.field("server", table, "public_url", fields.base_url),
+        admin_token=None if admin == "" else found.field("server", table, "admin_token", parsers.token),
+        public_url=found.field("server", table, "public_url", parsers.base_url),
     )
 
 
@@ -76,12 +76,12 @@ def _feed(index: int, raw: Any, sims: list[Sim], found: Collector) -> Feed | Non
     where, table = found.named("feed", index, raw, "[[feed]] with id, name and sims or tags", FEED_KEYS)
     if table is None:
         return None
-    feed_id = found.field(where, table, "id", fields.sim_id)
-    name = found.field(where, table, "name", fields.text)
-    token = found.field(where, table, "token", fields.token)
-    reminders = found.field(where, table, "reminders", fields.one_of(REMINDERS))
-    chosen = found.field(where, table, "sims", fields.words(fields.sim_id), ())
-    tags = found.field(where, table, "tags", fields.words(fields.sim_id), ())
+    feed_id = found.field(where, table, "id", parsers.sim_id)
+    name = found.field(where, table, "name", parsers.text)
+    token = found.field(where, table, "token", parsers.token)
+    reminders = found.field(where, table, "reminders", parsers.one_of(REMINDERS))
+    chosen = found.field(where, table, "sims", parsers.words(parsers.sim_id), ())
+    tags = found.field(where, table, "tags", parsers.words(parsers.sim_id), ())
     known = {sim.id for sim in sims}
     for sim_id in chosen:
         if sim_id not in known:

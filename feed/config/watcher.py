@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from .config import ConfigError, parse_toml, read_source
-from .model import Config
+from ..core.model import Config
+from .load import ConfigError, parse_toml, read_source
 
 log = logging.getLogger(__name__)
 

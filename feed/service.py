@@ -15,13 +15,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from . import ical
-from .feedcache import FeedCache, Published
-from .model import Config, Sim
-from .renewals import with_log
-from .store import LogState, RenewalStore
-from .throttle import Misses
-from .watcher import ConfigWatcher, Loaded
+from .calendar import builder
+from .calendar.cache import FeedCache, Published
+from .config.watcher import ConfigWatcher, Loaded
+from .core.model import Config, Sim
+from .log.renewals import with_log
+from .log.store import LogState, RenewalStore
+from .web.throttle import Misses
 
 
 @dataclass(frozen=True)
@@ -110,5 +110,5 @@ class Site:
              reminders: str | None = None) -> Published:
         """A feed of this view, built once and then served from memory."""
         config = view.config
-        return self.feeds.get(config, key, lambda: ical.render(
+        return self.feeds.get(config, key, lambda: builder.render(
             config, sims, name, reminders, view.stamps, block=self.feeds.block))

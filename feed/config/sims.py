@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from . import fields, presets
-from .deadlines import NoDeadline, deadline_for
-from .durations import quote
-from .model import (
+from ..calendar.wording import GRACE_RECOVERY, GRACE_STATUS
+from ..core import parsers
+from ..core.deadlines import NoDeadline, deadline_for
+from ..core.durations import quote
+from ..core.model import (
     EXTEND_FROM,
     KINDS,
     CalendarSettings,
@@ -23,8 +24,8 @@ from .model import (
     Tier,
     TopUp,
 )
+from . import presets
 from .problems import Collector
-from .wording import GRACE_RECOVERY, GRACE_STATUS
 
 RULES = ("keep_alive", "expires", "topup", "charge")
 SIM_KEYS = frozenset({
@@ -44,15 +45,15 @@ def _renewals(where: str, value: Any, found: Collector) -> list[Renewal]:
     renewals = []
     for at, table in found.items(where, "renewals", value, "{ date = 2026-06-02, amount = 10 }",
                                  RENEWAL_KEYS, ("date",)):
-        on = found.field(at, table, "date", fields.toml_date)
+        on = found.field(at, table, "date", parsers.toml_date)
         renewal = Renewal(
             date=on,
-            amount=found.field(at, table, "amount", fields.amount),
-            currency=found.field(at, table, "currency", fields.currency),
-            method=found.field(at, table, "method", fields.method),
-            reference=found.field(at, table, "reference", fields.text),
-            note=found.field(at, table, "note", fields.text),
-            kind=found.field(at, table, "kind", fields.one_of(KINDS), "topup"),
+            amount=found.field(at, table, "amount", parsers.amount),
+            currency=found.field(at, table, "currency", parsers.currency),
+            method=found.field(at, table, "method", parsers.method),
+            reference=found.field(at, table, "reference", parsers.text),
+            note=found.field(at, table, "note", parsers.text),
+            kind=found.field(at, table, "kind", parsers.one_of(KINDS), "topup"),
         )
         if on is not None:
             renewals.append(renewal)
@@ -60,10 +61,10 @@ def _renewals(where: str, value: Any, found: Collector) -> list[Renewal]:
 
 
 def _tier(at: str, table: dict[str, Any], found: Collector) -> Tier | None:
-    extends = found.field(at, table, "extends", fields.period)
+    extends = found.field(at, table, "extends", parsers.period)
     if "extends" not in table:
         found.add(at, "extends is missing (how long a top-up keeps the number, like \"180 days\")")
-    minimum = found.field(at, table, "min_amount", fields.amount)
+    minimum = found.field(at, table, "min_amount", parsers.amount)
     return Tier(minimum, extends[0], extends[1]) if extends else None
 
 
@@ -73,7 +74,7 @@ def _topup(where: str, value: Any, found: Collector) -> TopUp | None:
     table = found.subtable(at, value, example, TOPUP_KEYS)
     if table is None:
         return None
-    extend_from = found.field(at, table, "from", fields.one_of(EXTEND_FROM), "topup")
+    extend_from = found.field(at, table, "from", parsers.one_of(EXTEND_FROM), "topup")
     if ("tiers" in table) == ("extends" in table):
         found.add(at, "set either extends (with min_amount) or tiers, not both nor neither")
         return None
@@ -104,12 +105,12 @@ def _charge(where: str, value: Any, found: Collector) -> Charge | None:
     if table is None:
         return None
     found.require(at, table, ("fee", "every", "balance", "as_of"))
-    fee = found.field(at, table, "fee", fields.positive)
-    every = found.field(at, table, "every", fields.period)
-    balance = found.field(at, table, "balance", fields.amount)
-    as_of = found.field(at, table, "as_of", fields.toml_date)
-    first = found.field(at, table, "first", fields.toml_date)
-    currency = found.field(at, table, "currency", fields.currency)
+    fee = found.field(at, table, "fee", parsers.positive)
+    every = found.field(at, table, "every", parsers.period)
+    balance = found.field(at, table, "balance", parsers.amount)
+    as_of = found.field(at, table, "as_of", parsers.toml_date)
+    first = found.field(at, table, "first", parsers.toml_date)
+    currency = found.field(at, table, "currency", parsers.currency)
     if len(found.problems) > before:
         return None
     first = first or as_of + every[0]
@@ -128,13 +129,13 @@ def _rule(where: str, table: dict[str, Any], found: Collector) -> Rule | None:
     if "counts" in table and given[0] != "keep_alive":
         found.add(f"{where}: counts", "only applies to keep_alive")
     if given[0] == "keep_alive":
-        kept = found.field(where, table, "keep_alive", fields.period)
-        counts = found.field(where, table, "counts", fields.words(fields.one_of(KINDS)), KINDS)
+        kept = found.field(where, table, "keep_alive", parsers.period)
+        counts = found.field(where, table, "counts", parsers.words(parsers.one_of(KINDS)), KINDS)
         if not counts:
             found.add(f"{where}: counts", "must name at least one of " + ", ".join(KINDS))
         return KeepAlive(kept[1], kept[0], frozenset(counts)) if kept and counts else None
     if given[0] == "expires":
-        on = found.field(where, table, "expires", fields.toml_date)
+        on = found.field(where, table, "expires", parsers.toml_date)
         return Expires(on) if on else None
     if given[0] == "topup":
         return _topup(where, table["topup"], found)
@@ -146,16 +147,16 @@ def _stages(where: str, table: dict[str, Any], found: Collector) -> tuple[Stage,
         found.add(where, "set either grace or stages, not both (grace is a one-stage shorthand)")
         return ()
     if "grace" in table:
-        grace = found.field(where, table, "grace", fields.period)
+        grace = found.field(where, table, "grace", parsers.period)
         return (Stage(grace[0], grace[1], GRACE_STATUS, GRACE_RECOVERY),) if grace else ()
     if "stages" not in table:
         return ()
     stages = []
     example = '{ after = "90 days", status = "recycled" }'
     for at, stage in found.items(where, "stages", table["stages"], example, STAGE_KEYS, ("after", "status")):
-        after = found.field(at, stage, "after", fields.offset)
-        status = found.field(at, stage, "status", fields.text)
-        recovery = found.field(at, stage, "recovery", fields.text)
+        after = found.field(at, stage, "after", parsers.offset)
+        status = found.field(at, stage, "status", parsers.text)
+        recovery = found.field(at, stage, "recovery", parsers.text)
         if after and status:
             stages.append(Stage(after[0], after[1], status.strip(), recovery))
     return tuple(sorted(stages, key=lambda s: date(2000, 1, 1) + s.after))
@@ -195,10 +196,10 @@ def parse_sim(index: int, raw: Any, found: Collector) -> Sim | None:
     if table is None:
         return None
     table, preset = _preset(where, table, found)
-    sim_id = found.field(where, table, "id", fields.sim_id)
-    name = found.field(where, table, "name", fields.text)
+    sim_id = found.field(where, table, "id", parsers.sim_id)
+    name = found.field(where, table, "name", parsers.text)
     renewals = _renewals(where, table["renewals"], found) if "renewals" in table else []
-    last = found.field(where, table, "last_renewal", fields.toml_date)
+    last = found.field(where, table, "last_renewal", parsers.toml_date)
     if last is not None:
         renewals.append(Renewal(date=last, kind=None))
     renewals.sort(key=lambda r: r.date)
@@ -210,12 +211,13 @@ def parse_sim(index: int, raw: Any, found: Collector) -> Sim | None:
     stages = _stages(where, table, found)
     optional = {
         key: found.field(where, table, key, check)
-        for key, check in (("carrier", fields.text), ("country", fields.text), ("number", fields.number),
-                           ("renew_url", fields.url), ("how_to_renew", fields.text), ("notes", fields.text),
-                           ("alarms", fields.alarms), ("alarm_time", fields.clock_time))
+        for key, check in (("carrier", parsers.text), ("country", parsers.text),
+                           ("number", parsers.number), ("renew_url", parsers.url),
+                           ("how_to_renew", parsers.text), ("notes", parsers.text),
+                           ("alarms", parsers.alarms), ("alarm_time", parsers.clock_time))
     }
-    show_number = found.field(where, table, "show_number", fields.boolean, False)
-    tags = found.field(where, table, "tags", fields.words(fields.sim_id), ())
+    show_number = found.field(where, table, "show_number", parsers.boolean, False)
+    tags = found.field(where, table, "tags", parsers.words(parsers.sim_id), ())
     if len(found.problems) > before or rule is None or sim_id is None or name is None:
         return None
     sim = Sim(id=sim_id, name=name, rule=rule, renewals=tuple(renewals), show_number=show_number,

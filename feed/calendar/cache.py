@@ -14,8 +14,8 @@ from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from .ical import sim_block
-from .model import CalendarSettings, Config, Sim
+from ..core.model import CalendarSettings, Config, Sim
+from .builder import sim_block
 
 
 @dataclass(frozen=True)

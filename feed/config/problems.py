@@ -6,8 +6,8 @@ import difflib
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
-from . import fields
-from .durations import DurationError, quote
+from ..core import parsers
+from ..core.durations import DurationError, quote
 
 
 class ConfigError(ValueError):
@@ -42,7 +42,7 @@ class Collector:
             return default
         try:
             return check(table[key])
-        except (fields.Invalid, DurationError) as problem:
+        except (parsers.Invalid, DurationError) as problem:
             self.add(f"{where}: {key}" if where else key, str(problem))
             return default
 

@@ -14,10 +14,10 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
 
-from . import fields
-from .deadlines import Deadline, deadline_for, status
-from .durations import quote
-from .model import KINDS, Config, Renewal, Sim
+from ..core import parsers
+from ..core.deadlines import Deadline, deadline_for, status
+from ..core.durations import quote
+from ..core.model import KINDS, Config, Renewal, Sim
 from .store import LogState, RenewalStore, StoredRenewal
 
 INPUT_FIELDS = ("date", "kind", "amount", "currency", "method", "reference", "note")
@@ -60,23 +60,23 @@ def _amount(value: Any) -> float:
         try:
             value = float(value.strip())
         except ValueError:
-            raise fields.Invalid(f"{quote(value)} must be a number, like 10 or 9.99") from None
+            raise parsers.Invalid(f"{quote(value)} must be a number, like 10 or 9.99") from None
     try:
         # As a float: a huge JSON integer would overflow SQLite's INTEGER binding (a 500).
-        return float(fields.amount(value))
+        return float(parsers.amount(value))
     except OverflowError:
-        raise fields.Invalid(f"{quote(value)} is too large") from None
+        raise parsers.Invalid(f"{quote(value)} is too large") from None
 
 
 def _short_text(value: Any) -> str:
-    given = fields.text(value).strip()
+    given = parsers.text(value).strip()
     if len(given) > MAX_TEXT:
-        raise fields.Invalid(f"must be at most {MAX_TEXT} characters")
+        raise parsers.Invalid(f"must be at most {MAX_TEXT} characters")
     return given
 
 
-_CHECKS = {"amount": _amount, "currency": fields.currency, "method": fields.method,
-           "reference": _short_text, "note": _short_text, "kind": fields.one_of(KINDS)}
+_CHECKS = {"amount": _amount, "currency": parsers.currency, "method": parsers.method,
+           "reference": _short_text, "note": _short_text, "kind": parsers.one_of(KINDS)}
 
 
 def parse_input(data: Mapping[str, Any], today: date) -> Renewal:
@@ -91,8 +91,8 @@ def parse_input(data: Mapping[str, Any], today: date) -> Renewal:
         if value is None or (isinstance(value, str) and not value.strip()):
             continue
         try:
-            values[name] = fields.day(value) if name == "date" else _CHECKS[name](value)
-        except fields.Invalid as problem:
+            values[name] = parsers.day(value) if name == "date" else _CHECKS[name](value)
+        except parsers.Invalid as problem:
             errors[name] = str(problem)
     on = values.pop("date", today)
     if "date" not in errors and on > today:

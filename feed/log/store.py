@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-from .model import Renewal
+from ..core.model import Renewal
 
 IDEMPOTENCY_KEEP = timedelta(hours=48)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from .model import Renewal
+from ..core.model import Renewal
 from .store import StoredRenewal
 
 RECORD_FIELDS = ("id", "sim_id", "source", "date", "kind", "amount", "currency", "method", "reference",

@@ -8,10 +8,10 @@ from datetime import datetime, timedelta
 from flask import Blueprint, Response, abort, current_app, jsonify, request
 from werkzeug.http import http_date, parse_date, parse_etags, quote_etag
 
-from . import tokens
-from .feedcache import Published
-from .model import REMINDERS, Config
-from .site import Site, View
+from ..calendar.cache import Published
+from ..core import tokens
+from ..core.model import REMINDERS, Config
+from ..service import Site, View
 
 bp = Blueprint("feed", __name__)
 

@@ -12,12 +12,13 @@ from typing import Any
 from flask import Blueprint, Response, abort, current_app, jsonify, request, url_for
 from werkzeug.exceptions import HTTPException
 
-from . import renewals, tokens
-from .model import Config
-from .records import renewal_record
-from .renewals import RenewalInvalid, SimView, UnknownSim
-from .store import IdempotencyConflict
-from .web import site
+from ..core import tokens
+from ..core.model import Config
+from ..log import renewals
+from ..log.records import renewal_record
+from ..log.renewals import RenewalInvalid, SimView, UnknownSim
+from ..log.store import IdempotencyConflict
+from .feeds import site
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 IDEMPOTENCY_KEY = re.compile(r"[\x21-\x7e]{1,255}")

@@ -22,7 +22,7 @@ from flask.sessions import SecureCookieSession, SecureCookieSessionInterface, Se
 from flask.wrappers import Request, Response
 from itsdangerous import URLSafeTimedSerializer
 
-from . import tokens
+from ..core import tokens
 
 SECRET_FILE = "secret_key"
 MIN_SECRET = 32

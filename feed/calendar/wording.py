@@ -18,10 +18,10 @@ from babel.dates import format_date
 from babel.support import Translations
 from dateutil.relativedelta import relativedelta
 
-from .deadlines import Deadline
-from .model import KINDS, Charge, Expires, KeepAlive, Renewal, Rule, Sim, Stage, Tier, TopUp
+from ..core.deadlines import Deadline
+from ..core.model import KINDS, Charge, Expires, KeepAlive, Renewal, Rule, Sim, Stage, Tier, TopUp
 
-TRANSLATIONS = Path(__file__).resolve().parent / "translations"
+TRANSLATIONS = Path(__file__).resolve().parent.parent / "translations"
 # How many renewals the deadline's description lists, newest first.
 LATEST_RENEWALS = 3
 

@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterable
 from flask import Flask, request, session
 from flask_babel import Babel, get_locale
 
-from .model import LANGUAGES
+from ..core.model import LANGUAGES
 
 # A language's primary subtag -> the language served: zh-TW and zh-Hans-CN readers get
 # Simplified Chinese rather than English.

@@ -11,10 +11,10 @@ from datetime import date
 from dateutil.relativedelta import relativedelta
 from flask_babel import format_date, format_decimal, gettext, lazy_gettext, ngettext
 
-from . import locales
-from .deadlines import Deadline
-from .model import Expires, KeepAlive
-from .wording import Wording
+from ..calendar.wording import Wording
+from ..core.deadlines import Deadline
+from ..core.model import Expires, KeepAlive
+from . import i18n
 
 STATUS_LABELS = {
     "ok": lazy_gettext("ok"),
@@ -71,7 +71,7 @@ def days_left(days: int) -> str:
 
 def period(delta: relativedelta) -> str:
     """A keep-alive period in words, in the page's language: "6 months", "1 year 6 months"."""
-    return Wording(locales.html_lang()).period(delta)
+    return Wording(i18n.html_lang()).period(delta)
 
 
 def rule(deadline: Deadline) -> str:
@@ -80,7 +80,7 @@ def rule(deadline: Deadline) -> str:
         return str(gettext("The plan ends on %(date)s, whatever you top up.", date=day(sim.rule.on)))
     if isinstance(sim.rule, KeepAlive):
         return str(gettext("Renew at least every %(period)s.", period=period(sim.rule.period)))
-    return Wording(locales.html_lang()).rule_summary(sim.rule)
+    return Wording(i18n.html_lang()).rule_summary(sim.rule)
 
 
 def money(amount: float | None, currency: str | None) -> str:

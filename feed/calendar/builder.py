@@ -12,8 +12,8 @@ from datetime import date, datetime, timedelta
 
 from icalendar import Alarm, Calendar, Event, vDuration, vText
 
-from .deadlines import Deadline, alarm_trigger_parts, deadline_for
-from .model import Config, Sim
+from ..core.deadlines import Deadline, alarm_trigger_parts, deadline_for
+from ..core.model import Config, Sim
 from .wording import Wording
 
 PRODID = "-//simfeed//simfeed//EN"

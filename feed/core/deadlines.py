@@ -104,7 +104,7 @@ def deadline_for(sim: Sim, calendar: CalendarSettings) -> Deadline:
     """The SIM's next deadline under its rule, with its stages, alarms and charges.
 
     >>> from dateutil.relativedelta import relativedelta
-    >>> from feed.model import KeepAlive
+    >>> from feed.core.model import KeepAlive
     >>> sim = Sim("x", "X", KeepAlive("1 month", relativedelta(months=1)), (Renewal(date(2026, 8, 31)),))
     >>> deadline_for(sim, CalendarSettings()).due
     datetime.date(2026, 9, 30)
@@ -184,7 +184,7 @@ def status(deadline: Deadline, today: date) -> str:
     last day it can be recovered, then "lapsed".
 
     >>> from dateutil.relativedelta import relativedelta
-    >>> from feed.model import KeepAlive
+    >>> from feed.core.model import KeepAlive
     >>> grace = Stage(relativedelta(days=30), "30 days", "last day to recover", "renew")
     >>> sim = Sim("x", "X", Expires(date(2026, 12, 2)), stages=(grace,))
     >>> d = deadline_for(sim, CalendarSettings())

@@ -30,14 +30,16 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response as BaseResponse
 from wtforms import ValidationError
 
-from . import locales, renewals, sessions, texts, tokens
+from ..core import tokens
+from ..core.model import LANGUAGES, METHODS, Config
+from ..log import renewals
+from ..log.renewals import INPUT_FIELDS, RenewalInvalid
+from ..log.store import IdempotencyConflict
+from ..service import View
+from . import i18n, sessions, texts
 from .api import IDEMPOTENCY_KEY, admin_token
+from .feeds import site
 from .links import FeedLinks, feed_links
-from .model import LANGUAGES, METHODS, Config
-from .renewals import INPUT_FIELDS, RenewalInvalid
-from .site import View
-from .store import IdempotencyConflict
-from .web import site
 
 bp = Blueprint("pages", __name__)
 
@@ -237,7 +239,7 @@ def init_app(app: Flask) -> None:
     """The page's blueprint with its sessions, languages and security headers."""
 
     sessions.init_app(app, lambda: _view().config.server.public_url)
-    locales.init_app(app, lambda: _view().config.calendar.language)
+    i18n.init_app(app, lambda: _view().config.calendar.language)
     app.config.setdefault("WTF_CSRF_TIME_LIMIT", None)  # the token lives as long as the session
     app.jinja_env.globals.update(csrf_token=generate_csrf, texts=texts, languages=LANGUAGES)
     app.after_request(_security_headers)

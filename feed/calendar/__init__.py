@@ -1,0 +1,1 @@
+"""Deadlines into iCalendar: wording, the builder, the feed cache."""

@@ -1,0 +1,1 @@
+"""The renewal log: the store, recording renewals, records for export."""

@@ -1,0 +1,1 @@
+"""The HTTP layer: blueprints for feeds, the API and the page, and what they share."""
