@@ -20,6 +20,7 @@ run: $(BIN)/.installed
 test: $(BIN)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/mypy feed
+	$(BIN)/lint-imports
 	$(BIN)/python -m pytest
 
 # Faults and load (issue 7), outside `make test`: the Procfile's gunicorn with 4 workers, 50

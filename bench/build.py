@@ -23,7 +23,7 @@ from bench.generate import FIXED_MTIME, write_config
 from bench.results import best_of, report
 from feed import create_app
 from feed.log import renewals
-from feed.service import Site
+from feed.service import Service
 
 SIZES = [int(n) for n in os.environ.get("BENCH_SIZES", "10,100,1000,10000").split(",")]
 
@@ -62,12 +62,12 @@ def incremental_rows(work: Path, cold_seconds: float) -> list[list[object]]:
     config = write_config(work / "incremental.toml", count)
     app = create_app({"SIMFEED_CONFIG": str(config), "SIMFEED_INSTANCE": str(work / "instance-inc")})
     client = app.test_client()
-    site: Site = app.extensions["simfeed"]
+    site: Service = app.extensions["simfeed"]
     client.get("/calendar.ics")
     rows: list[list[object]] = []
 
     def renewal_then_fetch(day: int) -> float:
-        view = site.view()
+        view = site.snapshot()
         renewals.record(site.store, view.config, "sim-00042", {"amount": 10, "currency": "GBP"},
                         date(2026, 11, day))
         return best_of(1, lambda: client.get("/calendar.ics").data)

@@ -10,13 +10,19 @@ from typing import Any
 
 import click
 from flask import Flask
+from flask_wtf.csrf import generate_csrf
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from . import cli
 from .config.load import ConfigError
 from .config.watcher import ConfigWatcher
 from .core import tokens
+from .core.model import LANGUAGES
 from .log.store import RenewalStore
-from .service import Site
+from .service import Service
+from .web import api, feeds, headers, i18n, pages, sessions, texts
+from .web.current import snapshot
+from .web.throttle import Misses
 
 DEFAULT_CONFIG = "config/sims.toml"
 
@@ -42,6 +48,19 @@ def _proxies(value: object) -> int:
     if not text.isascii() or not text.isdigit() or int(text) > 10:
         raise StartupError(f"SIMFEED_PROXIES must be the number of trusted proxies, 0 to 10, not {value!r}")
     return int(text)
+
+
+def _install_web(app: Flask) -> None:
+    """Everything the app serves with: blueprints, sessions, languages, CSRF, security headers."""
+    app.extensions["simfeed.misses"] = Misses()
+    sessions.init_app(app, lambda: snapshot().config.server.public_url)
+    i18n.init_app(app, lambda: snapshot().config.calendar.language)
+    app.config.setdefault("WTF_CSRF_TIME_LIMIT", None)  # the token lives as long as the session
+    app.jinja_env.globals.update(csrf_token=generate_csrf, texts=texts, languages=LANGUAGES)
+    app.after_request(headers.security_headers)
+    app.register_blueprint(feeds.bp)
+    app.register_blueprint(api.bp)
+    app.register_blueprint(pages.bp)
 
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
@@ -82,7 +101,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     watcher = ConfigWatcher(app.config["SIMFEED_CONFIG"], app.instance_path)
     store = RenewalStore(app.config["SIMFEED_DATABASE"]
                          or os.path.join(app.instance_path, "simfeed.sqlite3"))
-    app.extensions["simfeed"] = Site(watcher, store)
+    app.extensions["simfeed"] = Service(watcher, store)
     try:
         watcher.start()
     except ConfigError as error:
@@ -91,11 +110,6 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
             raise StartupError("invalid config, not starting:\n" + str(error)) from None
         app.extensions["simfeed.startup_errors"] = error.problems
 
-    from . import cli
-    from .web import api, feeds, pages
-
-    app.register_blueprint(feeds.bp)
-    app.register_blueprint(api.bp)
-    pages.init_app(app)
+    _install_web(app)
     cli.init_app(app)
     return app

@@ -27,7 +27,7 @@ from .core.model import KINDS, METHODS, Config
 from .log import renewals
 from .log.records import RECORD_FIELDS, TABLE_FIELDS, renewal_record, spreadsheet_safe
 from .log.renewals import RenewalInvalid, UnknownSim, today_in, with_log
-from .service import Site
+from .service import Service
 
 
 class _Command(click.Command):
@@ -41,8 +41,8 @@ class _Command(click.Command):
             raise click.ClickException(error.format_message()) from None
 
 
-def _site() -> Site:
-    found: Site = current_app.extensions["simfeed"]
+def _site() -> Service:
+    found: Service = current_app.extensions["simfeed"]
     return found
 
 
@@ -109,7 +109,7 @@ def check_command(file: str | None) -> None:
 def export_command(file: str) -> None:
     """Write the feed to FILE, replacing it in one step, for static hosting."""
     _load_or_exit()  # explains a bad config; the feed is then built as the server builds it
-    view = _site().view()
+    view = _site().snapshot()
     config = view.config
     body = _site().feed(view, ("all", config.calendar.reminders)).body
     target = Path(file)

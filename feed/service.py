@@ -21,11 +21,10 @@ from .config.watcher import ConfigWatcher, Loaded
 from .core.model import Config, Sim
 from .log.renewals import with_log
 from .log.store import LogState, RenewalStore
-from .web.throttle import Misses
 
 
 @dataclass(frozen=True)
-class View:
+class Snapshot:
     """The config being served (renewals from the log included) and any config errors."""
 
     config: Config
@@ -51,22 +50,20 @@ def fingerprint(sim: Sim) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-class Site:
+class Service:
     """The state shared by every request of one worker."""
 
     def __init__(self, watcher: ConfigWatcher, store: RenewalStore):
         self.watcher = watcher
         self.store = store
         self.feeds = FeedCache()
-        # Wrong tokens and unknown feed URLs per client, to refuse guessers for a while.
-        self.misses = Misses()
         self._lock = threading.Lock()
         self._key: tuple[Loaded, int] | None = None
-        self._view: View | None = None
+        self._view: Snapshot | None = None
         # When each SIM definition was first served, for the config last seen.
         self._seen: dict[Sim, datetime] = {}
 
-    def view(self) -> View:
+    def snapshot(self) -> Snapshot:
         """The current view; rebuilt only when the config file or the log changed."""
         loaded = self.watcher.current()
         generation = self.store.generation()
@@ -78,7 +75,7 @@ class Site:
         for sim_id, logged in entries.items():
             if sim_id in stamps:
                 stamps[sim_id] = max([stamps[sim_id], *(e.created_at.replace(microsecond=0) for e in logged)])
-        view = View(with_log(loaded.config, entries, log), loaded.errors, log, stamps)
+        view = Snapshot(with_log(loaded.config, entries, log), loaded.errors, log, stamps)
         with self._lock:
             self._key, self._view = (loaded, log.generation), view
         return view
@@ -106,7 +103,7 @@ class Site:
             self._seen = seen
         return {sim.id: stamp for sim, stamp in seen.items()}
 
-    def feed(self, view: View, key: Hashable, sims: Iterable[Sim] | None = None, name: str | None = None,
+    def feed(self, view: Snapshot, key: Hashable, sims: Iterable[Sim] | None = None, name: str | None = None,
              reminders: str | None = None) -> Published:
         """A feed of this view, built once and then served from memory."""
         config = view.config

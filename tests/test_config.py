@@ -19,8 +19,8 @@ from feed.core.model import (
     Charge,
     Config,
     Expires,
-    Feed,
     KeepAlive,
+    NamedFeed,
     Renewal,
     Sim,
     Stage,
@@ -66,7 +66,7 @@ def renewal_with(keys: str) -> str:
 
 
 def grace(text: str, delta: relativedelta) -> Stage:
-    return Stage(delta, text, "last day to recover", GRACE_RECOVERY)
+    return Stage(delta, text, "last day to recover", GRACE_RECOVERY, grace=True)
 
 
 def sim_with(extra: str) -> Sim:
@@ -93,7 +93,7 @@ def test_example_config_loads() -> None:
     assert (calendar.history, calendar.reminders, calendar.color, calendar.color_hex) == (
         False, "alarms", None, None)
     # The family feed: giffgaff-uk by its id, ee-uk by its tag, in the order of the SIMs.
-    assert config.feeds == (Feed("family", "Family numbers", ("giffgaff-uk", "ee-uk"), None, "events"),)
+    assert config.feeds == (NamedFeed("family", "Family numbers", ("giffgaff-uk", "ee-uk"), None, "events"),)
 
 
 def test_example_config_deadlines_match_its_comments() -> None:
@@ -217,7 +217,7 @@ def test_served_config_loads() -> None:
     assert due["annual-plan"].due == date(2027, 3, 31)
     assert isinstance(due["annual-plan"].sim.rule, Expires)
     # The family feed: the two SIMs tagged "family" and the annual plan by its id, in config order.
-    assert config.feeds == (Feed("family", "家人的号码 Family numbers",
+    assert config.feeds == (NamedFeed("family", "家人的号码 Family numbers",
                                  ("giffgaff-uk", "ee-uk", "annual-plan"), None, "both"),)
 
 

@@ -41,7 +41,7 @@ class Clock:
 @pytest.fixture
 def private_app(tmp_path: Path, make_app: Callable[..., Flask]) -> Flask:
     app = make_app(write_config(tmp_path / "sims.toml", PRIVATE), TESTING=False)
-    app.extensions["simfeed"].misses._clock = Clock()
+    app.extensions["simfeed.misses"]._clock = Clock()
     return app
 
 
@@ -51,7 +51,7 @@ def private(private_app: Flask) -> FlaskClient:
 
 
 def clock_of(app: Flask) -> Clock:
-    clock: Clock = app.extensions["simfeed"].misses._clock
+    clock: Clock = app.extensions["simfeed.misses"]._clock
     return clock
 
 
@@ -154,7 +154,7 @@ def test_a_500_carries_the_headers_and_says_nothing(private_app: Flask, private:
     def broken() -> None:
         raise sqlite3.OperationalError(f"disk I/O error near {TOKEN}")
 
-    monkeypatch.setattr(private_app.extensions["simfeed"], "view", broken)
+    monkeypatch.setattr(private_app.extensions["simfeed"], "snapshot", broken)
     with caplog.at_level(logging.ERROR, logger="feed"):
         for path in (f"/calendar.ics?token={TOKEN}", "/"):
             assert_secure_html(private.get(path), 500)

@@ -19,16 +19,11 @@ from babel.support import Translations
 from dateutil.relativedelta import relativedelta
 
 from ..core.deadlines import Deadline
-from ..core.model import KINDS, Charge, Expires, KeepAlive, Renewal, Rule, Sim, Stage, Tier, TopUp
+from ..core.model import KINDS, N_, Charge, Expires, KeepAlive, Renewal, Rule, Sim, Stage, Tier, TopUp
 
 TRANSLATIONS = Path(__file__).resolve().parent.parent / "translations"
 # How many renewals the deadline's description lists, newest first.
 LATEST_RENEWALS = 3
-
-
-def N_(message: str) -> str:
-    """Marks a message for extraction; it is translated where it is shown."""
-    return message
 
 
 KIND_NAMES = {"topup": N_("top-up"), "call": N_("call"), "sms": N_("text"), "data": N_("data use")}
@@ -36,9 +31,6 @@ METHOD_NAMES = {"app": N_("app"), "web": N_("web"), "ussd": N_("ussd"), "shop": 
                 "support": N_("support"), "other": N_("other")}
 _STARTS = {"topup": N_("the top-up date"), "expiry": N_("the current expiry"),
            "later": N_("the later of the top-up date and the current expiry")}
-# The stage that `grace` stands for: its words are simfeed's, so they are translated.
-GRACE_STATUS = N_("last day to recover")
-GRACE_RECOVERY = N_("renew today; after today the number may be lost for good")
 
 
 def babel_name(language: str) -> str:
@@ -90,10 +82,10 @@ class Wording:
         return self._(METHOD_NAMES[method])
 
     def status(self, stage: Stage) -> str:
-        return self._(GRACE_STATUS) if stage.status == GRACE_STATUS else stage.status
+        return self._(stage.status) if stage.grace else stage.status
 
     def recovery(self, stage: Stage) -> str | None:
-        return self._(GRACE_RECOVERY) if stage.recovery == GRACE_RECOVERY else stage.recovery
+        return self._(stage.recovery) if stage.grace and stage.recovery else stage.recovery
 
     # --- Renewals and rules ---------------------------------------------------------------
 

@@ -16,7 +16,7 @@ from typing import Any
 
 from ..core import parsers
 from ..core.durations import parse_interval, quote
-from ..core.model import REMINDERS, CalendarSettings, Config, Feed, ServerSettings, Sim
+from ..core.model import REMINDERS, CalendarSettings, Config, NamedFeed, ServerSettings, Sim
 from .problems import Collector, ConfigError
 from .sims import parse_sim
 
@@ -71,7 +71,7 @@ def _server(table: Any, found: Collector) -> ServerSettings:
     )
 
 
-def _feed(index: int, raw: Any, sims: list[Sim], found: Collector) -> Feed | None:
+def _feed(index: int, raw: Any, sims: list[Sim], found: Collector) -> NamedFeed | None:
     before = len(found.problems)
     where, table = found.named("feed", index, raw, "[[feed]] with id, name and sims or tags", FEED_KEYS)
     if table is None:
@@ -95,7 +95,7 @@ def _feed(index: int, raw: Any, sims: list[Sim], found: Collector) -> Feed | Non
     if len(found.problems) > before or feed_id is None or name is None:
         return None
     sim_ids = tuple(s.id for s in sims if s.id in chosen or set(s.tags) & set(tags))
-    return Feed(feed_id, name, sim_ids, token, reminders)
+    return NamedFeed(feed_id, name, sim_ids, token, reminders)
 
 
 def _unique(where: str, items: list[Any], found: Collector) -> list[Any]:
@@ -118,7 +118,7 @@ def _tables(data: Mapping[str, Any], key: str, found: Collector) -> list[Any]:
     return []
 
 
-def _check_tokens(calendar: CalendarSettings, feeds: list[Feed], found: Collector) -> None:
+def _check_tokens(calendar: CalendarSettings, feeds: list[NamedFeed], found: Collector) -> None:
     """A token opens one feed only, so no two feeds may share one."""
     owners: dict[str, str] = {}
     if calendar.token:

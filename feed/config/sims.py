@@ -5,12 +5,13 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from ..calendar.wording import GRACE_RECOVERY, GRACE_STATUS
 from ..core import parsers
 from ..core.deadlines import NoDeadline, deadline_for
 from ..core.durations import quote
 from ..core.model import (
     EXTEND_FROM,
+    GRACE_RECOVERY,
+    GRACE_STATUS,
     KINDS,
     CalendarSettings,
     Charge,
@@ -148,7 +149,7 @@ def _stages(where: str, table: dict[str, Any], found: Collector) -> tuple[Stage,
         return ()
     if "grace" in table:
         grace = found.field(where, table, "grace", parsers.period)
-        return (Stage(grace[0], grace[1], GRACE_STATUS, GRACE_RECOVERY),) if grace else ()
+        return (Stage(grace[0], grace[1], GRACE_STATUS, GRACE_RECOVERY, grace=True),) if grace else ()
     if "stages" not in table:
         return ()
     stages = []

@@ -101,6 +101,16 @@ class Charge:
 Rule = KeepAlive | Expires | TopUp | Charge
 
 
+def N_(message: str) -> str:
+    """Marks a message for gettext extraction; calendar.wording translates it where it is shown."""
+    return message
+
+
+# What `grace = "30 days"` stands for: one stage with these words.
+GRACE_STATUS = N_("last day to recover")
+GRACE_RECOVERY = N_("renew today; after today the number may be lost for good")
+
+
 @dataclass(frozen=True)
 class Stage:
     """Shape 5: what happens `after` the deadline, and what getting the number back takes.
@@ -112,6 +122,9 @@ class Stage:
     after_text: str
     status: str
     recovery: str | None = None
+    # Made by the `grace = "…"` shorthand: its status and recovery are simfeed's own words
+    # (GRACE_STATUS, GRACE_RECOVERY), translated where shown; typed stages stay as written.
+    grace: bool = False
 
 
 @dataclass(frozen=True)
@@ -210,7 +223,7 @@ class ServerSettings:
 
 
 @dataclass(frozen=True)
-class Feed:
+class NamedFeed:
     """A named feed (`[[feed]]`): some SIMs, for one person, behind its own token."""
 
     id: str
@@ -227,7 +240,7 @@ class Config:
     calendar: CalendarSettings
     sims: tuple[Sim, ...]
     server: ServerSettings = field(default_factory=ServerSettings)
-    feeds: tuple[Feed, ...] = ()
+    feeds: tuple[NamedFeed, ...] = ()
     source: str = "<config>"
     # When the file was last changed: the feed's DTSTAMP and Last-Modified, never the clock.
     modified: datetime = datetime(1970, 1, 1, tzinfo=UTC)
@@ -240,7 +253,7 @@ class Config:
         """The SIM with this id, if the config has one."""
         return self._sims_by_id.get(sim_id)
 
-    def feed(self, feed_id: str) -> Feed | None:
+    def feed(self, feed_id: str) -> NamedFeed | None:
         """The named feed with this id, if the config has one."""
         return next((f for f in self.feeds if f.id == feed_id), None)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import date, datetime
@@ -20,6 +21,8 @@ from ..core.durations import quote
 from ..core.model import KINDS, Config, Renewal, Sim
 from .store import LogState, RenewalStore, StoredRenewal
 
+# What an Idempotency-Key (the API's header, the page's hidden field) may be: printable ASCII.
+IDEMPOTENCY_KEY = re.compile(r"[\x21-\x7e]{1,255}")
 INPUT_FIELDS = ("date", "kind", "amount", "currency", "method", "reference", "note")
 MAX_TEXT = 500
 
@@ -46,7 +49,7 @@ class Recorded:
 
 
 @dataclass(frozen=True)
-class SimView:
+class SimStatus:
     """One SIM as a person needs to see it today."""
 
     sim: Sim
@@ -161,12 +164,12 @@ def _renewal(entry: StoredRenewal | Renewal) -> Renewal:
     return entry.renewal if isinstance(entry, StoredRenewal) else entry
 
 
-def overview(config: Config, today: date) -> list[SimView]:
+def overview(config: Config, today: date) -> list[SimStatus]:
     """Every SIM with its deadline and status, the most urgent first."""
     views = []
     for sim in config.sims:
         deadline = deadline_for(sim, config.calendar)
-        views.append(SimView(sim, deadline, deadline.days_left(today), status(deadline, today)))
+        views.append(SimStatus(sim, deadline, deadline.days_left(today), status(deadline, today)))
     return sorted(views, key=lambda v: (v.deadline.due, v.sim.id))
 
 

@@ -6,28 +6,19 @@ token as a Bearer token; with no admin token configured the API refuses all.
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
-from flask import Blueprint, Response, abort, current_app, jsonify, request, url_for
+from flask import Blueprint, Response, abort, jsonify, request, url_for
 from werkzeug.exceptions import HTTPException
 
-from ..core import tokens
-from ..core.model import Config
 from ..log import renewals
 from ..log.records import renewal_record
-from ..log.renewals import RenewalInvalid, SimView, UnknownSim
+from ..log.renewals import RenewalInvalid, SimStatus, UnknownSim
 from ..log.store import IdempotencyConflict
-from .feeds import site
+from .auth import bearer_ok
+from .current import service, snapshot
 
 bp = Blueprint("api", __name__, url_prefix="/api")
-IDEMPOTENCY_KEY = re.compile(r"[\x21-\x7e]{1,255}")
-
-
-def admin_token(config: Config) -> str | None:
-    """The token that opens the API and the page's forms: env first, then [server]."""
-    from_env: str | None = current_app.config.get("SIMFEED_ADMIN_TOKEN")
-    return from_env or config.server.admin_token
 
 
 def _error(status: int, message: str, **extra: Any) -> Response:
@@ -38,9 +29,7 @@ def _error(status: int, message: str, **extra: Any) -> Response:
 
 @bp.before_request
 def _authorise() -> Response | None:
-    auth = request.authorization
-    given = auth.token if auth is not None and auth.type == "bearer" else None
-    if not tokens.matches(given, admin_token(site().view().config)):
+    if not bearer_ok(snapshot().config):
         response = _error(401, "an admin token is needed: Authorization: Bearer <token>")
         response.headers["WWW-Authenticate"] = 'Bearer realm="simfeed"'
         return response
@@ -52,7 +41,7 @@ def _http_error(error: HTTPException) -> Response:
     return _error(error.code or 500, (error.description or error.name).split("\n")[0])
 
 
-def _sim_json(view: SimView) -> dict[str, Any]:
+def _sim_json(view: SimStatus) -> dict[str, Any]:
     sim, deadline = view.sim, view.deadline
     # The SIM's latest renewal of any kind, as before rules gained kinds: deadline.last_renewal
     # is only the one the rule counts from, None for a fixed expiry or a balance.
@@ -73,15 +62,15 @@ def _sim_json(view: SimView) -> dict[str, Any]:
 
 @bp.get("/sims")
 def list_sims() -> Response:
-    config = site().view().config
+    config = snapshot().config
     return jsonify([_sim_json(v) for v in renewals.overview(config, renewals.today_in(config))])
 
 
 @bp.get("/sims/<sim_id>/renewals")
 def list_renewals(sim_id: str) -> Response:
-    view = site().view()
+    view = snapshot()
     try:
-        entries = renewals.history(site().store, view.config, sim_id)
+        entries = renewals.history(service().store, view.config, sim_id)
     except UnknownSim:
         abort(404, f"no SIM {sim_id!r}")
     return jsonify([renewal_record(e, sim_id) for e in entries])
@@ -89,7 +78,7 @@ def list_renewals(sim_id: str) -> Response:
 
 @bp.post("/sims/<sim_id>/renewals")
 def add_renewal(sim_id: str) -> Response:
-    config = site().view().config
+    config = snapshot().config
     if config.sim(sim_id) is None:
         abort(404, f"no SIM {sim_id!r}")
     # Not request.content_length: a chunked body has none, and must not be taken for an empty one.
@@ -97,10 +86,10 @@ def add_renewal(sim_id: str) -> Response:
     if not isinstance(body, dict):
         return _error(400, "the body must be a JSON object", errors={"body": "not a JSON object"})
     key = request.headers.get("Idempotency-Key")
-    if key is not None and not IDEMPOTENCY_KEY.fullmatch(key):
+    if key is not None and not renewals.IDEMPOTENCY_KEY.fullmatch(key):
         return _error(400, "bad Idempotency-Key", errors={"Idempotency-Key": "1 to 255 visible characters"})
     try:
-        recorded = renewals.record(site().store, config, sim_id, body, renewals.today_in(config), key)
+        recorded = renewals.record(service().store, config, sim_id, body, renewals.today_in(config), key)
     except RenewalInvalid as invalid:
         return _error(400, "the renewal was not stored", errors=invalid.errors)
     except IdempotencyConflict as conflict:
@@ -116,7 +105,7 @@ def add_renewal(sim_id: str) -> Response:
 
 @bp.get("/renewals/<int:renewal_id>")
 def get_renewal(renewal_id: int) -> Response:
-    stored = site().store.get(renewal_id)
+    stored = service().store.get(renewal_id)
     if stored is None:
         abort(404, f"no renewal {renewal_id}")
     return jsonify(renewal_record(stored, stored.sim_id))
@@ -124,6 +113,6 @@ def get_renewal(renewal_id: int) -> Response:
 
 @bp.delete("/renewals/<int:renewal_id>")
 def delete_renewal(renewal_id: int) -> Response:
-    if not site().store.delete(renewal_id):
+    if not service().store.delete(renewal_id):
         abort(404, f"no renewal {renewal_id}")
     return Response(status=204)

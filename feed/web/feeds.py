@@ -5,34 +5,24 @@ from __future__ import annotations
 import functools
 from datetime import datetime, timedelta
 
-from flask import Blueprint, Response, abort, current_app, jsonify, request
+from flask import Blueprint, Response, abort, jsonify, request
 from werkzeug.http import http_date, parse_date, parse_etags, quote_etag
 
 from ..calendar.cache import Published
 from ..core import tokens
 from ..core.model import REMINDERS, Config
-from ..service import Site, View
+from ..service import Snapshot
+from .current import client, misses, service
 
-bp = Blueprint("feed", __name__)
-
-
-def site() -> Site:
-    """This worker's Site (the config, the log and the built feeds)."""
-    found: Site = current_app.extensions["simfeed"]
-    return found
-
-
-def _client() -> str:
-    """Who is asking: the peer, or with SIMFEED_PROXIES the address the trusted proxies saw."""
-    return request.remote_addr or "-"
+bp = Blueprint("feeds", __name__)
 
 
 @bp.before_request
 def _refuse_guessers() -> Response | None:
     """429 to a client that missed too often this minute, whatever it asks of the feeds now."""
-    if request.endpoint == "feed.healthz":
+    if request.endpoint == "feeds.healthz":
         return None
-    wait = site().misses.retry_after(_client())
+    wait = misses().retry_after(client())
     if wait is None:
         return None
     return Response("Too many wrong feed addresses: try again later.\n", status=429, mimetype="text/plain",
@@ -43,7 +33,7 @@ def _refuse_guessers() -> Response | None:
 def _count_misses(response: Response) -> Response:
     """A 404 here is a wrong token or an unknown feed: both count towards the limit."""
     if response.status_code == 404:
-        site().misses.miss(_client())
+        misses().miss(client())
     return response
 
 
@@ -113,8 +103,8 @@ def _serve(config: Config, published: Published, filename: str) -> Response:
                     mimetype="text/calendar")
 
 
-def _view() -> View:
-    return site().view()
+def _view() -> Snapshot:
+    return service().snapshot()
 
 
 @bp.get("/calendar.ics")
@@ -123,7 +113,7 @@ def calendar() -> Response:
     config = view.config
     _check_token(config, config.calendar.token)
     mode = _reminders(config.calendar.reminders)
-    published = site().feed(view, ("all", mode), reminders=mode)
+    published = service().feed(view, ("all", mode), reminders=mode)
     return _serve(config, published, "simfeed.ics")
 
 
@@ -137,7 +127,7 @@ def sim_calendar(sim_id: str) -> Response:
         abort(404)
     mode = _reminders(config.calendar.reminders)
     name = f"{config.calendar.name}: {sim.name}"
-    published = site().feed(view, ("sim", sim.id, mode), [sim], name, mode)
+    published = service().feed(view, ("sim", sim.id, mode), [sim], name, mode)
     return _serve(config, published, f"{sim.id}.ics")
 
 
@@ -151,7 +141,7 @@ def named_feed(feed_id: str) -> Response:
     _check_token(config, feed.token)
     mode = _reminders(feed.reminders or config.calendar.reminders)
     sims = [sim for sim in config.sims if sim.id in feed.sim_ids]
-    published = site().feed(view, ("feed", feed.id, mode), sims, feed.name, mode)
+    published = service().feed(view, ("feed", feed.id, mode), sims, feed.name, mode)
     return _serve(config, published, f"{feed.id}.ics")
 
 
