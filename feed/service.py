@@ -13,12 +13,16 @@ import threading
 from collections.abc import Hashable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cached_property
 from typing import Any
+
+from sqlalchemy import Engine
 
 from .calendar import builder
 from .calendar.cache import FeedCache, Published
 from .config.watcher import ConfigWatcher, Loaded
 from .core.model import Config, Sim
+from .log import db
 from .log.renewals import with_log
 from .log.store import LogState, RenewalStore
 
@@ -62,6 +66,13 @@ class Service:
         self._view: Snapshot | None = None
         # When each SIM definition was first served, for the config last seen.
         self._seen: dict[Sim, datetime] = {}
+
+    @cached_property
+    def engine(self) -> Engine:
+        """The log's database through SQLAlchemy, for the tables beside the renewals."""
+        engine = db.engine_for(self.store.path)
+        db.create_schema(engine)
+        return engine
 
     def snapshot(self) -> Snapshot:
         """The current view; rebuilt only when the config file or the log changed."""
