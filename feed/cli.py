@@ -5,8 +5,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
-import tempfile
 import unicodedata
 from collections.abc import Sequence
 from datetime import date
@@ -23,6 +21,7 @@ from .config.load import ConfigError, load_config
 from .config.problems import Collector
 from .config.sims import parse_sim
 from .core.deadlines import deadline_for
+from .core.files import atomic_write
 from .core.model import KINDS, METHODS, Config
 from .log import renewals
 from .log.records import RECORD_FIELDS, TABLE_FIELDS, renewal_record, spreadsheet_safe
@@ -113,15 +112,7 @@ def export_command(file: str) -> None:
     config = view.config
     body = _site().feed(view, ("all", config.calendar.reminders)).body
     target = Path(file)
-    fd, temp = tempfile.mkstemp(dir=target.parent if str(target.parent) else ".", prefix=".simfeed-")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(body)
-        os.chmod(temp, 0o644)
-        os.replace(temp, target)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
+    atomic_write(target, body, mode=0o644)
     click.echo(f"wrote {len(body)} bytes, {len(config.sims)} SIMs, to {file}")
 
 

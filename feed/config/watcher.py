@@ -10,12 +10,12 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
-import tempfile
 import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from ..core.files import atomic_write
 from ..core.model import Config
 from .load import ConfigError, parse_toml, read_source
 
@@ -103,12 +103,7 @@ class ConfigWatcher:
             if self._snapshot.exists() and self._snapshot.read_text("utf-8") == text:
                 return
             self._snapshot.parent.mkdir(parents=True, exist_ok=True)
-            fd, temp = tempfile.mkstemp(dir=self._snapshot.parent, prefix=".last-good-")
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                handle.write(text)
-            stamp = config.modified.timestamp()
-            os.utime(temp, (stamp, stamp))
-            os.replace(temp, self._snapshot)
+            atomic_write(self._snapshot, text.encode("utf-8"), mode=0o600, mtime=config.modified.timestamp())
         except OSError as error:
             log.warning("could not keep a copy of the last good config: %s", error.strerror)
 

@@ -7,12 +7,10 @@ admin token signs everybody out.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import hmac
 import os
 import secrets
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -23,6 +21,7 @@ from flask.wrappers import Request, Response
 from itsdangerous import URLSafeTimedSerializer
 
 from ..core import tokens
+from ..core.files import atomic_write
 
 SECRET_FILE = "secret_key"
 MIN_SECRET = 32
@@ -52,16 +51,8 @@ def instance_secret(folder: str | os.PathLike[str]) -> str:
         return _read_secret(path)
     except FileNotFoundError:
         pass
-    fd, temp = tempfile.mkstemp(dir=folder, prefix=f".{SECRET_FILE}-")  # mode 0600
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(secrets.token_urlsafe(48) + "\n")
-            handle.flush()
-            os.fsync(handle.fileno())
-        with contextlib.suppress(FileExistsError):  # another worker was first: use its key
-            os.link(temp, path)
-    finally:
-        os.unlink(temp)
+    # Private (0600) and exclusive: when another worker was first, its key is the one read.
+    atomic_write(path, (secrets.token_urlsafe(48) + "\n").encode(), exclusive=True)
     return _read_secret(path)
 
 
