@@ -20,7 +20,7 @@ from .core import tokens
 from .core.model import LANGUAGES
 from .log.store import RenewalStore
 from .service import Service
-from .web import api, feeds, headers, i18n, pages, sessions, texts
+from .web import api, feeds, headers, i18n, pages, sessions
 from .web.current import snapshot
 from .web.throttle import Misses
 
@@ -56,7 +56,7 @@ def _install_web(app: Flask) -> None:
     sessions.init_app(app, lambda: snapshot().config.server.public_url)
     i18n.init_app(app, lambda: snapshot().config.calendar.language)
     app.config.setdefault("WTF_CSRF_TIME_LIMIT", None)  # the token lives as long as the session
-    app.jinja_env.globals.update(csrf_token=generate_csrf, texts=texts, languages=LANGUAGES)
+    app.jinja_env.globals.update(csrf_token=generate_csrf, languages=LANGUAGES)
     app.after_request(headers.security_headers)
     app.register_blueprint(feeds.bp)
     app.register_blueprint(api.bp)

@@ -618,7 +618,7 @@ def test_a_recorded_renewal_changes_the_feed_on_the_next_request(api):
     assert deadline["DTEND"].dt == date(2027, 5, 21)
     assert events(one_after.data)["giffgaff-deadline@simfeed"]["DTSTART"].dt == date(2027, 5, 20)
     assert str(deadline["DESCRIPTION"]) == (
-        "Last renewed: 2026-11-20 (10 GBP, by web, ref TXN-9).\n"
+        "Last renewed: 2026-11-20 (£10.00, by website, ref TXN-9).\n"
         "Before that: 2026-06-02.\n"
         "Rule: renew at least every 6 months (deadline 2027-05-20).\n"
         "Renew at: https://www.giffgaff.com/\n"
@@ -655,8 +655,9 @@ def test_the_deadline_description_lists_the_latest_three_renewals(api):
     # grace 30 days: 15 left of October and 15 of November, 2027-11-15.
     assert deadline["DTSTART"].dt == date(2027, 10, 16)
     assert str(deadline["DESCRIPTION"]) == (
-        "Last renewed: 2026-11-20 (25.5 CUP, by shop, ref T4, at the airport).\n"
-        "Before that: 2026-06-15 (0 CUP, by ussd, ref U3); 2026-03-01 (10 CUP, by app, ref T2).\n"
+        "Last renewed: 2026-11-20 (CUP\u00a025.50, by shop, ref T4, at the airport).\n"
+        "Before that: 2026-06-15 (CUP\u00a00.00, by USSD code, ref U3); "
+        "2026-03-01 (CUP\u00a010.00, by app, ref T2).\n"
         "Rule: renew at least every 330 days (deadline 2027-10-16).\n"
         f"From 2027-11-15: last day to recover (recovery: {GRACE_RECOVERY}).\n"
         "Number: ••4567"
@@ -737,7 +738,7 @@ def test_a_renewal_of_an_expires_sim_is_kept_but_does_not_move_the_expiry(build,
     assert deadline["DTSTART"].dt == events(before.data)["plan-deadline@simfeed"]["DTSTART"].dt == date(
         2027, 1, 31)
     assert str(deadline["DESCRIPTION"]) == (
-        "Last renewed: 2026-11-20 (5 EUR, by web, ref P1).\n"
+        "Last renewed: 2026-11-20 (€5.00, by website, ref P1).\n"
         "Rule: the plan expires on 2027-01-31."
     )
 
@@ -758,19 +759,19 @@ def test_history_has_one_past_event_per_renewal_with_stable_uids(build, tmp_path
         "giffgaff-renewal-2026-06-02-1@simfeed": (date(2026, 6, 2), date(2026, 6, 3),
                                                   "Topped up giffgaff ••0123"),
         "cubacel-renewal-2026-01-10-1@simfeed": (date(2026, 1, 10), date(2026, 1, 11),
-                                                 "Topped up Cubacel ••4567: 100 CUP, by app, ref T1"),
+                                                 "Topped up Cubacel ••4567: CUP\u00a0100.00, by app, ref T1"),
     }
     assert history(client.get("/calendar.ics").data) == from_config
 
     assert post(client, "cubacel", {"date": "2026-11-20", "amount": 10, "currency": "CUP", "method": "app",
                                     "reference": "T2"}).status_code == 201
     first_log = {"cubacel-renewal-1@simfeed": (date(2026, 11, 20), date(2026, 11, 21),
-                                               "Topped up Cubacel ••4567: 10 CUP, by app, ref T2")}
+                                               "Topped up Cubacel ••4567: CUP\u00a010.00, by app, ref T2")}
     body = client.get("/calendar.ics").data
     assert history(body) == {**from_config, **first_log}
     assert history(client.get("/calendar.ics").data) == history(body), "the same across requests"
     assert str(events(body)["cubacel-renewal-1@simfeed"]["DESCRIPTION"]) == (
-        "Renewed on 2026-11-20 (10 CUP, by app, ref T2).")
+        "Renewed on 2026-11-20 (CUP\u00a010.00, by app, ref T2).")
 
     # Another renewal, on the same day as the config's, leaves every existing UID as it was.
     assert post(client, "cubacel", {"date": "2026-01-10", "method": "shop"}).status_code == 201

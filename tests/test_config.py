@@ -114,7 +114,7 @@ def test_example_config_deadlines_match_its_comments() -> None:
     # +30 Jun (79), +11 = 07-11; +91 = 07-12; +94 = 07-15. Recoverable until the day before the
     # first stage without a recovery: 2027-07-11 (day 179 + 90 = 269; recycled on day 273).
     ee = due["ee-uk"]
-    assert (ee.due, ee.last_renewal) == (date(2027, 4, 12), Renewal(date(2026, 10, 15), method="other",
+    assert (ee.due, ee.counted_from) == (date(2027, 4, 12), Renewal(date(2026, 10, 15), method="other",
                                                                      kind="call"))
     assert [(on, stage.status, stage.recovery is not None) for on, stage in ee.stages] == [
         (date(2027, 4, 12), "hibernated, credit removed", True),
@@ -126,7 +126,7 @@ def test_example_config_deadlines_match_its_comments() -> None:
     # tello-us counts top-ups only: the call of 2026-11-10 does not count, the bare last_renewal
     # of 2026-10-02 does: + 3 months = 2027-01-02.
     tello = due["tello-us"]
-    assert (tello.due, tello.last_renewal) == (date(2027, 1, 2), Renewal(date(2026, 10, 2), kind=None))
+    assert (tello.due, tello.counted_from) == (date(2027, 1, 2), Renewal(date(2026, 10, 2), kind=None))
     assert tello.sim.last_renewal == Renewal(date(2026, 11, 10), kind="call")
     # cubacel-cu: 2026-08-05 + 330 days: 26 to Aug 31, then Sep..May (30+31+30+31+31+28+31+30+31 = 273,
     # 299), +31 = 2027-07-01; grace 30 days: 2027-07-31.
@@ -179,7 +179,7 @@ def test_served_config_loads() -> None:
     # tello preset (3 months, top-ups only): the call of 2026-11-10 does not count; the $10 of
     # 2026-10-02 does: + 3 months = 2027-01-02.
     tello = due["tello-us"]
-    assert (tello.due, tello.last_renewal) == (date(2027, 1, 2), Renewal(
+    assert (tello.due, tello.counted_from) == (date(2027, 1, 2), Renewal(
         date(2026, 10, 2), 10, "USD", "ussd", "ADD10PAYG"))
     # ee-uk preset (179 days): 2026-07-21 + 179: 10 to Jul 31, +31 Aug (41), +30 Sep (71), +31 Oct (102),
     # +30 Nov (132), +31 Dec (163), +16 = 2027-01-16. + 90 days: 15 to Jan 31, +28 Feb (43),
@@ -193,7 +193,7 @@ def test_served_config_loads() -> None:
     # expiry: 30 to Mar 31, +30 Apr (60), +30 = 2027-05-30. Stages: suspended from 05-30; +119 days:
     # 1 to May 31, +30 Jun (31), +31 Jul (62), +31 Aug (93), +26 = 09-26 (last day); cancelled 09-27.
     tmobile = due["tmobile-us"]
-    assert (tmobile.due, tmobile.last_renewal.date if tmobile.last_renewal else None) == (
+    assert (tmobile.due, tmobile.counted_from.date if tmobile.counted_from else None) == (
         date(2027, 5, 30), date(2026, 10, 20))
     assert [on for on, _ in tmobile.stages] == [date(2027, 5, 30), date(2027, 9, 26), date(2027, 9, 27)]
     assert tmobile.grace_until == date(2027, 9, 26)
@@ -202,7 +202,7 @@ def test_served_config_loads() -> None:
     # 299), +31 = 2027-07-01; + 30 days grace = 2027-07-31.
     cubacel = due["cubacel-cu"]
     assert (cubacel.due, cubacel.grace_until) == (date(2027, 7, 1), date(2027, 7, 31))
-    assert (cubacel.last_renewal.date if cubacel.last_renewal else None) == date(2026, 8, 5)
+    assert (cubacel.counted_from.date if cubacel.counted_from else None) == date(2026, 8, 5)
     assert cubacel.sim.last_renewal == Renewal(date(2026, 10, 1), 50, "CUP", "app", note="Transfermóvil")
     assert (cubacel.alarms, cubacel.alarm_time) == ((30, 7, 0), time(20, 0))
     assert cubacel.sim.rule == TopUp((Tier(100, relativedelta(days=330), "330 days"),), "topup")

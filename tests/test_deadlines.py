@@ -103,13 +103,13 @@ def test_expires_ignores_renewals() -> None:
     assert deadline.due == date(2027, 5, 18)
     # The SIM's latest renewal is still known, but the deadline counts from none of them.
     assert sim.last_renewal == Renewal(date(2027, 9, 1))
-    assert deadline.last_renewal is None
+    assert deadline.counted_from is None
 
 
 def test_expires_without_renewals() -> None:
     deadline = deadline_for(Sim("x", "X", Expires(date(2027, 5, 18))), CALENDAR)
     assert deadline.due == date(2027, 5, 18)
-    assert deadline.last_renewal is None
+    assert deadline.counted_from is None
 
 
 def test_the_latest_of_unordered_renewals_counts() -> None:
@@ -119,7 +119,7 @@ def test_the_latest_of_unordered_renewals_counts() -> None:
     deadline = deadline_for(sim, CALENDAR)
     # 2026-07-21 + 180 days = 2027-01-17 (see test_180_days), not from the last-listed 2026-01-15.
     assert deadline.due == date(2027, 1, 17)
-    assert deadline.last_renewal is latest
+    assert deadline.counted_from is latest
 
 
 def test_keep_alive_without_renewals_is_refused() -> None:

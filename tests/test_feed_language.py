@@ -48,7 +48,7 @@ def test_chinese_feed():
         "续费 古巴保号卡 ••4567：今天截止（2026-12-06）",
     ]
     assert str(deadline["DESCRIPTION"]).splitlines() == [
-        "上次续费：2026-01-10（100 CUP，通过网站，流水号 T1）。",
+        "上次续费：2026-01-10（CUP\u00a0100.00，通过网站，流水号 T1）。",
         "规则：至少每 330 天续费一次（截止日 2026-12-06）。",
         "自 2027-01-05 起：最后挽回日（挽回方法：今天就续费；过了今天号码可能永久失去）。",
         "续费方法：Transfermóvil",
@@ -59,7 +59,7 @@ def test_chinese_feed():
     assert str(warning["SUMMARY"]) == "14 天内续费 古巴保号卡 ••4567 —— 12月6日前"
     assert str(events["cubacel-stage-0@simfeed"]["SUMMARY"]) == "最后挽回日：古巴保号卡 ••4567"
     assert str(events["cubacel-renewal-2026-01-10-1@simfeed"]["SUMMARY"]) == (
-        "已充值 古巴保号卡 ••4567：100 CUP，通过网站，流水号 T1")
+        "已充值 古巴保号卡 ••4567：CUP\u00a0100.00，通过网站，流水号 T1")
     # A strict independent parser reads it too.
     parsed = IcsCalendarStream.calendar_from_ics(body.decode())
     assert sorted(e.summary for e in parsed.events)[0].startswith("14 天内续费")

@@ -699,7 +699,7 @@ def test_description_says_what_to_do(parse):
     description = feed.event("giffgaff-deadline@simfeed").description
     assert description is not None
     # The latest renewal, with its receipt: amount, currency (upper-cased), method, reference.
-    assert "Last renewed: 2026-06-02 (9.99 GBP, by app, ref TX-991, promo)." in description
+    assert "Last renewed: 2026-06-02 (£9.99, by app, ref TX-991, promo)." in description
     # The rule as written, and the deadline it gives (2026-06-02 + 6 months).
     assert "Rule: renew at least every 6 months (deadline 2026-12-02)." in description
     assert "How to renew: Top up £10 in the app, or text BUY to 43430" in description
@@ -733,14 +733,14 @@ def test_a_renewal_the_rule_does_not_count_is_shown_but_not_counted_from(parse):
     assert deadline.start == date(2027, 1, 2)
     assert deadline.description == (
         "Last renewed: 2026-11-10 (call, a call).\n"
-        "Before that: 2026-10-02 (10 USD).\n"
-        "Counted from: 2026-10-02 (10 USD), the latest renewal the rule counts.\n"
+        "Before that: 2026-10-02 ($10.00).\n"
+        "Counted from: 2026-10-02 ($10.00), the latest renewal the rule counts.\n"
         "Rule: renew at least every 3 months; only a top-up counts (deadline 2027-01-02)."
     )
     # History: a top-up is "Topped up", any other kind "Used".
     topup = feed.event("tello-renewal-2026-10-02-1@simfeed")
-    assert (topup.summary, topup.description) == ("Topped up Tello: 10 USD",
-                                                  "Renewed on 2026-10-02 (10 USD).")
+    assert (topup.summary, topup.description) == ("Topped up Tello: $10.00",
+                                                  "Renewed on 2026-10-02 ($10.00).")
     call = feed.event("tello-renewal-2026-11-10-1@simfeed")
     assert (call.start, call.summary, call.description) == (
         date(2026, 11, 10), "Used Tello: call, a call", "Renewed on 2026-11-10 (call, a call).")

@@ -344,9 +344,10 @@ def test_the_example_feed(example):
         assert found is not None
         return found
 
-    assert "Counted from: 2026-10-02 (10 USD, by ussd, ref ADD10PAYG), the latest renewal" in text("tello-us")
+    assert ("Counted from: 2026-10-02 ($10.00, by USSD code, ref ADD10PAYG), the latest renewal"
+            in text("tello-us"))
     assert "Last renewed: 2026-11-10 (call, a call; Tello does not count usage)." in text("tello-us")
-    assert ("Counted from: 2026-08-05 (500 CUP, by web, ref EX-20260805-01, 在线充值网关)"
+    assert ("Counted from: 2026-08-05 (CUP\u00a0500.00, by website, ref EX-20260805-01, 在线充值网关)"
             in text("cubacel-cu"))
     assert ("Charges covered: 2026-12-01, 2027-01-01, 2027-02-01, 2027-03-01, 2027-04-01."
             in text("monthly-hk"))

@@ -101,7 +101,7 @@ def test_only_the_kinds_that_count_move_the_deadline(serve):
     # Every renewal is kept and shown, newest first, with its kind; the deadline says what it counts from.
     assert "Last renewed: 2026-11-05 (data use)." in text
     assert "Before that: 2026-10-20 (call); 2026-10-15 (text)." in text
-    assert "Counted from: 2026-09-30 (10 USD), the latest renewal the rule counts." in text
+    assert "Counted from: 2026-09-30 ($10.00), the latest renewal the rule counts." in text
     assert "Rule: renew at least every 3 months; only a top-up counts (deadline 2026-12-30)." in text
     text = description(raw, "texts")
     assert "Counted from: 2026-10-20 (call), the latest renewal the rule counts." in text
@@ -116,7 +116,7 @@ def test_uncounted_renewals_stay_in_the_history(serve):
     feed = parse(raw)
     history = {e.uid: (e.start, e.summary) for e in feed.events if e.uid.startswith("purchases-renewal-")}
     assert history == {
-        "purchases-renewal-2026-09-30-1@simfeed": (date(2026, 9, 30), "Topped up Purchases: 10 USD"),
+        "purchases-renewal-2026-09-30-1@simfeed": (date(2026, 9, 30), "Topped up Purchases: $10.00"),
         "purchases-renewal-2026-10-15-1@simfeed": (date(2026, 10, 15), "Used Purchases: text"),
         "purchases-renewal-2026-10-20-1@simfeed": (date(2026, 10, 20), "Used Purchases: call"),
         "purchases-renewal-2026-11-05-1@simfeed": (date(2026, 11, 5), "Used Purchases: data use"),
@@ -425,7 +425,7 @@ def test_the_first_charge_the_balance_cannot_cover(serve, renewals, due, covered
     raw = fetch(serve(sims(CHARGED.format(renewals=renewals))), "/calendar.ics")
     assert deadlines(raw) == {"monthly": due}
     text = description(raw, "monthly")
-    assert ("Rule: 18 HKD is taken every 1 month from a balance of 100 HKD (as of 2026-11-01); "
+    assert ("Rule: HK$18.00 is taken every 1 month from a balance of HK$100.00 (as of 2026-11-01); "
             f"the first charge it cannot cover is on {due.isoformat()}. "
             f"Charges covered: {', '.join(covered)}.") in text
 

@@ -335,7 +335,7 @@ def test_record_counts_the_log_as_it_is_now_each_renewal_once(store):
     assert recorded.stored.id == 2
     # 2026-07-01 + 6 months, not 2026-11-20 + 6 months from the removed entry.
     assert recorded.deadline.due == date(2027, 1, 1)
-    assert recorded.deadline.last_renewal == Renewal(date(2026, 7, 1), log_id=2)
+    assert recorded.deadline.counted_from == Renewal(date(2026, 7, 1), log_id=2)
     assert recorded.deadline.sim.renewals == (Renewal(date(2026, 6, 2), kind=None),
                                               Renewal(date(2026, 7, 1), log_id=2))
 

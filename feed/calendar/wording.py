@@ -1,8 +1,10 @@
-"""What the feed says, in the calendar's language: titles, descriptions and alarm texts.
+"""simfeed's one wording of rules, methods, statuses, stages, amounts and dates, in both languages.
 
-The strings are gettext messages in feed/translations (the page's catalogue), looked
-up through Babel directly, so that building a feed needs no request and no Flask.
-What people typed in the config (names, notes, stage statuses) is left as written.
+The feed (in the calendar's language), the page (in the visitor's), the CLI and the
+reminders all say things through Wording, so a rule reads the same everywhere. The
+strings are gettext messages in feed/translations, looked up through Babel directly,
+so that building a feed needs no request and no Flask. What people typed in the
+config (names, notes, stage statuses) is left as written.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from typing import Any
 
 from babel import Locale
 from babel.dates import format_date
+from babel.numbers import format_currency, format_decimal, get_currency_symbol
 from babel.support import Translations
 from dateutil.relativedelta import relativedelta
 
@@ -27,8 +30,19 @@ LATEST_RENEWALS = 3
 
 
 KIND_NAMES = {"topup": N_("top-up"), "call": N_("call"), "sms": N_("text"), "data": N_("data use")}
-METHOD_NAMES = {"app": N_("app"), "web": N_("web"), "ussd": N_("ussd"), "shop": N_("shop"),
-                "support": N_("support"), "other": N_("other")}
+METHOD_NAMES = {"app": N_("app"), "web": N_("website"), "ussd": N_("USSD code"), "shop": N_("shop"),
+                "support": N_("customer service"), "other": N_("other")}
+STATUS_NAMES = {"ok": N_("ok"), "due soon": N_("due soon"), "overdue": N_("overdue"),
+                "in grace": N_("in grace"), "lapsed": N_("lapsed")}
+# One message per form field, whatever the domain's (English) reason was.
+FIELD_ERRORS = {
+    "date": N_("Enter a real date as YYYY-MM-DD, today or earlier."),
+    "amount": N_("Enter a number of zero or more, like 10 or 9.99."),
+    "currency": N_("Enter a three-letter currency code, like GBP or HKD."),
+    "method": N_("Choose one of the listed methods."),
+    "reference": N_("Keep it under 500 characters."),
+    "note": N_("Keep it under 500 characters."),
+}
 _STARTS = {"topup": N_("the top-up date"), "expiry": N_("the current expiry"),
            "later": N_("the later of the top-up date and the current expiry")}
 
@@ -78,8 +92,28 @@ class Wording:
         """A day and month as people write them ("20 Dec", "12月20日")."""
         return str(format_date(day, self._("d MMM"), locale=babel_name(self.language)))
 
-    def method(self, method: str) -> str:
-        return self._(METHOD_NAMES[method])
+    def day(self, on: date | None) -> str:
+        """A whole date as people of this language write it ("4 Dec 2026", "2026年12月4日")."""
+        return str(format_date(on, "medium", locale=babel_name(self.language))) if on is not None else "—"
+
+    def days_left(self, days: int) -> str:
+        """Days until a deadline, or since it: "today", "in 3 days", "2 days ago"."""
+        if days == 0:
+            return self._("today")
+        if days > 0:
+            return self.ngettext("in %(num)d day", "in %(num)d days", days)
+        return self.ngettext("%(num)d day ago", "%(num)d days ago", -days)
+
+    def method(self, method: str | None) -> str:
+        return self._(METHOD_NAMES[method]) if method in METHOD_NAMES else (method or "")
+
+    def status_label(self, status: str) -> str:
+        """A status of deadlines.status() ("due soon") in words."""
+        return self._(STATUS_NAMES[status]) if status in STATUS_NAMES else status
+
+    def field_error(self, field: str) -> str:
+        """What to do about a renewal form field the domain refused."""
+        return self._(FIELD_ERRORS.get(field, N_("This value is not valid.")))
 
     def status(self, stage: Stage) -> str:
         return self._(stage.status) if stage.grace else stage.status
@@ -109,9 +143,24 @@ class Wording:
         day = renewal.date.isoformat()
         return self._("%(date)s (%(details)s)", date=day, details=details) if details else day
 
-    @staticmethod
-    def money(amount: float, currency: str | None) -> str:
-        return f"{amount:g} {currency}" if currency else f"{amount:g}"
+    def money(self, amount: float | None, currency: str | None) -> str:
+        """An amount as this language writes it, through Babel.
+
+        >>> Wording().money(10, "GBP"), Wording("zh-CN").money(50, "HKD"), Wording().money(25.5, "CUP")
+        ('£10.00', 'HK$50.00', 'CUP\xa025.50')
+        >>> Wording().money(1500, "JPY"), Wording().money(9.5, None)
+        ('¥1,500', '9.5')
+        """
+        if amount is None:
+            return currency or ""
+        locale = babel_name(self.language)
+        if currency is None:
+            return str(format_decimal(amount, locale=locale))
+        if get_currency_symbol(currency, locale) == currency:
+            # No symbol in this language (CUP, or any code): the code, spaced ("CUP 25.50"),
+            # where Babel's own pattern would glue it to the digits.
+            return str(format_currency(amount, currency, format="¤¤\u00a0#,##0.00", locale=locale))
+        return str(format_currency(amount, currency, locale=locale))
 
     def rule_summary(self, rule: Rule) -> str:
         """The rule in a few words, for the feed, the page and `flask --app feed presets`."""
@@ -134,7 +183,7 @@ class Wording:
     def _tier(self, tier: Tier) -> str:
         if tier.min_amount is None:
             return self._("any amount: %(period)s", period=self.period(tier.period))
-        return self._("%(amount)s or more: %(period)s", amount=f"{tier.min_amount:g}",
+        return self._("%(amount)s or more: %(period)s", amount=self.money(tier.min_amount, None),
                       period=self.period(tier.period))
 
     def _rule_line(self, deadline: Deadline) -> str:
@@ -161,7 +210,7 @@ class Wording:
         if len(latest) > 1:
             lines.append(self._("Before that: %(renewals)s.",
                                 renewals=self._("; ").join(self.renewal(r) for r in latest[1:])))
-        counted = deadline.last_renewal
+        counted = deadline.counted_from
         if counted is not None and latest and counted != latest[0]:
             lines.append(self._("Counted from: %(renewal)s, the latest renewal the rule counts.",
                                 renewal=self.renewal(counted)))

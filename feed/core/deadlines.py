@@ -26,8 +26,9 @@ class Deadline:
 
     sim: Sim
     due: date
-    # The renewal the deadline counts from (None for a fixed expiry or a balance).
-    last_renewal: Renewal | None
+    # The renewal the rule counts from (None for a fixed expiry or a balance). Not "the last
+    # renewal": that is Sim.last_renewal, the latest of any kind, which every view shows.
+    counted_from: Renewal | None
     stages: tuple[tuple[date, Stage], ...]
     alarms: tuple[int, ...]
     alarm_time: time
@@ -113,7 +114,7 @@ def deadline_for(sim: Sim, calendar: CalendarSettings) -> Deadline:
     return Deadline(
         sim=sim,
         due=due,
-        last_renewal=last,
+        counted_from=last,
         stages=stages,
         alarms=calendar.alarms if sim.alarms is None else sim.alarms,
         alarm_time=calendar.alarm_time if sim.alarm_time is None else sim.alarm_time,

@@ -170,8 +170,12 @@ class Sim:
 
     @property
     def last_renewal(self) -> Renewal | None:
-        """The latest renewal of any kind, counted or not."""
-        return max(self.renewals, key=lambda r: r.date, default=None)
+        """What "last renewal" means everywhere (feed, page, API, CLI): the latest of any kind.
+
+        Whether the rule counted it is Deadline.counted_from. Renewals are kept oldest first,
+        a logged one after the config's own on the same day, so the last is the newest.
+        """
+        return self.renewals[-1] if self.renewals else None
 
     @property
     def display_number(self) -> str | None:

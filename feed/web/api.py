@@ -43,8 +43,6 @@ def _http_error(error: HTTPException) -> Response:
 
 def _sim_json(view: SimStatus) -> dict[str, Any]:
     sim, deadline = view.sim, view.deadline
-    # The SIM's latest renewal of any kind, as before rules gained kinds: deadline.last_renewal
-    # is only the one the rule counts from, None for a fixed expiry or a balance.
     last = sim.last_renewal
     return {
         "id": sim.id,

@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterable
 from flask import Flask, request, session
 from flask_babel import Babel, get_locale
 
+from ..calendar.wording import Wording, babel_name
 from ..core.model import LANGUAGES
 
 # A language's primary subtag -> the language served: zh-TW and zh-Hans-CN readers get
@@ -31,17 +32,17 @@ def choose(accepted: Iterable[str], chosen: str | None, fallback: str) -> str:
     return fallback
 
 
-def babel_name(language: str) -> str:
-    """Babel's name for a language tag; Babel reads "zh_CN" as zh_Hans_CN, the catalogue's folder."""
-    return language.replace("-", "_")
-
-
 def html_lang() -> str:
     """The current locale as an HTML lang attribute: zh_Hans_CN -> "zh-CN"."""
     locale = get_locale()
     if locale is None:
         return "en"
     return f"{locale.language}-{locale.territory}" if locale.territory else str(locale.language)
+
+
+def wording() -> Wording:
+    """simfeed's wording in the page's language: the same sentences as the feed's."""
+    return Wording(html_lang())
 
 
 def init_app(app: Flask, fallback: Callable[[], str]) -> None:
@@ -53,4 +54,5 @@ def init_app(app: Flask, fallback: Callable[[], str]) -> None:
 
     Babel(app, locale_selector=select)
     app.jinja_env.globals["html_lang"] = html_lang
+    app.context_processor(lambda: {"words": wording()})
 

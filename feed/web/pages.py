@@ -33,13 +33,12 @@ from ..core.model import LANGUAGES, METHODS, Config
 from ..log import renewals
 from ..log.renewals import INPUT_FIELDS, RenewalInvalid
 from ..log.store import IdempotencyConflict
-from . import sessions, texts
+from . import i18n, sessions
 from .auth import admin_token, is_admin, login_required, may_see
 from .current import service, snapshot
 from .links import FeedLinks, feed_links
 
 bp = Blueprint("pages", __name__)
-
 
 
 def _absolute(endpoint: str, **values: Any) -> str:
@@ -105,7 +104,7 @@ def _sim_page(sim_id: str, values: dict[str, str] | None = None, errors: dict[st
     if found is None:
         abort(404)
     history = renewals.history(service().store, config, sim_id)
-    last = found.deadline.last_renewal
+    last = found.sim.last_renewal
     defaults = {"date": today.isoformat(), "currency": (last.currency or "") if last else "",
                 "key": secrets.token_urlsafe(18)}
     return _render("sim.html", view=found, history=history, today=today,
@@ -135,7 +134,7 @@ def record(sim_id: str) -> tuple[str, int] | BaseResponse:
     try:
         recorded = renewals.record(service().store, config, sim_id, data, renewals.today_in(config), key)
     except RenewalInvalid as invalid:
-        errors = {name: texts.field_error(name) for name in invalid.errors}
+        errors = {name: i18n.wording().field_error(name) for name in invalid.errors}
         return _sim_page(sim_id, values, errors,
                          gettext("The renewal was not recorded: correct the fields marked below."))
     except IdempotencyConflict:
@@ -145,7 +144,7 @@ def record(sim_id: str) -> tuple[str, int] | BaseResponse:
                                  "below, then send it again if it is missing."))
     if recorded.created:
         flash(gettext("Renewal recorded. The deadline of %(name)s is now %(date)s.",
-                      name=chosen.name, date=texts.day(recorded.deadline.due)), "success")
+                      name=chosen.name, date=i18n.wording().day(recorded.deadline.due)), "success")
     else:
         flash(gettext("This renewal was already recorded."), "info")
     return redirect(url_for("pages.sim", sim_id=sim_id), 303)
