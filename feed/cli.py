@@ -40,7 +40,7 @@ class _Command(click.Command):
             raise click.ClickException(error.format_message()) from None
 
 
-def _site() -> Service:
+def _service() -> Service:
     found: Service = current_app.extensions["simfeed"]
     return found
 
@@ -53,7 +53,7 @@ def _load_or_exit(path: str | None = None) -> Config:
         for line in error.problems:
             click.echo(line, err=True)
         raise SystemExit(1) from None
-    state, log = _site().store.snapshot()
+    state, log = _service().store.snapshot()
     return with_log(config, log, state)
 
 
@@ -108,9 +108,9 @@ def check_command(file: str | None) -> None:
 def export_command(file: str) -> None:
     """Write the feed to FILE, replacing it in one step, for static hosting."""
     _load_or_exit()  # explains a bad config; the feed is then built as the server builds it
-    view = _site().snapshot()
+    view = _service().snapshot()
     config = view.config
-    body = _site().feed(view, ("all", config.calendar.reminders)).body
+    body = _service().feed(view, ("all", config.calendar.reminders)).body
     target = Path(file)
     atomic_write(target, body, mode=0o644)
     click.echo(f"wrote {len(body)} bytes, {len(config.sims)} SIMs, to {file}")
@@ -132,7 +132,7 @@ def renew_command(sim_id: str, on: str | None, **given: str | None) -> None:
     today = today_in(config)
     data = {"date": on, **given}
     try:
-        recorded = renewals.record(_site().store, config, sim_id, data, today)
+        recorded = renewals.record(_service().store, config, sim_id, data, today)
     except UnknownSim:
         _fail([f"no SIM {sim_id!r} in {config.source}"])
     except RenewalInvalid as invalid:
@@ -149,7 +149,7 @@ def renew_command(sim_id: str, on: str | None, **given: str | None) -> None:
 def renewals_command(sim_id: str | None, form: str) -> None:
     """List renewals, newest first: the log's (with ids) and the config's."""
     config = _load_or_exit()
-    store = _site().store
+    store = _service().store
     ids = [sim_id] if sim_id else sorted({s.id for s in config.sims} | {r.sim_id for r in store.list()})
     rows: list[dict[str, Any]] = []
     for one in ids:
@@ -178,7 +178,7 @@ def renewals_command(sim_id: str | None, form: str) -> None:
 @with_appcontext
 def unrenew_command(renewal_id: int) -> None:
     """Remove a mistaken entry from the renewal log."""
-    store = _site().store
+    store = _service().store
     stored = store.get(renewal_id)
     if stored is None or not store.delete(renewal_id):
         _fail([f"no renewal #{renewal_id} in the log"])

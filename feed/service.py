@@ -63,7 +63,7 @@ class Service:
         self.feeds = FeedCache()
         self._lock = threading.Lock()
         self._key: tuple[Loaded, int] | None = None
-        self._view: Snapshot | None = None
+        self._snapshot: Snapshot | None = None
         # When each SIM definition was first served, for the config last seen.
         self._seen: dict[Sim, datetime] = {}
 
@@ -75,21 +75,21 @@ class Service:
         return engine
 
     def snapshot(self) -> Snapshot:
-        """The current view; rebuilt only when the config file or the log changed."""
+        """The current snapshot; rebuilt only when the config file or the log changed."""
         loaded = self.watcher.current()
         generation = self.store.generation()
         with self._lock:
-            if self._view is not None and self._key == (loaded, generation):
-                return self._view
+            if self._snapshot is not None and self._key == (loaded, generation):
+                return self._snapshot
         log, entries = self.store.snapshot()
         stamps = self._first_seen(loaded.config)
         for sim_id, logged in entries.items():
             if sim_id in stamps:
                 stamps[sim_id] = max([stamps[sim_id], *(e.created_at.replace(microsecond=0) for e in logged)])
-        view = Snapshot(with_log(loaded.config, entries, log), loaded.errors, log, stamps)
+        taken = Snapshot(with_log(loaded.config, entries, log), loaded.errors, log, stamps)
         with self._lock:
-            self._key, self._view = (loaded, log.generation), view
-        return view
+            self._key, self._snapshot = (loaded, log.generation), taken
+        return taken
 
     def _first_seen(self, config: Config) -> dict[str, datetime]:
         """When each SIM's definition was first served, by SIM id.
@@ -114,9 +114,9 @@ class Service:
             self._seen = seen
         return {sim.id: stamp for sim, stamp in seen.items()}
 
-    def feed(self, view: Snapshot, key: Hashable, sims: Iterable[Sim] | None = None, name: str | None = None,
-             reminders: str | None = None) -> Published:
-        """A feed of this view, built once and then served from memory."""
-        config = view.config
+    def feed(self, snapshot: Snapshot, key: Hashable, sims: Iterable[Sim] | None = None,
+             name: str | None = None, reminders: str | None = None) -> Published:
+        """A feed of this snapshot, built once and then served from memory."""
+        config = snapshot.config
         return self.feeds.get(config, key, lambda: builder.render(
-            config, sims, name, reminders, view.stamps, block=self.feeds.block))
+            config, sims, name, reminders, snapshot.stamps, block=self.feeds.block))

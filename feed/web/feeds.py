@@ -11,7 +11,6 @@ from werkzeug.http import http_date, parse_date, parse_etags, quote_etag
 from ..calendar.cache import Published
 from ..core import tokens
 from ..core.model import REMINDERS, Config
-from ..service import Snapshot
 from .current import client, misses, service
 
 bp = Blueprint("feeds", __name__)
@@ -103,45 +102,41 @@ def _serve(config: Config, published: Published, filename: str) -> Response:
                     mimetype="text/calendar")
 
 
-def _view() -> Snapshot:
-    return service().snapshot()
-
-
 @bp.get("/calendar.ics")
 def calendar() -> Response:
-    view = _view()
-    config = view.config
+    taken = service().snapshot()
+    config = taken.config
     _check_token(config, config.calendar.token)
     mode = _reminders(config.calendar.reminders)
-    published = service().feed(view, ("all", mode), reminders=mode)
+    published = service().feed(taken, ("all", mode), reminders=mode)
     return _serve(config, published, "simfeed.ics")
 
 
 @bp.get("/sims/<sim_id>.ics")
 def sim_calendar(sim_id: str) -> Response:
-    view = _view()
-    config = view.config
+    taken = service().snapshot()
+    config = taken.config
     _check_token(config, config.calendar.token)
     sim = config.sim(sim_id)
     if sim is None:
         abort(404)
     mode = _reminders(config.calendar.reminders)
     name = f"{config.calendar.name}: {sim.name}"
-    published = service().feed(view, ("sim", sim.id, mode), [sim], name, mode)
+    published = service().feed(taken, ("sim", sim.id, mode), [sim], name, mode)
     return _serve(config, published, f"{sim.id}.ics")
 
 
 @bp.get("/feeds/<feed_id>.ics")
 def named_feed(feed_id: str) -> Response:
-    view = _view()
-    config = view.config
+    taken = service().snapshot()
+    config = taken.config
     feed = config.feed(feed_id)
     if feed is None:
         abort(404)
     _check_token(config, feed.token)
     mode = _reminders(feed.reminders or config.calendar.reminders)
     sims = [sim for sim in config.sims if sim.id in feed.sim_ids]
-    published = service().feed(view, ("feed", feed.id, mode), sims, feed.name, mode)
+    published = service().feed(taken, ("feed", feed.id, mode), sims, feed.name, mode)
     return _serve(config, published, f"{feed.id}.ics")
 
 
@@ -153,7 +148,7 @@ def unknown_feed(anything: str) -> Response:
 
 @bp.get("/healthz")
 def healthz() -> tuple[Response, int]:
-    loaded = _view()
+    loaded = service().snapshot()
     if loaded.stale:
         if loaded.config.any_token:
             # The lines name SIMs and feeds, which a private calendar shows only to the admin.

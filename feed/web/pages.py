@@ -76,10 +76,10 @@ def _check_csrf() -> None:
 
 
 def _render(template: str, status: int = 200, **context: Any) -> tuple[str, int]:
-    view = snapshot()
-    config = view.config
+    taken = snapshot()
+    config = taken.config
     # The lines name SIMs and feeds: on a private calendar, only the admin sees them.
-    return render_template(template, config=config, stale_errors=view.errors if may_see(config) else (),
+    return render_template(template, config=config, stale_errors=taken.errors if may_see(config) else (),
                            signed_in=is_admin(config), admin_configured=admin_token(config) is not None,
                            **context), status
 
@@ -107,7 +107,7 @@ def _sim_page(sim_id: str, values: dict[str, str] | None = None, errors: dict[st
     last = found.sim.last_renewal
     defaults = {"date": today.isoformat(), "currency": (last.currency or "") if last else "",
                 "key": secrets.token_urlsafe(18)}
-    return _render("sim.html", view=found, history=history, today=today,
+    return _render("sim.html", item=found, history=history, today=today,
                    links=_links(config, "feeds.sim_calendar", sim_id=sim_id),
                    values=values or defaults, errors=errors or {}, form_error=form_error,
                    methods=METHODS)
