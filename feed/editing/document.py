@@ -124,7 +124,7 @@ def update_sim(text: str, sim_id: str, table: Mapping[str, Any]) -> str:
         del current[key]
     for key, value in table.items():
         old = current.get(key)
-        if old is None or old.unwrap() != value:
+        if old is None or (old.unwrap() if hasattr(old, "unwrap") else old) != value:
             _put(current, key, _item(value))
     return doc.as_string()
 
