@@ -300,3 +300,8 @@ def test_history_keeps_the_last_20_versions_and_logs_no_numbers(config_file: Pat
         assert file.read() == expected
     with pytest.raises(NothingToUndo):
         file.undo("s1")
+
+
+def test_the_form_speaks_chinese(editor: Editor):
+    page = editor.client.get("/sims/new", headers={"Accept-Language": "zh-CN"}).get_data(as_text=True)
+    assert "<h1>添加 SIM 卡</h1>" in page and "运营商预设" in page and "预览" in page
