@@ -188,6 +188,8 @@ def test_editing_changes_only_that_sims_lines_and_undo_restores_the_bytes(editor
     assert editor.send("/sims/cubacel/edit", fields) == "redirect:/sims/cubacel"
     after = config_file.read_text(encoding="utf-8")
     assert after == before.replace('name = "Cubacel"', 'name = "Cubacel 2"')
+    renamed = editor.send("/sims/cubacel/edit", {**fields, "id": "cuba"})
+    assert 'id="sim-id-error"' in renamed and config_file.read_text(encoding="utf-8") == after
     overview = editor.html("/")
     assert "Undo the last change" in overview
     csrf = editor.hidden(overview, "csrf_token")

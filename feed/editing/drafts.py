@@ -135,6 +135,10 @@ def edit(file: ConfigFile, current: str, sim_id: str, values: Mapping[str, str])
     """This SIM's table with the form's values; its other keys (renewals) as they were."""
     tables = document.sim_tables(current)
     table, errors = to_table(values)
+    if table.get("id") != sim_id:
+        # The renewal log, the feed URLs and the event UIDs all hang on the id.
+        errors["id"] = (f"stays {quote(sim_id)}: the renewal log and subscribed feeds use it "
+                        "(retire the SIM and add a new one instead)")
     text = document.update_sim(current, sim_id, table)
     index = list(tables).index(sim_id)
     where = _where(table, index) | {f"sim {quote(sim_id)}"}
