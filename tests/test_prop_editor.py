@@ -52,7 +52,8 @@ def form_values(draw: st.DrawFn) -> dict[str, str]:
     if after == "grace":
         values["grace"] = draw(PERIODS)
     elif after == "stages":
-        values["stages"] = f"{draw(PERIODS)} | {draw(TEXT).strip()}" + draw(st.just("") | TEXT.map(" | ".__add__))
+        recovery = draw(st.just("") | TEXT.map(" | ".__add__))
+        values["stages"] = f"{draw(PERIODS)} | {draw(TEXT).strip()}{recovery}"
     values["alarms"] = draw(st.sampled_from(["", "none", "14 days, 3 days", "0 days", "2 weeks"]))
     values["alarm_time"] = draw(st.sampled_from(["", "09:00", "21:30"]))
     values["tags"] = ", ".join(draw(st.lists(SLUG, max_size=3, unique=True)))
@@ -64,7 +65,8 @@ def form_values(draw: st.DrawFn) -> dict[str, str]:
 
 @settings(max_examples=examples(40))
 @given(values=form_values())
-def test_a_sim_written_through_the_form_reads_back_as_the_same_model(values: dict[str, str], tmp_path_factory):
+def test_a_sim_written_through_the_form_reads_back_as_the_same_model(values: dict[str, str],
+                                                                   tmp_path_factory):
     path: Path = tmp_path_factory.mktemp("prop") / "sims.toml"
     path.write_text(BASIC, encoding="utf-8")
     file = ConfigFile(path, path.parent)
