@@ -11,7 +11,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext, lazy_gettext
@@ -225,9 +225,7 @@ def _submit(form: SimForm, sim_id: str | None, draft: drafts.Draft, what: str) -
         assert draft.text is not None
         file.save(draft.text, form.digest.data or "", change, datetime.now(UTC))
     except Stale:
-        return _page(form, sim_id, draft, preview=preview, message=gettext(
-            "The config file changed since this form was opened (another tab, an editor, a git pull). "
-            "Nothing was saved: reload the page to see the file as it is now."))
+        return _page(form, sim_id, draft, preview=preview, message=_stale())
     except NotWritable:
         return _page(form, sim_id, draft, preview=preview, paste=document.table_text(draft.table))
     except ConfigError:  # pragma: no cover - validated above; only a new parser rule gets here
@@ -235,6 +233,21 @@ def _submit(form: SimForm, sim_id: str | None, draft: drafts.Draft, what: str) -
     flash(gettext("Saved to the config file. The feed shows %(name)s from now on.",
                   name=draft.table.get("name", "")), "success")
     return redirect(url_for("pages.sim", sim_id=draft.sim_id), 303)
+
+
+F = TypeVar("F", bound=FlaskForm)
+
+
+def _posted(form: F) -> F:
+    """The form as sent; 400 without its session's CSRF token (another site, an expired page)."""
+    if not form.validate_on_submit():
+        abort(400)
+    return form
+
+
+def _stale() -> str:
+    return str(gettext("The config file changed since this form was opened (another tab, an editor, a "
+                       "git pull). Nothing was saved: reload the page to see the file as it is now."))
 
 
 def _refuse_signed_out() -> BaseResponse | None:
@@ -256,9 +269,7 @@ def new() -> str | BaseResponse:
 @bp.post("/sims/new")
 @login_required
 def add() -> str | BaseResponse:
-    form = _new_form()
-    if not form.validate_on_submit():
-        abort(400)
+    form = _posted(_new_form())
     file = _file()
     draft = drafts.add(file, file.read(), form.values())
     if draft.table.get("id") and not form.id.data:
@@ -288,9 +299,7 @@ def edit(sim_id: str) -> str | BaseResponse:
 @bp.post("/sims/<sim_id>/edit")
 @login_required
 def update(sim_id: str) -> str | BaseResponse:
-    form = _new_form()
-    if not form.validate_on_submit():
-        abort(400)
+    form = _posted(_new_form())
     text, _ = _current_table(sim_id)
     return _submit(form, sim_id, drafts.edit(_file(), text, sim_id, form.values()), "edited")
 
@@ -298,9 +307,7 @@ def update(sim_id: str) -> str | BaseResponse:
 @bp.post("/sims/<sim_id>/retire")
 @login_required
 def retire(sim_id: str) -> str | BaseResponse:
-    confirm = ConfirmForm()
-    if not confirm.validate_on_submit():
-        abort(400)
+    confirm = _posted(ConfirmForm())
     text, table = _current_table(sim_id)
     file = _file()
     draft = drafts.retire(file, text, sim_id)
@@ -316,9 +323,7 @@ def retire(sim_id: str) -> str | BaseResponse:
         file.save(draft.text, confirm.digest.data or "", Change(_who(), "retired", sim_id, ()),
                   datetime.now(UTC))
     except (Stale, NotWritable):
-        return _page(form, sim_id, draft, message=gettext(
-            "The config file changed since this form was opened (another tab, an editor, a git pull). "
-            "Nothing was saved: reload the page to see the file as it is now."))
+        return _page(form, sim_id, draft, message=_stale())
     flash(gettext("%(name)s was retired: its table left the config file; its renewal log is kept.",
                   name=table.get("name", sim_id)), "success")
     return redirect(url_for("pages.index"), 303)
@@ -327,8 +332,7 @@ def retire(sim_id: str) -> str | BaseResponse:
 @bp.post("/config/undo")
 @login_required
 def undo() -> BaseResponse:
-    if not ConfirmForm().validate_on_submit():
-        abort(400)
+    _posted(ConfirmForm())
     try:
         _file().undo(_who())
     except NothingToUndo:
