@@ -250,8 +250,12 @@ def test_adding_a_sim_with_a_preset_on_a_phone_previews_saves_and_reaches_the_fe
     page.get_by_label("Name", exact=True).fill("HK airport SIM")
     page.get_by_label("Carrier preset").select_option("hahasim")
     page.get_by_label("Last renewal").fill(today.isoformat())
+    live = page.locator("#preview-deadline")  # the live preview, as the fields are filled in
+    live.wait_for()
+    assert live.get_attribute("datetime") == expected
     phone.no_horizontal_scroll()
-    page.get_by_role("button", name="Preview").click()
+    page.get_by_role("button", name="Preview").click()  # the same without JavaScript
+    page.wait_for_load_state()
     assert page.locator("#preview-deadline").get_attribute("datetime") == expected
     assert page.locator("#preview-status").inner_text() == "ok"
     assert page.get_by_label("Id", exact=True).input_value() == "hk-airport-sim"  # suggested
