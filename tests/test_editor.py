@@ -307,3 +307,13 @@ def test_history_keeps_the_last_20_versions_and_logs_no_numbers(config_file: Pat
 def test_the_form_speaks_chinese(editor: Editor):
     page = editor.client.get("/sims/new", headers={"Accept-Language": "zh-CN"}).get_data(as_text=True)
     assert "<h1>添加 SIM 卡</h1>" in page and "运营商预设" in page and "预览" in page
+
+
+def test_a_file_that_is_not_toml_right_now_is_not_touched(editor: Editor, config_file: Path):
+    page = editor.html("/sims/new")
+    config_file.write_text("[[sim]\nid = ", encoding="utf-8")
+    response = editor.client.post("/sims/new", data={
+        "csrf_token": editor.hidden(page, "csrf_token"), "digest": editor.hidden(page, "digest"),
+        "save": "1", **HAHA})
+    assert response.status_code == 409 and "fix it first" in response.get_data(as_text=True)
+    assert config_file.read_text(encoding="utf-8") == "[[sim]\nid = "

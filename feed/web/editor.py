@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext, lazy_gettext
 from flask_wtf import FlaskForm
+from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response as BaseResponse
 from wtforms import (
     BooleanField,
@@ -34,6 +35,7 @@ from ..config.load import ConfigError
 from ..core.model import EXTEND_FROM, KINDS
 from ..editing import document, drafts
 from ..editing.configfile import Change, ConfigFile, NothingToUndo, NotWritable, Stale, digest
+from ..editing.document import NotEditable
 from ..editing.fields import FIELDS, RULE_CHOICES, to_values
 from ..log.renewals import today_in, with_log
 from .auth import admin_token, is_admin, login_required, may_see
@@ -241,7 +243,7 @@ F = TypeVar("F", bound=FlaskForm)
 def _posted(form: F) -> F:
     """The form as sent; 400 without its session's CSRF token (another site, an expired page)."""
     if not form.validate_on_submit():
-        abort(400)
+        abort(400, gettext("This form has expired or came from another site. Reload the page and try again."))
     return form
 
 
@@ -342,6 +344,22 @@ def undo() -> BaseResponse:
     else:
         flash(gettext("The config file is back as it was before the last change made here."), "success")
     return redirect(url_for("pages.index"), 303)
+
+
+@bp.errorhandler(NotEditable)
+def _not_editable(error: NotEditable) -> tuple[str, int]:
+    """The file is not TOML right now (an edit elsewhere in progress): nothing can be placed in it."""
+    message = gettext("The config file cannot be edited from the page right now: fix it first.")
+    return _render("message.html", message=message, details=str(error)), 409
+
+
+@bp.errorhandler(400)
+@bp.errorhandler(403)
+@bp.errorhandler(404)
+def _error_page(error: HTTPException) -> tuple[str, int]:
+    """The editor's refusals as the page's own error page, not Werkzeug's."""
+    message = gettext("There is no such page.") if error.code == 404 else error.description
+    return _render("message.html", message=message), error.code or 500
 
 
 @bp.app_context_processor
