@@ -20,7 +20,7 @@ from .core import tokens
 from .core.model import LANGUAGES
 from .log.store import RenewalStore
 from .service import Service
-from .web import api, feeds, headers, i18n, pages, sessions
+from .web import api, editor, feeds, headers, i18n, pages, sessions
 from .web.current import snapshot
 from .web.throttle import Misses
 
@@ -61,6 +61,7 @@ def _install_web(app: Flask) -> None:
     app.register_blueprint(feeds.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(pages.bp)
+    app.register_blueprint(editor.bp)
 
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:

@@ -14,6 +14,7 @@ import shutil
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import replace
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -237,3 +238,36 @@ def test_a_bad_amount_is_shown_inline_and_nothing_is_stored(tab: Tab):
     assert amount.input_value() == "abc"
     assert page.evaluate("document.activeElement.id") == "renewal-amount"
     assert logged_renewals(tab.base, "hahasim-hk") == before
+
+
+def test_adding_a_sim_with_a_preset_on_a_phone_previews_saves_and_reaches_the_feed(browser: Any, server: str):
+    phone = Tab(browser, server, width=390, is_mobile=True, has_touch=True)
+    today = today_in(load_config(EXAMPLE))
+    expected = (today + timedelta(days=365)).isoformat()  # hahaSIM: any top-up gives 365 days
+    phone.sign_in()
+    page = phone.open("/")
+    page.get_by_role("link", name="Add a SIM card").click()
+    page.get_by_label("Name", exact=True).fill("HK airport SIM")
+    page.get_by_label("Carrier preset").select_option("hahasim")
+    page.get_by_label("Last renewal").fill(today.isoformat())
+    live = page.locator("#preview-deadline")  # the live preview, as the fields are filled in
+    live.wait_for()
+    assert live.get_attribute("datetime") == expected
+    phone.no_horizontal_scroll()
+    page.get_by_role("button", name="Preview").click()  # the same without JavaScript
+    page.wait_for_load_state()
+    assert page.locator("#preview-deadline").get_attribute("datetime") == expected
+    assert page.locator("#preview-status").inner_text() == "ok"
+    assert page.get_by_label("Id", exact=True).input_value() == "hk-airport-sim"  # suggested
+    phone.no_horizontal_scroll()
+    phone.screenshot("page-editor.png")
+    page.get_by_role("button", name="Save").click()
+    page.wait_for_url(server + "/sims/hk-airport-sim")
+    assert "Saved to the config file." in page.locator(".flash").inner_text()
+    assert feed_deadline(server, "hk-airport-sim") == expected
+    # Retired again from the page, so the other tests keep seeing the example file's SIMs.
+    page.get_by_role("link", name="Edit this SIM card").click()
+    page.get_by_role("button", name="Retire").click()
+    page.wait_for_url(server + "/")
+    assert page.locator('tr[data-sim="hk-airport-sim"]').count() == 0
+    phone.close()

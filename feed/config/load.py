@@ -26,7 +26,7 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 CALENDAR_KEYS = frozenset({"name", "timezone", "alarms", "alarm_time", "refresh", "token", "history",
                            "reminders", "color", "language"})
-SERVER_KEYS = frozenset({"admin_token", "public_url"})
+SERVER_KEYS = frozenset({"admin_token", "public_url", "editable"})
 FEED_KEYS = frozenset({"id", "name", "token", "sims", "tags", "reminders"})
 TOP_KEYS = frozenset({"calendar", "server", "sim", "feed"})
 
@@ -68,6 +68,7 @@ def _server(table: Any, found: Collector) -> ServerSettings:
     return ServerSettings(
         admin_token=None if admin == "" else found.field("server", table, "admin_token", parsers.token),
         public_url=found.field("server", table, "public_url", parsers.base_url),
+        editable=found.field("server", table, "editable", parsers.boolean, True),
     )
 
 

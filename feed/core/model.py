@@ -224,6 +224,9 @@ class ServerSettings:
     # Where people reach the service ("https://sims.example.org"), for the page's absolute
     # links behind a proxy; None: the host of each request.  Never ends with "/".
     public_url: str | None = None
+    # Whether the page may write the config file (add, edit, retire SIMs); with false it
+    # validates and previews, then shows the TOML to paste.  Default true.
+    editable: bool = True
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,8 @@ from __future__ import annotations
 from flask import Response
 
 # No inline script or style anywhere: the page's JavaScript is one static file.
-CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
+# connect-src: the SIM editor's live preview posts its own form back to this site.
+CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; "
        "form-action 'self'; base-uri 'none'; frame-ancestors 'none'")
 
 

@@ -1,0 +1,163 @@
+"""Saving the config file: validated first, against the digest the form was opened with, under a lock.
+
+The previous versions (the last HISTORY) are kept in the instance folder; undo puts
+back the one before the last change made from the page.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import json
+import logging
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from ..config.load import ConfigError, parse_toml
+from ..core.files import atomic_write
+from ..core.model import Config
+
+log = logging.getLogger(__name__)
+HISTORY = 20
+
+
+class Stale(RuntimeError):
+    """The file changed since the form was opened: nothing was written."""
+
+
+class NotWritable(RuntimeError):
+    """The service may not write the file (read-only, or [server] editable = false)."""
+
+
+class NothingToUndo(LookupError):
+    """No change made from the page is left to undo (or the file changed since)."""
+
+
+def digest(text: str) -> str:
+    """What a form carries to prove it was opened on this version of the file."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class Change:
+    """One change made from the page: who, what, and the file's digest after it."""
+
+    who: str
+    what: str
+    sim_id: str
+    fields: tuple[str, ...]
+
+
+class ConfigFile:
+    """The config file as the page edits it: read, validate, write atomically, keep history."""
+
+    def __init__(self, path: str | os.PathLike[str], instance: str | os.PathLike[str]):
+        self.path = Path(path)
+        key = hashlib.sha256(str(self.path.resolve()).encode()).hexdigest()[:16]
+        self.history = Path(instance) / f"config-history-{key}"
+        self._lock_path = Path(instance) / f"config-{key}.lock"
+
+    def read(self) -> str:
+        return self.path.read_text(encoding="utf-8")
+
+    def writable(self, config: Config) -> bool:
+        """Whether saves may write the file: allowed by [server] editable, and by the filesystem."""
+        folder = self.path.resolve().parent
+        try:
+            # A file with no write bit is read-only on purpose, even for root (who may write anyway).
+            marked = bool(self.path.stat().st_mode & 0o222)
+        except OSError:
+            return False
+        return (config.server.editable and marked and os.access(self.path, os.W_OK)
+                and os.access(folder, os.W_OK | os.X_OK))
+
+    def validate(self, text: str) -> Config:
+        """The same parser as at start-up; raises ConfigError naming file, SIM and field."""
+        return parse_toml(text, str(self.path))
+
+    @contextlib.contextmanager
+    def _locked(self) -> Iterator[None]:
+        """One save at a time across every worker and process on this machine."""
+        self._lock_path.parent.mkdir(parents=True, exist_ok=True)
+        with open(self._lock_path, "a") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+    def _write(self, text: str) -> None:
+        mode = self.path.stat().st_mode & 0o777
+        atomic_write(self.path, text.encode("utf-8"), mode=mode)
+
+    def _manifest(self) -> list[dict[str, str]]:
+        try:
+            entries: list[dict[str, str]] = json.loads((self.history / "history.json").read_text("utf-8"))
+        except (OSError, ValueError):
+            return []
+        return entries
+
+    def _keep(self, entries: list[dict[str, str]]) -> None:
+        for old in entries[:-HISTORY]:
+            with contextlib.suppress(FileNotFoundError):
+                (self.history / old["file"]).unlink()
+        atomic_write(self.history / "history.json", json.dumps(entries[-HISTORY:], indent=1).encode())
+
+    def save(self, text: str, expected: str, change: Change, now: datetime) -> Config:
+        """Validate and write `text` if the file still has digest `expected`; returns the new config.
+
+        Raises ConfigError (invalid), Stale or NotWritable; in each case nothing is written.
+        """
+        config = self.validate(text)
+        with self._locked():
+            current = self.read()
+            if digest(current) != expected:
+                raise Stale(str(self.path))
+            if not self.writable(config):
+                raise NotWritable(str(self.path))
+            self.history.mkdir(parents=True, exist_ok=True)
+            name = f"{now.strftime('%Y%m%dT%H%M%S%f')}-{digest(current)[:8]}.toml"
+            atomic_write(self.history / name, current.encode("utf-8"))
+            self._write(text)
+            self._keep([*self._manifest(), {"file": name, "after": digest(text), "who": change.who,
+                                            "what": change.what, "sim": change.sim_id}])
+        # Field names only: values (numbers, tokens) never reach the log.
+        log.info("config %s: %s SIM %s (%s) by session %s", self.path.name, change.what, change.sim_id,
+                 ", ".join(change.fields) or "-", change.who)
+        return config
+
+    def can_undo(self) -> bool:
+        entries = self._manifest()
+        try:
+            return bool(entries) and entries[-1]["after"] == digest(self.read())
+        except OSError:
+            return False
+
+    def undo(self, who: str) -> Config:
+        """Put back the file as it was before the last change made from the page.
+
+        Refused (NothingToUndo) when the file changed since that change: undo never
+        throws away an edit made elsewhere.
+        """
+        with self._locked():
+            entries = self._manifest()
+            if not entries or entries[-1]["after"] != digest(self.read()):
+                raise NothingToUndo(str(self.path))
+            last = entries[-1]
+            before = (self.history / last["file"]).read_text("utf-8")
+            config = self.validate(before)
+            if not self.writable(config):
+                raise NotWritable(str(self.path))
+            self._write(before)
+            (self.history / last["file"]).unlink()
+            self._keep(entries[:-1])
+        log.info("config %s: undid %s of SIM %s, by session %s", self.path.name, last["what"],
+                 last["sim"], who)
+        return config
+
+
+__all__ = ["Change", "ConfigError", "ConfigFile", "NotWritable", "NothingToUndo", "Stale", "digest"]
