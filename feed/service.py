@@ -13,7 +13,6 @@ import threading
 from collections.abc import Hashable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from functools import cached_property
 from typing import Any
 
 from sqlalchemy import Engine
@@ -22,7 +21,7 @@ from .calendar import builder
 from .calendar.cache import FeedCache, Published
 from .config.watcher import ConfigWatcher, Loaded
 from .core.model import Config, Sim
-from .log import db
+from .log.db import LogUnavailable
 from .log.renewals import with_log
 from .log.store import LogState, RenewalStore
 
@@ -36,6 +35,8 @@ class Snapshot:
     log: LogState
     # Each SIM's DTSTAMP: when its definition or its logged renewals last changed.
     stamps: Mapping[str, datetime]
+    # Why the log cannot be read now: this view is the last good one, served meanwhile.
+    unavailable: str | None = None
 
     @property
     def stale(self) -> bool:
@@ -67,16 +68,28 @@ class Service:
         # When each SIM definition was first served, for the config last seen.
         self._seen: dict[Sim, datetime] = {}
 
-    @cached_property
+    @property
     def engine(self) -> Engine:
-        """The log's database through SQLAlchemy, for the tables beside the renewals."""
-        engine = db.engine_for(self.store.path)
-        db.create_schema(engine)
-        return engine
+        """The log's database (the store's Engine: one pool per process), for the tables beside it."""
+        return self.store.engine
 
     def snapshot(self) -> Snapshot:
-        """The current view; rebuilt only when the config file or the log changed."""
+        """The current view; rebuilt only when the config file or the log changed.
+
+        While the database is unavailable, the last good view is served, marked with why;
+        with none yet, LogUnavailable propagates (a 503).
+        """
         loaded = self.watcher.current()
+        try:
+            return self._snapshot(loaded)
+        except LogUnavailable as error:
+            with self._lock:
+                last = self._view
+            if last is None:
+                raise
+            return dataclasses.replace(last, unavailable=str(error))
+
+    def _snapshot(self, loaded: Loaded) -> Snapshot:
         generation = self.store.generation()
         with self._lock:
             if self._view is not None and self._key == (loaded, generation):
