@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, MetaData, create_engine, event, exc, make_url, text
+from sqlalchemy import Connection, Engine, MetaData, create_engine, event, exc, func, make_url, select, text
 from sqlalchemy.engine import URL
 
 metadata = MetaData()
@@ -149,3 +149,58 @@ def create_schema(engine: Engine) -> None:
 
     with unavailable_as_error(engine), writing(engine) as connection:
         command.upgrade(alembic_config(connection), "head")
+
+
+class CopyRefused(ValueError):
+    """`db copy` will not write: the target holds data already, or the copy did not add up."""
+
+
+def _rows(connection: Connection, table: Any) -> list[dict[str, Any]]:
+    key = list(table.primary_key.columns) or list(table.columns)
+    return [dict(row._mapping) for row in connection.execute(select(table).order_by(*key))]
+
+
+def copy(source: Engine, target: Engine) -> dict[str, int]:
+    """Copy every table of `metadata` from one database to another; the rows copied, by table.
+
+    Both are migrated first. The target must be as new (only the rows a fresh database
+    starts with); the copy is one transaction, checked row for row count before it commits.
+    """
+    fresh = engine_for("sqlite://")
+    try:
+        for engine in (fresh, source, target):
+            create_schema(engine)
+        with reading(fresh) as connection:
+            seeds = {table.name: _rows(connection, table) for table in metadata.sorted_tables}
+    finally:
+        fresh.dispose()
+    counts: dict[str, int] = {}
+    with unavailable_as_error(source), unavailable_as_error(target), reading(source) as read, \
+            writing(target) as write:
+        for table in metadata.sorted_tables:
+            if _rows(write, table) != seeds[table.name]:
+                raise CopyRefused(f"{describe(target)} is not empty (table {table.name}): nothing was copied")
+        for table in reversed(metadata.sorted_tables):
+            write.execute(table.delete())
+        for table in metadata.sorted_tables:
+            rows = _rows(read, table)
+            for start in range(0, len(rows), 1000):
+                write.execute(table.insert(), rows[start:start + 1000])
+            copied = write.execute(select(func.count()).select_from(table)).scalar_one()
+            if copied != len(rows):
+                raise CopyRefused(f"table {table.name}: {copied} rows arrived of {len(rows)}:"
+                                  " nothing was copied")
+            counts[table.name] = len(rows)
+        if target.dialect.name == "postgresql":
+            _advance_sequences(write)
+    return counts
+
+
+def _advance_sequences(connection: Connection) -> None:
+    """Ids inserted as they were do not move PostgreSQL's sequences: the next id goes on after them."""
+    for table in metadata.sorted_tables:
+        for column in table.primary_key.columns:
+            if column.autoincrement is True:
+                connection.execute(text(
+                    f"SELECT setval(pg_get_serial_sequence('{table.name}', '{column.name}'),"
+                    f" COALESCE(MAX({column.name}), 1), MAX({column.name}) IS NOT NULL) FROM {table.name}"))
