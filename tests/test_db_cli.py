@@ -59,14 +59,16 @@ def test_copy_sqlite_to_postgresql_and_back(app: Flask, tmp_path: Path, postgres
     assert again.exit_code == 1
     assert "is not empty (table definitions): nothing was copied" in again.output
     assert PASSWORD not in again.output
-    assert len(RenewalStore(url).list()) == 4
+    copied = RenewalStore(url)
+    assert len(copied.list()) == 4
 
     back = tmp_path / "back.sqlite3"
     result = runner.invoke(args=["db", "copy", url, str(back)])
     assert result.exit_code == 0, result.output
     returned = RenewalStore(back)
-    assert [s.renewal for s in returned.list()] == [s.renewal for s in RenewalStore(url).list()]
+    assert [s.renewal for s in returned.list()] == [s.renewal for s in copied.list()]
     returned.close()
+    copied.close()
 
 
 def test_an_unreachable_database_is_one_line_without_its_password(app: Flask, tmp_path: Path,
