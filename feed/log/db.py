@@ -68,7 +68,10 @@ def engine_for(target: str | Path) -> Engine:
         event.listen(engine, "begin", _sqlite_begin)
         return engine
     # A short connect timeout: a database that is down answers 503 quickly instead of hanging.
+    # pre_ping: after a restart of the server, the first write gets a live connection, not a 503
+    # (the per-request check does not pay for it: it keeps a connection of its own).
     return create_engine(url, pool_size=5, max_overflow=5, pool_timeout=10, hide_parameters=True,
+                         pool_pre_ping=True,
                          connect_args={"connect_timeout": 5, "application_name": "simfeed"})
 
 
