@@ -39,6 +39,12 @@ class _Command(click.Command):
         except click.UsageError as error:
             raise click.ClickException(error.format_message()) from None
 
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except db.LogUnavailable as error:  # the database is down: one line, nothing stored
+            raise click.ClickException(str(error)) from None
+
 
 def _site() -> Service:
     found: Service = current_app.extensions["simfeed"]
@@ -216,10 +222,7 @@ def db_group() -> None:
 def db_upgrade_command() -> None:
     """Bring the database to the latest schema (also done at every start-up)."""
     store = _site().store
-    try:
-        db.create_schema(store.engine)
-    except db.LogUnavailable as error:
-        _fail([str(error)])
+    db.create_schema(store.engine)
     click.echo(f"{db.describe(store.engine)} is at the latest schema")
 
 
@@ -231,7 +234,7 @@ def db_copy_command(source: str, target: str) -> None:
     engines = [db.engine_for(source), db.engine_for(target)]
     try:
         counts = db.copy(*engines)
-    except (db.LogUnavailable, db.CopyRefused) as error:
+    except db.CopyRefused as error:
         _fail([str(error)])
     finally:
         for engine in engines:

@@ -76,5 +76,5 @@ def test_an_unreachable_database_is_one_line_without_its_password(app: Flask, tm
     url = f"postgresql://simfeed:{PASSWORD}@127.0.0.1:1/nowhere"
     result = app.test_cli_runner().invoke(args=["db", "copy", str(tmp_path / "log.sqlite3"), url])
     assert result.exit_code == 1
-    assert result.output.startswith("PostgreSQL simfeed@127.0.0.1:1/nowhere is unavailable: ")
+    assert result.output.startswith("Error: PostgreSQL simfeed@127.0.0.1:1/nowhere is unavailable: ")
     assert PASSWORD not in result.output

@@ -46,6 +46,11 @@ def test_a_database_that_goes_down_and_comes_back(make_app: Callable[..., Flask]
     assert refused.json == {"error": "the renewal log's database is unavailable: nothing was stored; "
                                      "try again later"}
 
+    renew = app.test_cli_runner().invoke(args=["renew", "giffgaff", "--date", "2026-11-21"])
+    assert renew.exit_code == 1
+    assert renew.output.startswith("Error: PostgreSQL postgres@127.0.0.1:")
+    assert "is unavailable" in renew.output and PASSWORD not in renew.output
+
     own_server.start()
     again = client.post("/api/sims/giffgaff/renewals", json={"date": "2026-11-21"}, headers=AUTH)
     assert again.status_code == 201, "service resumes by itself, the first write included"
