@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -14,6 +15,17 @@ ADMIN = "admin-token-for-the-outage-test"
 AUTH = {"Authorization": f"Bearer {ADMIN}"}
 
 
+class Lines(logging.Handler):
+    """The app's log lines, as its handler writes them (tokens and passwords redacted)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(record.getMessage())
+
+
 @pytest.fixture
 def own_server() -> Iterator[PostgresServer]:
     """A server of this test's own: stopping it must not stop the other tests' databases."""
@@ -24,8 +36,9 @@ def own_server() -> Iterator[PostgresServer]:
 
 
 def test_a_database_that_goes_down_and_comes_back(make_app: Callable[..., Flask], config_path: Path,
-                                                  own_server: PostgresServer,
-                                                  capfd: pytest.CaptureFixture[str]) -> None:
+                                                  own_server: PostgresServer) -> None:
+    caught = Lines()
+    logging.getLogger("feed").addHandler(caught)
     app = make_app(config_path, SIMFEED_DATABASE=own_server.create_database(), SIMFEED_ADMIN_TOKEN=ADMIN)
     client = app.test_client()
     first = client.post("/api/sims/giffgaff/renewals", json={"date": "2026-11-20"}, headers=AUTH)
@@ -58,6 +71,7 @@ def test_a_database_that_goes_down_and_comes_back(make_app: Callable[..., Flask]
     listed = client.get("/api/sims/giffgaff/renewals", headers=AUTH).json
     assert [r["date"] for r in listed][:2] == ["2026-11-21", "2026-11-20"]  # type: ignore[union-attr]
     app.extensions["simfeed"].store.close()
-    out, err = capfd.readouterr()
-    assert "is unavailable" in err, "the outage is logged"
-    assert PASSWORD not in out + err + health.get_data(as_text=True)
+    logging.getLogger("feed").removeHandler(caught)
+    logged = "\n".join(caught.lines)
+    assert "is unavailable" in logged, "the outage is logged"
+    assert PASSWORD not in logged + health.get_data(as_text=True) + refused.get_data(as_text=True)

@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from feed.config.load import parse_toml
 from feed.core.model import Renewal
 from feed.log import db
+from feed.log.db import LogUnavailable
 from feed.log.renewals import record, with_log
 from feed.log.store import (
     IdempotencyConflict,
@@ -504,7 +505,7 @@ def test_a_failing_migration_changes_nothing(tmp_path, clock):
         db.execute("CREATE TABLE idempotency (x)")
         db.commit()
     store = RenewalStore(path, clock=clock)
-    with pytest.raises(Exception, match="already exists"):
+    with pytest.raises(LogUnavailable, match="already exists"):
         store.list()
     with closing(sqlite3.connect(path)) as db:
         assert db.execute("PRAGMA user_version").fetchone() == (1,)
