@@ -18,6 +18,7 @@ from .config.load import ConfigError
 from .config.watcher import ConfigWatcher
 from .core import tokens
 from .core.model import LANGUAGES
+from .log.db import LogUnavailable
 from .log.store import RenewalStore
 from .service import Service
 from .web import api, editor, feeds, headers, i18n, pages, sessions
@@ -50,6 +51,15 @@ def _proxies(value: object) -> int:
     return int(text)
 
 
+def _migrate(store: RenewalStore) -> None:
+    """`db upgrade` at start-up, in the master before gunicorn forks; the workers open their own pools."""
+    try:
+        store.engine  # noqa: B018 - made and migrated on first use
+    except LogUnavailable as error:
+        raise StartupError(f"the renewal log cannot be opened, not starting: {error}") from None
+    store.close()
+
+
 def _install_web(app: Flask) -> None:
     """Everything the app serves with: blueprints, sessions, languages, CSRF, security headers."""
     app.extensions["simfeed.misses"] = Misses()
@@ -70,7 +80,8 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     Settings (env or test_config): SIMFEED_CONFIG, the TOML file (default
     config/sims.toml); SIMFEED_INSTANCE, the folder for state such as the copy
     of the last good config (default: instance/ beside the package);
-    SIMFEED_DATABASE, the renewal log (default instance/simfeed.sqlite3);
+    SIMFEED_DATABASE, the renewal log, an SQLite path or a database URL (else DATABASE_URL, as
+    platforms with a managed PostgreSQL set it; default instance/simfeed.sqlite3);
     SIMFEED_ADMIN_TOKEN, which opens the API and the page's forms (else [server]
     admin_token); SIMFEED_SECRET_KEY, which signs the page's session cookie (default: a
     key made once and kept in the instance folder); SIMFEED_PROXIES, how many reverse
@@ -86,7 +97,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
                 instance_relative_config=True)
     app.config.from_mapping(
         SIMFEED_CONFIG=os.environ.get("SIMFEED_CONFIG", DEFAULT_CONFIG),
-        SIMFEED_DATABASE=os.environ.get("SIMFEED_DATABASE") or None,
+        SIMFEED_DATABASE=os.environ.get("SIMFEED_DATABASE") or os.environ.get("DATABASE_URL") or None,
         SIMFEED_ADMIN_TOKEN=os.environ.get("SIMFEED_ADMIN_TOKEN") or None,
         SIMFEED_SECRET_KEY=os.environ.get("SIMFEED_SECRET_KEY") or None,
     )
@@ -103,13 +114,16 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     store = RenewalStore(app.config["SIMFEED_DATABASE"]
                          or os.path.join(app.instance_path, "simfeed.sqlite3"))
     app.extensions["simfeed"] = Service(watcher, store)
+    serving = click.get_current_context(silent=True) is None
     try:
         watcher.start()
     except ConfigError as error:
         # The CLI must still run (`check` explains the problems); a server must not.
-        if click.get_current_context(silent=True) is None:
+        if serving:
             raise StartupError("invalid config, not starting:\n" + str(error)) from None
         app.extensions["simfeed.startup_errors"] = error.problems
+    if serving:
+        _migrate(store)
 
     _install_web(app)
     cli.init_app(app)

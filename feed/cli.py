@@ -13,7 +13,7 @@ from typing import Any, NoReturn
 
 import click
 from flask import Flask, current_app
-from flask.cli import with_appcontext
+from flask.cli import AppGroup, with_appcontext
 
 from .calendar.wording import Wording
 from .config import presets
@@ -23,7 +23,7 @@ from .config.sims import parse_sim
 from .core.deadlines import deadline_for
 from .core.files import atomic_write
 from .core.model import KINDS, METHODS, Config
-from .log import renewals
+from .log import db, renewals
 from .log.records import RECORD_FIELDS, TABLE_FIELDS, renewal_record, spreadsheet_safe
 from .log.renewals import RenewalInvalid, UnknownSim, today_in, with_log
 from .service import Service
@@ -38,6 +38,12 @@ class _Command(click.Command):
             return super().make_context(info_name, args, parent=parent, **extra)
         except click.UsageError as error:
             raise click.ClickException(error.format_message()) from None
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except db.LogUnavailable as error:  # the database is down: one line, nothing stored
+            raise click.ClickException(str(error)) from None
 
 
 def _service() -> Service:
@@ -203,5 +209,35 @@ def presets_command() -> None:
 
 def init_app(app: Flask) -> None:
     for command in (check_command, export_command, renew_command, renewals_command, unrenew_command,
-                    presets_command):
+                    presets_command, db_group):
         app.cli.add_command(command)
+
+
+@click.group("db", cls=AppGroup)
+def db_group() -> None:
+    """The renewal log's database (SIMFEED_DATABASE or DATABASE_URL)."""
+
+
+@db_group.command("upgrade", cls=_Command)
+def db_upgrade_command() -> None:
+    """Bring the database to the latest schema (also done at every start-up)."""
+    store = _service().store
+    db.create_schema(store.engine)
+    click.echo(f"{db.describe(store.engine)} is at the latest schema")
+
+
+@db_group.command("copy", cls=_Command)
+@click.argument("source", metavar="FROM")
+@click.argument("target", metavar="TO")
+def db_copy_command(source: str, target: str) -> None:
+    """Copy the log from one database to an empty one: SQLite paths or database URLs."""
+    engines = [db.engine_for(source), db.engine_for(target)]
+    try:
+        counts = db.copy(*engines)
+    except db.CopyRefused as error:
+        _fail([str(error)])
+    finally:
+        for engine in engines:
+            engine.dispose()
+    click.echo(f"copied {db.describe(engines[0])} to {db.describe(engines[1])}: "
+               + ", ".join(f"{table} {count}" for table, count in counts.items()))

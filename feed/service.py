@@ -13,7 +13,6 @@ import threading
 from collections.abc import Hashable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from functools import cached_property
 from typing import Any
 
 from sqlalchemy import Engine
@@ -22,7 +21,7 @@ from .calendar import builder
 from .calendar.cache import FeedCache, Published
 from .config.watcher import ConfigWatcher, Loaded
 from .core.model import Config, Sim
-from .log import db
+from .log.db import LogUnavailable
 from .log.renewals import with_log
 from .log.store import LogState, RenewalStore
 
@@ -36,6 +35,8 @@ class Snapshot:
     log: LogState
     # Each SIM's DTSTAMP: when its definition or its logged renewals last changed.
     stamps: Mapping[str, datetime]
+    # Why the log cannot be read now: this view is the last good one, served meanwhile.
+    unavailable: str | None = None
 
     @property
     def stale(self) -> bool:
@@ -63,24 +64,36 @@ class Service:
         self.feeds = FeedCache()
         self._lock = threading.Lock()
         self._key: tuple[Loaded, int] | None = None
-        self._snapshot: Snapshot | None = None
+        self._last: Snapshot | None = None
         # When each SIM definition was first served, for the config last seen.
         self._seen: dict[Sim, datetime] = {}
 
-    @cached_property
+    @property
     def engine(self) -> Engine:
-        """The log's database through SQLAlchemy, for the tables beside the renewals."""
-        engine = db.engine_for(self.store.path)
-        db.create_schema(engine)
-        return engine
+        """The log's database (the store's Engine: one pool per process), for the tables beside it."""
+        return self.store.engine
 
     def snapshot(self) -> Snapshot:
-        """The current snapshot; rebuilt only when the config file or the log changed."""
+        """The current snapshot; rebuilt only when the config file or the log changed.
+
+        While the database is unavailable, the last good snapshot is served, marked with why;
+        with none yet, LogUnavailable propagates (a 503).
+        """
         loaded = self.watcher.current()
+        try:
+            return self._rebuild(loaded)
+        except LogUnavailable as error:
+            with self._lock:
+                last = self._last
+            if last is None:
+                raise
+            return dataclasses.replace(last, unavailable=str(error))
+
+    def _rebuild(self, loaded: Loaded) -> Snapshot:
         generation = self.store.generation()
         with self._lock:
-            if self._snapshot is not None and self._key == (loaded, generation):
-                return self._snapshot
+            if self._last is not None and self._key == (loaded, generation):
+                return self._last
         log, entries = self.store.snapshot()
         stamps = self._first_seen(loaded.config)
         for sim_id, logged in entries.items():
@@ -88,7 +101,7 @@ class Service:
                 stamps[sim_id] = max([stamps[sim_id], *(e.created_at.replace(microsecond=0) for e in logged)])
         taken = Snapshot(with_log(loaded.config, entries, log), loaded.errors, log, stamps)
         with self._lock:
-            self._key, self._snapshot = (loaded, log.generation), taken
+            self._key, self._last = (loaded, log.generation), taken
         return taken
 
     def _first_seen(self, config: Config) -> dict[str, datetime]:

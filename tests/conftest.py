@@ -17,6 +17,10 @@ from hypothesis import HealthCheck, settings
 
 from feed import create_app
 
+from .postgres import PostgresServer, postgres
+
+__all__ = ["postgres"]  # the session's PostgreSQL server, a fixture for every module
+
 # Plain asserts in the helpers report their values as a test module's would.
 pytest.register_assert_rewrite("tests.helpers")
 
@@ -97,7 +101,7 @@ def clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
 
     For a whole module: pytestmark = pytest.mark.usefixtures("clean_environment").
     """
-    for name in ("SIMFEED_ADMIN_TOKEN", "SIMFEED_DATABASE"):
+    for name in ("SIMFEED_ADMIN_TOKEN", "SIMFEED_DATABASE", "DATABASE_URL"):
         monkeypatch.delenv(name, raising=False)
 
 
@@ -133,3 +137,18 @@ def serve(build: Callable[..., Flask], tmp_path: Path) -> Callable[..., FlaskCli
 def database(tmp_path: Path) -> Path:
     """Where the renewal log of an app from make_app lives."""
     return tmp_path / "instance" / "simfeed.sqlite3"
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def backend(request: pytest.FixtureRequest) -> str:
+    """Each test that takes it runs on SQLite and on a real PostgreSQL server (tests/postgres.py)."""
+    return str(request.param)
+
+
+@pytest.fixture
+def log_url(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> str:
+    """Where a test's renewal log lives: an SQLite file's path, or a fresh PostgreSQL database's URL."""
+    if backend == "sqlite":
+        return str(tmp_path / "data" / "log.sqlite3")
+    server: PostgresServer = request.getfixturevalue("postgres")
+    return server.create_database()

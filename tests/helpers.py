@@ -50,7 +50,8 @@ def free_port() -> int:
 
 
 def env_for(config: Path, tmp_path: Path, port: int) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SIMFEED_", "FLASK_"))}
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("SIMFEED_", "FLASK_")) and k != "DATABASE_URL"}
     env.update(SIMFEED_CONFIG=str(config), SIMFEED_INSTANCE=str(tmp_path / "instance"),
                HOST="127.0.0.1", PORT=str(port), WEB_CONCURRENCY="2")
     return env

@@ -1,4 +1,5 @@
-"""A process killed with SIGKILL in the middle of a renewal write: the log stays whole, with no partial row.
+"""A process killed with SIGKILL in the middle of a renewal write: the log stays whole, with no partial row
+(on SQLite and on PostgreSQL).
 
 First exactly inside the transaction (after the INSERT, before COMMIT), then at
 random moments while 4 gunicorn workers take concurrent POSTs.
@@ -25,6 +26,7 @@ from feed.log.store import RenewalStore
 
 from .conftest import BASIC, write_config
 from .helpers import ROOT, env_for, free_port, procfile_command, wait_until_up
+from .test_store import raw
 
 # A writer that stops inside its transaction: the store reads the clock a second time in
 # _touch, after the INSERT and before COMMIT; there it says so and waits to be killed.
@@ -49,14 +51,14 @@ store.add("giffgaff", Renewal(date(2026, 11, 20), 10.0, "GBP", reference="killed
 """
 
 
-def check(database: Path) -> sqlite3.Connection:
-    db = sqlite3.connect(database)
-    assert db.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
-    return db
+def check(database: str) -> None:
+    if "://" not in database:
+        with closing(sqlite3.connect(database)) as db:
+            assert db.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
 
 
-def test_sigkill_inside_the_write_transaction_leaves_no_row(tmp_path: Path) -> None:
-    database = tmp_path / "log.sqlite3"
+def test_sigkill_inside_the_write_transaction_leaves_no_row(log_url: str) -> None:
+    database = log_url
     before = RenewalStore(database)
     before.add("giffgaff", Renewal(date(2026, 6, 2), reference="kept"))
     generation = before.generation()
@@ -70,9 +72,9 @@ def test_sigkill_inside_the_write_transaction_leaves_no_row(tmp_path: Path) -> N
             child.send_signal(signal.SIGKILL)
             child.wait(timeout=10)
     assert child.returncode == -signal.SIGKILL
-    with closing(check(database)) as db:
-        assert db.execute("SELECT reference FROM renewals").fetchall() == [("kept",)]
-        assert db.execute("SELECT count(*) FROM idempotency").fetchone() == (0,)
+    check(database)
+    assert raw(database, "SELECT reference FROM renewals") == [("kept",)]
+    assert raw(database, "SELECT count(*) FROM idempotency") == [(0,)]
     after = RenewalStore(database)  # the next writer is not blocked by the dead one's lock
     assert after.generation() == generation
     assert [stored.renewal.reference for stored in after.list()] == ["kept"]
@@ -83,11 +85,13 @@ def workers(master: int) -> list[int]:
     return [int(pid) for pid in Path(f"/proc/{master}/task/{master}/children").read_text().split()]
 
 
-def test_workers_killed_at_random_during_writes_lose_no_acknowledged_renewal(tmp_path: Path) -> None:
+def test_workers_killed_at_random_during_writes_lose_no_acknowledged_renewal(tmp_path: Path,
+                                                                           log_url: str) -> None:
     admin = "admin-token-for-the-crash-test"
     config = write_config(tmp_path / "sims.toml", BASIC)
     port = free_port()
-    env = {**env_for(config, tmp_path, port), "WEB_CONCURRENCY": "4", "SIMFEED_ADMIN_TOKEN": admin}
+    env = {**env_for(config, tmp_path, port), "WEB_CONCURRENCY": "4", "SIMFEED_ADMIN_TOKEN": admin,
+           "SIMFEED_DATABASE": log_url}
     log = tmp_path / "gunicorn.log"
     with log.open("wb") as out:
         master = subprocess.Popen(procfile_command(), cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
@@ -137,11 +141,11 @@ def test_workers_killed_at_random_during_writes_lose_no_acknowledged_renewal(tmp
         master.send_signal(signal.SIGTERM)
         master.wait(timeout=30)
     assert kills >= 5 and len(acknowledged) >= 20, (kills, len(acknowledged))
-    with closing(check(tmp_path / "instance" / "simfeed.sqlite3")) as db:
-        rows = db.execute("SELECT id, sim_id, date, amount, currency, reference, note, kind, created_at"
-                          " FROM renewals").fetchall()
-        keys = dict(db.execute("SELECT key, renewal_id FROM idempotency").fetchall())
-        generation = int(db.execute("SELECT value FROM meta WHERE key = 'generation'").fetchone()[0])
+    check(log_url)
+    rows = raw(log_url, "SELECT id, sim_id, date, amount, currency, reference, note, kind, created_at"
+                        " FROM renewals")
+    keys = dict(raw(log_url, "SELECT key, renewal_id FROM idempotency"))  # type: ignore[arg-type]
+    generation = int(raw(log_url, "SELECT value FROM meta WHERE key = 'generation'")[0][0])  # type: ignore
     by_reference = {}
     for rid, sim, on, amount, currency, reference, note, kind, created in rows:
         n = int(reference.removeprefix("ref-"))

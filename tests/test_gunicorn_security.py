@@ -115,10 +115,13 @@ def test_no_token_reaches_any_log(tmp_path: Path) -> None:
 
 
 def test_debug_mode_is_off_under_gunicorn_even_with_flask_debug(tmp_path: Path) -> None:
-    # A folder where the renewal log should be: every feed request fails inside the app.
-    (tmp_path / "not-a-database").mkdir()
-    with serving(tmp_path, PRIVATE, FLASK_DEBUG="1", SIMFEED_DATABASE=str(tmp_path / "not-a-database")
-                 ) as server:
+    # The renewal log, migrated at start-up, then overwritten with bytes that are no database:
+    # every feed request fails inside the app.
+    log = tmp_path / "log.sqlite3"
+    with serving(tmp_path, PRIVATE, FLASK_DEBUG="1", SIMFEED_DATABASE=str(log)) as server:
+        for path in tmp_path.glob("log.sqlite3*"):
+            path.unlink()
+        log.write_bytes(b"not a database " * 100)
         status, headers, body = server.get(f"/calendar.ics?token={TOKEN}")
     # Flask's own 500 (debug would propagate the exception to gunicorn, which answers by itself
     # and logs the request line, token included), with every header of an HTML page.

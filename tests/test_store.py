@@ -1,4 +1,4 @@
-"""The renewal log in SQLite: schema, migrations, WAL, atomic writes and idempotency keys."""
+"""The renewal log on SQLite and PostgreSQL: schema, migrations, atomic writes and idempotency keys."""
 
 from __future__ import annotations
 
@@ -11,14 +11,15 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import create_engine, inspect, text
+from sqlalchemy.exc import IntegrityError
 
 from feed.config.load import parse_toml
 from feed.core.model import Renewal
-from feed.log import store as store_module
+from feed.log import db
+from feed.log.db import LogUnavailable
 from feed.log.renewals import record, with_log
 from feed.log.store import (
-    MIGRATIONS,
-    SCHEMA_VERSION,
     IdempotencyConflict,
     LogState,
     RenewalStore,
@@ -29,6 +30,7 @@ from .conftest import BASIC
 
 T0 = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+SCHEMA_VERSION = 4  # PRAGMA user_version of the log before Alembic, kept by revision 0001
 
 
 class Clock:
@@ -52,34 +54,47 @@ def db_path(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def store(db_path: Path, clock: Clock) -> Iterator[RenewalStore]:
-    opened = RenewalStore(db_path, clock=clock)
+def store(log_url: str, clock: Clock) -> Iterator[RenewalStore]:
+    opened = RenewalStore(log_url, clock=clock)
     yield opened
     opened.close()
 
 
-def raw(path: Path, query: str) -> list[tuple[object, ...]]:
-    """Read the file with a connection of its own, as another process would."""
-    with closing(sqlite3.connect(path)) as db:
-        return [tuple(row) for row in db.execute(query).fetchall()]
+def raw(target: str | Path, query: str) -> list[tuple[object, ...]]:
+    """Read the database with a connection of its own, as another process would."""
+    engine = create_engine(db.url_for(target))
+    try:
+        with engine.connect() as connection:
+            return [tuple(row) for row in connection.execute(text(query))]
+    finally:
+        engine.dispose()
 
 
-def count(path: Path, table: str = "renewals") -> int:
-    return int(raw(path, f"SELECT COUNT(*) FROM {table}")[0][0])
+def count(target: str | Path, table: str = "renewals") -> int:
+    return int(raw(target, f"SELECT COUNT(*) FROM {table}")[0][0])  # type: ignore[call-overload]
 
 
 # --- the file -------------------------------------------------------------------------------------
 
 
-def test_created_on_first_use_with_the_latest_schema_in_wal_mode(db_path, store):
+def test_created_on_first_use_with_every_table_of_the_revisions(log_url, store):
+    assert store.state() == LogState(generation=0, changed_at=EPOCH)
+    tables = set(inspect(store.engine).get_table_names())
+    assert tables >= {"renewals", "meta", "idempotency", "definitions", "alembic_version"}
+    assert set(db.metadata.tables) <= tables, "a table declared on metadata needs its revision"
+    assert raw(log_url, "SELECT version_num FROM alembic_version") == [("0001",)]
+    assert store.list() == []
+
+
+def test_a_sqlite_log_is_the_schema_of_before_alembic_in_wal_mode(db_path, clock):
+    store = RenewalStore(db_path, clock=clock)
     assert not db_path.exists(), "opening the store object alone creates nothing"
     assert store.state() == LogState(generation=0, changed_at=EPOCH)
     assert db_path.exists(), "the folder and the file are created on first use"
     assert raw(db_path, "PRAGMA user_version") == [(SCHEMA_VERSION,)]
-    assert SCHEMA_VERSION == len(MIGRATIONS) == 4
     assert raw(db_path, "PRAGMA journal_mode") == [("wal",)]
     tables = {name for (name,) in raw(db_path, "SELECT name FROM sqlite_master WHERE type = 'table'")}
-    assert tables == {"renewals", "meta", "idempotency", "definitions", "sqlite_sequence"}
+    assert tables == {"renewals", "meta", "idempotency", "definitions", "sqlite_sequence", "alembic_version"}
     columns = [(name, kind, notnull, default) for _, name, kind, notnull, default, _ in
                raw(db_path, "PRAGMA table_info(renewals)")]
     assert columns == [
@@ -89,10 +104,12 @@ def test_created_on_first_use_with_the_latest_schema_in_wal_mode(db_path, store)
         ("kind", "TEXT", 1, "'topup'"),
     ]
     assert store.list() == []
+    store.close()
 
 
-def test_a_locked_database_is_waited_for_not_an_error(db_path, store):
+def test_a_locked_database_is_waited_for_not_an_error(db_path, clock):
     """The busy timeout: a writer that finds the file locked queues behind the other one."""
+    store = RenewalStore(db_path, clock=clock)
     store.state()
     locked, release = threading.Event(), 0.5
 
@@ -118,12 +135,13 @@ def test_a_locked_database_is_waited_for_not_an_error(db_path, store):
     assert stored.id == 2, "the other writer's row went in first"
     assert waited >= release - 0.2
     assert [s.sim_id for s in store.list()] == ["giffgaff", "cubacel"]
+    store.close()
 
 
 # --- reads and writes -----------------------------------------------------------------------------
 
 
-def test_add_get_list_delete_round_trip(db_path, store, clock):
+def test_add_get_list_delete_round_trip(log_url, store, clock):
     full = Renewal(date(2026, 11, 20), amount=10.0, currency="GBP", method="app", reference="TXN-1",
                    note="from the airport")
     stored, created = store.add("giffgaff", full)
@@ -134,7 +152,7 @@ def test_add_get_list_delete_round_trip(db_path, store, clock):
                                    created_at=T0)
     assert store.get(1) == stored
     assert store.get(2) is None
-    assert raw(db_path, "SELECT * FROM renewals") == [
+    assert raw(log_url, "SELECT * FROM renewals") == [
         (1, "giffgaff", "2026-11-20", 10.0, "GBP", "app", "TXN-1", "from the airport",
          "2026-11-24T12:00:00+00:00", "topup"),
     ]
@@ -149,7 +167,7 @@ def test_add_get_list_delete_round_trip(db_path, store, clock):
     kindless, _ = store.add("giffgaff", Renewal(date(2026, 11, 22), kind=None))
     assert (call.renewal.kind, kindless.renewal.kind) == ("call", "topup")
     assert store.get(3) == call
-    assert raw(db_path, "SELECT id, kind FROM renewals ORDER BY id") == [
+    assert raw(log_url, "SELECT id, kind FROM renewals ORDER BY id") == [
         (1, "topup"), (2, "topup"), (3, "call"), (4, "topup")]
 
     assert store.delete(1) is True
@@ -214,21 +232,22 @@ def test_generation_counts_each_change_and_only_changes(store, clock):
     assert store.state() == LogState(3, T0 + timedelta(minutes=1))
 
 
-def test_a_failed_write_leaves_nothing(db_path, store):
+def test_a_failed_write_leaves_nothing(log_url, backend, store):
     store.add("a", Renewal(date(2026, 11, 1)))
     before = store.state()
-    with pytest.raises(sqlite3.IntegrityError):
+    with pytest.raises(IntegrityError):
         store.add(None, Renewal(date(2026, 11, 2)), "key-1", "fp")  # type: ignore[arg-type]
-    assert count(db_path) == 1
-    assert count(db_path, "idempotency") == 0
+    assert count(log_url) == 1
+    assert count(log_url, "idempotency") == 0
     assert store.state() == before
     # The connection is usable afterwards: the transaction was rolled back, not left open.
     stored, _ = store.add("a", Renewal(date(2026, 11, 3)), "key-1", "fp")
-    assert stored.id == 2, "the failed insert did not use up an id"
-    assert count(db_path) == 2
+    # PostgreSQL's sequences never go back, by design; SQLite's AUTOINCREMENT rolls back with the row.
+    assert stored.id == (2 if backend == "sqlite" else 3)
+    assert count(log_url) == 2
 
 
-def test_each_thread_has_its_own_connection_and_sees_the_others_writes(db_path, store):
+def test_each_thread_has_its_own_connection_and_sees_the_others_writes(store):
     errors: list[BaseException] = []
 
     def worker(n: int) -> None:
@@ -237,8 +256,6 @@ def test_each_thread_has_its_own_connection_and_sees_the_others_writes(db_path, 
                 store.add(f"sim-{n}", Renewal(date(2026, 1, 1) + timedelta(days=i)))
         except BaseException as error:  # pragma: no cover - reported below
             errors.append(error)
-        finally:
-            store.close()
 
     threads = [threading.Thread(target=worker, args=(n,)) for n in range(4)]
     for thread in threads:
@@ -256,48 +273,48 @@ def test_each_thread_has_its_own_connection_and_sees_the_others_writes(db_path, 
 # --- idempotency keys -----------------------------------------------------------------------------
 
 
-def test_same_key_same_request_returns_the_first_renewal(db_path, store, clock):
+def test_same_key_same_request_returns_the_first_renewal(log_url, store, clock):
     first, created = store.add("giffgaff", Renewal(date(2026, 11, 20), amount=10.0), "key-1", "fp-a")
     assert created is True
     clock.now = T0 + timedelta(hours=47)
     again, created = store.add("giffgaff", Renewal(date(2026, 11, 21), amount=10.0), "key-1", "fp-a")
     assert created is False
     assert again == first
-    assert count(db_path) == 1
+    assert count(log_url) == 1
     assert store.state() == LogState(1, T0), "a replay is not a change"
 
 
-def test_same_key_different_request_is_refused_and_stores_nothing(db_path, store):
+def test_same_key_different_request_is_refused_and_stores_nothing(log_url, store):
     store.add("giffgaff", Renewal(date(2026, 11, 20)), "key-1", "fp-a")
     with pytest.raises(IdempotencyConflict, match=r"^this Idempotency-Key was used for a different request$"):
         store.add("giffgaff", Renewal(date(2026, 11, 20)), "key-1", "fp-b")
-    assert count(db_path) == 1
-    assert raw(db_path, "SELECT key, fingerprint, renewal_id FROM idempotency") == [("key-1", "fp-a", 1)]
+    assert count(log_url) == 1
+    assert raw(log_url, "SELECT key, fingerprint, renewal_id FROM idempotency") == [("key-1", "fp-a", 1)]
     assert store.state().generation == 1
 
 
-def test_keys_are_forgotten_after_48_hours(db_path, store, clock):
+def test_keys_are_forgotten_after_48_hours(log_url, store, clock):
     store.add("giffgaff", Renewal(date(2026, 11, 20)), "key-1", "fp-a")
     clock.now = T0 + timedelta(hours=48, seconds=1)
     later, created = store.add("giffgaff", Renewal(date(2026, 11, 22)), "key-1", "fp-b")
     assert created is True
     assert later.id == 2
-    assert raw(db_path, "SELECT key, fingerprint, renewal_id FROM idempotency") == [("key-1", "fp-b", 2)]
+    assert raw(log_url, "SELECT key, fingerprint, renewal_id FROM idempotency") == [("key-1", "fp-b", 2)]
 
 
-def test_a_key_whose_renewal_was_deleted_stores_again(db_path, store):
+def test_a_key_whose_renewal_was_deleted_stores_again(log_url, store):
     store.add("giffgaff", Renewal(date(2026, 11, 20)), "key-1", "fp-a")
     store.delete(1)
     again, created = store.add("giffgaff", Renewal(date(2026, 11, 20)), "key-1", "fp-a")
     assert (again.id, created) == (2, True)
-    assert count(db_path) == 1
+    assert count(log_url) == 1
 
 
-def test_without_a_key_every_call_stores(db_path, store):
+def test_without_a_key_every_call_stores(log_url, store):
     store.add("giffgaff", Renewal(date(2026, 11, 20)))
     store.add("giffgaff", Renewal(date(2026, 11, 20)))
-    assert count(db_path) == 2
-    assert count(db_path, "idempotency") == 0
+    assert count(log_url) == 2
+    assert count(log_url, "idempotency") == 0
 
 
 # --- the log joined with the config ---------------------------------------------------------------
@@ -342,6 +359,27 @@ def test_record_counts_the_log_as_it_is_now_each_renewal_once(store):
 
 # --- migrations -----------------------------------------------------------------------------------
 
+# The hand-written migrations of the code before Alembic, kept here to make its files:
+# LEGACY[n] took a database from version n to n + 1 (PRAGMA user_version).
+LEGACY = [
+    ["""CREATE TABLE renewals (
+            id INTEGER PRIMARY KEY AUTOINCREMENT, sim_id TEXT NOT NULL, date TEXT NOT NULL, amount REAL,
+            currency TEXT, method TEXT, reference TEXT, note TEXT, created_at TEXT NOT NULL)""",
+     "CREATE INDEX renewals_sim ON renewals (sim_id, date)"],
+    ["CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+     "INSERT INTO meta VALUES ('generation', '0'), ('changed_at', '1970-01-01T00:00:00+00:00')",
+     """CREATE TABLE idempotency (key TEXT PRIMARY KEY, fingerprint TEXT NOT NULL,
+            renewal_id INTEGER NOT NULL, created_at TEXT NOT NULL)"""],
+    ["ALTER TABLE renewals ADD COLUMN kind TEXT NOT NULL DEFAULT 'topup'"],
+    ["""CREATE TABLE definitions (sim_id TEXT NOT NULL, fingerprint TEXT NOT NULL, first_seen TEXT NOT NULL,
+            PRIMARY KEY (sim_id, fingerprint))"""],
+]
+
+
+def legacy_step(db: sqlite3.Connection, version: int) -> None:
+    for statement in LEGACY[version]:
+        db.execute(statement)
+
 V1_COLUMNS = "id, sim_id, date, amount, currency, method, reference, note, created_at"
 V1_ROWS = [
     (1, "giffgaff", "2026-03-01", 10.0, "GBP", "app", "TXN-1", None, "2026-03-01T10:00:00+00:00"),
@@ -362,16 +400,16 @@ def old_database(path: Path, version: int) -> None:
     """A file made at schema version 1 with rows in it, then taken by hand up to `version`."""
     path.parent.mkdir(parents=True, exist_ok=True)
     with closing(sqlite3.connect(path, isolation_level=None)) as db:
-        MIGRATIONS[0](db)
+        legacy_step(db, 0)
         db.execute("PRAGMA user_version = 1")
         db.executemany(f"INSERT INTO renewals ({V1_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", V1_ROWS)
         for step in range(1, version):
-            MIGRATIONS[step](db)
+            legacy_step(db, step)
             db.execute(f"PRAGMA user_version = {step + 1:d}")
             assert db.execute(f"SELECT {V1_COLUMNS} FROM renewals ORDER BY id").fetchall() == V1_ROWS
 
 
-@pytest.mark.parametrize("version", range(1, SCHEMA_VERSION), ids=lambda v: f"from-v{v}")
+@pytest.mark.parametrize("version", range(1, SCHEMA_VERSION + 1), ids=lambda v: f"from-v{v}")
 def test_an_old_database_migrates_with_its_rows_intact(tmp_path, clock, version):
     path = tmp_path / "old.sqlite3"
     old_database(path, version)
@@ -381,6 +419,7 @@ def test_an_old_database_migrates_with_its_rows_intact(tmp_path, clock, version)
     try:
         assert store.list() == V1_STORED
         assert raw(path, "PRAGMA user_version") == [(SCHEMA_VERSION,)]
+        assert raw(path, "SELECT version_num FROM alembic_version") == [("0001",)]
         assert raw(path, "PRAGMA journal_mode") == [("wal",)]
         assert raw(path, f"SELECT {V1_COLUMNS} FROM renewals ORDER BY id") == V1_ROWS
         # Rows from before v3 were all top-ups.
@@ -458,45 +497,41 @@ def test_reopening_a_current_database_keeps_everything(db_path, clock):
         second.close()
 
 
-def test_a_failing_migration_changes_nothing_and_closes_its_connection(tmp_path, clock, monkeypatch):
+def test_a_failing_migration_changes_nothing(tmp_path, clock):
+    """The whole upgrade is one transaction: a step that fails takes the earlier ones back with it."""
     path = tmp_path / "old.sqlite3"
     old_database(path, 1)
-
-    def broken(db: sqlite3.Connection) -> None:
-        db.execute("CREATE TABLE half_done (x)")
-        raise RuntimeError("migration failed")
-
-    real_connect = sqlite3.connect
-    closed: list[sqlite3.Connection] = []
-
-    class Tracked(sqlite3.Connection):
-        def close(self) -> None:
-            closed.append(self)
-            super().close()
-
-    monkeypatch.setattr(store_module, "MIGRATIONS", [*MIGRATIONS, broken])
-    monkeypatch.setattr(store_module, "SCHEMA_VERSION", len(MIGRATIONS) + 1)
-    monkeypatch.setattr(sqlite3, "connect", lambda *args, **kwargs: real_connect(*args, factory=Tracked,
-                                                                                  **kwargs))
+    with closing(sqlite3.connect(path)) as db:  # in the way of v2's CREATE TABLE idempotency
+        db.execute("CREATE TABLE idempotency (x)")
+        db.commit()
     store = RenewalStore(path, clock=clock)
-    with pytest.raises(RuntimeError, match=r"^migration failed$"):
+    with pytest.raises(LogUnavailable, match="already exists"):
         store.list()
-    assert len(closed) == 1, "the connection of the failed migration is closed, not leaked"
-    monkeypatch.undo()
-
-    with closing(real_connect(path)) as db:
+    with closing(sqlite3.connect(path)) as db:
         assert db.execute("PRAGMA user_version").fetchone() == (1,)
         tables = {name for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-        assert tables == {"renewals", "sqlite_sequence"}, "v1 -> v2 was rolled back with the failed step"
+        assert tables == {"renewals", "sqlite_sequence", "idempotency"}, "v1 -> v2 was rolled back"
         assert db.execute(f"SELECT {V1_COLUMNS} FROM renewals ORDER BY id").fetchall() == V1_ROWS
     store.close()
 
 
+def test_postgres_urls_as_platforms_hand_them_out_are_accepted(postgres, clock):
+    url = postgres.create_database().replace("postgresql://", "postgres://")
+    store = RenewalStore(url, clock=clock)
+    try:
+        assert store.engine.dialect.name == "postgresql"
+        assert store.add("a", Renewal(date(2026, 11, 1)))[0].id == 1
+        assert store.path is None
+        assert "pg-s3cret" not in repr(store.engine.url) and "pg-s3cret" not in db.describe(store.engine)
+    finally:
+        store.close()
+
+
 @pytest.mark.parametrize("renewal_id", [2**63, -(2**63) - 1, 10**30], ids=["2^63", "below", "huge"])
-def test_regression_an_id_beyond_sqlite_integers_names_no_entry(tmp_path: Path, renewal_id: int) -> None:
+def test_regression_an_id_beyond_sqlite_integers_names_no_entry(log_url: str, renewal_id: int) -> None:
     # Found by the HTTP fuzz (issue 7): /api/renewals/99999999999999999999 bound the id to SQLite,
     # which raised OverflowError, a 500; `flask renew` printed a traceback for the same id.
-    store = RenewalStore(tmp_path / "log.sqlite3", clock=Clock())
+    store = RenewalStore(log_url, clock=Clock())
     assert store.get(renewal_id) is None
     assert store.delete(renewal_id) is False
     store.close()

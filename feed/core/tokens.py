@@ -9,6 +9,8 @@ import re
 
 # A feed token in a query string, an admin token after "Bearer", a sign-in form's token field.
 _SECRETS = re.compile(r"(?i)(\btoken=|\bbearer\s+)[^\s&'\"()<>,;]+")
+# The password of a database URL (postgresql://user:password@host/db), as DATABASE_URL carries it.
+_URL_PASSWORD = re.compile(r"(?i)(\b[a-z][a-z0-9+.-]*://[^\s:/@]*:)[^\s@/]+@")
 REDACTED = "[redacted]"
 
 
@@ -32,7 +34,10 @@ def redact(text: str) -> str:
     'GET /calendar.ics?token=[redacted]&download=1 HTTP/1.1'
     >>> redact("Authorization: Bearer s3cret")
     'Authorization: Bearer [redacted]'
+    >>> redact("cannot reach postgres://simfeed:pa55@db.example:5432/log")
+    'cannot reach postgres://simfeed:[redacted]@db.example:5432/log'
     """
+    text = _URL_PASSWORD.sub(lambda m: m.group(1) + REDACTED + "@", text)
     return _SECRETS.sub(lambda m: m.group(1) + REDACTED, text)
 
 

@@ -1,38 +1,209 @@
-"""The database everything the service keeps lives in, through SQLAlchemy Core.
+"""The database everything the service keeps lives in: SQLite by default, PostgreSQL by URL.
 
 Every table of the service is declared on `metadata` by the module that owns it;
-`engine_for` turns SIMFEED_DATABASE (a path or a URL) into an Engine and
-`create_schema` brings that database to the current schema.
+`engine_for` turns DATABASE_URL / SIMFEED_DATABASE (a path or a URL) into an
+Engine, one pool per process; `create_schema` runs the Alembic migrations in
+feed/log/migrations up to the latest revision. Writes go through `writing`, one
+transaction that concurrent writers queue behind (SQLite's BEGIN IMMEDIATE, a
+PostgreSQL advisory lock), so every backend keeps the same guarantees.
 """
 
 from __future__ import annotations
 
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, MetaData, create_engine, event
+from sqlalchemy import Connection, Engine, MetaData, create_engine, event, exc, func, make_url, select, text
+from sqlalchemy.engine import URL
 
 metadata = MetaData()
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+# The advisory lock every PostgreSQL write takes: writers queue as SQLite's do.
+_WRITE_LOCK = 0x51F_EED
+
+
+class LogUnavailable(RuntimeError):
+    """The database cannot be reached or used right now; the message names it without credentials."""
+
+
+def url_for(target: str | Path) -> URL:
+    """The SQLAlchemy URL of a path or a URL; postgres:// (as platforms hand it out) means psycopg 3.
+
+    >>> url_for("postgres://u:pw@db.example/simfeed").render_as_string()
+    'postgresql+psycopg://u:***@db.example/simfeed'
+    >>> url_for("postgresql://db.example/simfeed").drivername
+    'postgresql+psycopg'
+    """
+    given = str(target)
+    if "://" not in given:
+        return make_url(f"sqlite:///{Path(given).resolve()}")
+    url = make_url(given)
+    if url.drivername in ("postgres", "postgresql"):
+        url = url.set(drivername="postgresql+psycopg")
+    return url
+
+
+def describe(engine_or_url: Engine | URL) -> str:
+    """Which database, fit for logs and error pages: never the password."""
+    url = engine_or_url.url if isinstance(engine_or_url, Engine) else engine_or_url
+    if url.get_backend_name() == "sqlite":
+        return f"SQLite file {url.database}"
+    where = f"{url.host or 'localhost'}{f':{url.port}' if url.port else ''}/{url.database or ''}"
+    return f"PostgreSQL {url.username + '@' if url.username else ''}{where}"
 
 
 def engine_for(target: str | Path) -> Engine:
     """An Engine for a database URL, or for an SQLite file given by its path."""
-    text = str(target)
-    if "://" not in text:
-        Path(text).parent.mkdir(parents=True, exist_ok=True)
-        text = f"sqlite:///{Path(text).resolve()}"
-    engine = create_engine(text)
-    if engine.dialect.name == "sqlite":
-        event.listen(engine, "connect", _sqlite_pragmas)
-    return engine
+    url = url_for(target)
+    if url.get_backend_name() == "sqlite":
+        if url.database:
+            Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url)
+        # SQLAlchemy's pysqlite recipe: the driver emits no BEGIN of its own, we do (in _begin).
+        event.listen(engine, "connect", _sqlite_connect)
+        event.listen(engine, "begin", _sqlite_begin)
+        return engine
+    # A short connect timeout: a database that is down answers 503 quickly instead of hanging.
+    # pre_ping: after a restart of the server, the first write gets a live connection, not a 503
+    # (the per-request check does not pay for it: it keeps a connection of its own).
+    return create_engine(url, pool_size=5, max_overflow=5, pool_timeout=10, hide_parameters=True,
+                         pool_pre_ping=True,
+                         connect_args={"connect_timeout": 5, "application_name": "simfeed"})
 
 
-def _sqlite_pragmas(connection: Any, _record: Any) -> None:
-    cursor = connection.cursor()
-    cursor.execute("PRAGMA busy_timeout = 30000")
-    cursor.close()
+def _sqlite_connect(connection: Any, _record: Any) -> None:
+    connection.isolation_level = None
+    connection.execute("PRAGMA busy_timeout = 30000")
+    _use_wal(connection)
+    connection.execute("PRAGMA synchronous = NORMAL")
+
+
+def _use_wal(connection: Any) -> None:
+    """Switch to WAL, waiting out other openers: the switch ignores the busy timeout."""
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            connection.execute("PRAGMA journal_mode = WAL")
+            return
+        except Exception as error:  # sqlite3.OperationalError, from the driver itself
+            if "locked" not in str(error) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.02)
+
+
+def _sqlite_begin(connection: Connection) -> None:
+    writes = connection.get_execution_options().get("simfeed_write", False)
+    connection.exec_driver_sql("BEGIN IMMEDIATE" if writes else "BEGIN")
+
+
+@contextmanager
+def writing(engine: Engine) -> Iterator[Connection]:
+    """One write transaction; concurrent writers (threads, workers, instances) wait their turn."""
+    with engine.connect().execution_options(simfeed_write=True) as connection, connection.begin():
+        if engine.dialect.name == "postgresql":
+            connection.execute(text(f"SELECT pg_advisory_xact_lock({_WRITE_LOCK:d})"))
+        yield connection
+
+
+@contextmanager
+def reading(engine: Engine) -> Iterator[Connection]:
+    """One read transaction that sees a single state of the database."""
+    options = {"isolation_level": "REPEATABLE READ"} if engine.dialect.name == "postgresql" else {}
+    with engine.connect().execution_options(**options) as connection, connection.begin():
+        yield connection
+
+
+@contextmanager
+def unavailable_as_error(engine: Engine) -> Iterator[None]:
+    """Turn "cannot reach the database" into LogUnavailable, naming the database but no secret."""
+    try:
+        yield
+    except (exc.OperationalError, exc.InterfaceError) as error:
+        raise LogUnavailable(f"{describe(engine)} is unavailable: {reason(error.orig or error)}") from None
+
+
+def reason(error: BaseException) -> str:
+    """The first line of a driver's error: what went wrong, without the statement or its values."""
+    lines = str(error).strip().splitlines()
+    return lines[0] if lines else type(error).__name__
+
+
+def alembic_config(connection: Connection) -> Any:
+    """Alembic's configuration, made in code: no alembic.ini is needed at run time."""
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.attributes["connection"] = connection
+    return config
 
 
 def create_schema(engine: Engine) -> None:
-    """Create what is missing (issue 12 replaces this with Alembic migrations)."""
-    metadata.create_all(engine)
+    """Bring the database to the latest revision (`flask db upgrade`, and every start-up).
+
+    One write transaction: two processes starting together migrate once, and a
+    failed revision leaves the database as it was.
+    """
+    from alembic import command
+
+    with unavailable_as_error(engine), writing(engine) as connection:
+        command.upgrade(alembic_config(connection), "head")
+
+
+class CopyRefused(ValueError):
+    """`db copy` will not write: the target holds data already, or the copy did not add up."""
+
+
+def _rows(connection: Connection, table: Any) -> list[dict[str, Any]]:
+    key = list(table.primary_key.columns) or list(table.columns)
+    return [dict(row._mapping) for row in connection.execute(select(table).order_by(*key))]
+
+
+def copy(source: Engine, target: Engine) -> dict[str, int]:
+    """Copy every table of `metadata` from one database to another; the rows copied, by table.
+
+    Both are migrated first. The target must be as new (only the rows a fresh database
+    starts with); the copy is one transaction, checked row for row count before it commits.
+    """
+    fresh = engine_for("sqlite://")
+    try:
+        for engine in (fresh, source, target):
+            create_schema(engine)
+        with reading(fresh) as connection:
+            seeds = {table.name: _rows(connection, table) for table in metadata.sorted_tables}
+    finally:
+        fresh.dispose()
+    counts: dict[str, int] = {}
+    with unavailable_as_error(source), unavailable_as_error(target), reading(source) as read, \
+            writing(target) as write:
+        for table in metadata.sorted_tables:
+            if _rows(write, table) != seeds[table.name]:
+                raise CopyRefused(f"{describe(target)} is not empty (table {table.name}): nothing was copied")
+        for table in reversed(metadata.sorted_tables):
+            write.execute(table.delete())
+        for table in metadata.sorted_tables:
+            rows = _rows(read, table)
+            for start in range(0, len(rows), 1000):
+                write.execute(table.insert(), rows[start:start + 1000])
+            copied = write.execute(select(func.count()).select_from(table)).scalar_one()
+            if copied != len(rows):
+                raise CopyRefused(f"table {table.name}: {copied} rows arrived of {len(rows)}:"
+                                  " nothing was copied")
+            counts[table.name] = len(rows)
+        if target.dialect.name == "postgresql":
+            _advance_sequences(write)
+    return counts
+
+
+def _advance_sequences(connection: Connection) -> None:
+    """Ids inserted as they were do not move PostgreSQL's sequences: the next id goes on after them."""
+    for table in metadata.sorted_tables:
+        for column in table.primary_key.columns:
+            if column.autoincrement is True:
+                connection.execute(text(
+                    f"SELECT setval(pg_get_serial_sequence('{table.name}', '{column.name}'),"
+                    f" COALESCE(MAX({column.name}), 1), MAX({column.name}) IS NOT NULL) FROM {table.name}"))

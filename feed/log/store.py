@@ -1,76 +1,80 @@
-"""The renewal log in SQLite: what happened, never what the SIMs are (that is the config).
+"""The renewal log: what happened, never what the SIMs are (that is the config).
 
-The only module that writes. Every write is one transaction taken with
-BEGIN IMMEDIATE, so concurrent workers queue rather than interleave, and a
-crash leaves either the whole row or nothing. A generation counter bumped in the
-same transaction tells every worker, with one cheap read, that the log changed.
+The only module that writes renewals, through SQLAlchemy Core on SQLite or
+PostgreSQL alike. Every write is one transaction that concurrent writers queue
+behind (db.writing), so workers and instances never interleave and a crash
+leaves either the whole row or nothing. A generation counter bumped in the same
+transaction tells every worker, with one cheap read, that the log changed.
 """
 
 from __future__ import annotations
 
-import json
-import sqlite3
 import threading
-import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Connection,
+    Engine,
+    Float,
+    Index,
+    Integer,
+    Row,
+    Table,
+    Text,
+    cast,
+    delete,
+    insert,
+    select,
+    update,
+)
+from sqlalchemy.dialects import postgresql, sqlite
 
 from ..core.model import Renewal
+from . import db
 
 IDEMPOTENCY_KEEP = timedelta(hours=48)
+# SQLite's INTEGER, PostgreSQL's BIGINT: 64-bit ids on both.
+_ID = BigInteger().with_variant(Integer, "sqlite")
 
+# The tables of migrations/versions/0001_renewal_log.py (dates and times as ISO 8601 text).
+renewals = Table(
+    "renewals", db.metadata,
+    Column("id", _ID, primary_key=True, autoincrement=True),
+    Column("sim_id", Text, nullable=False),
+    Column("date", Text, nullable=False),
+    Column("amount", Float),
+    Column("currency", Text),
+    Column("method", Text),
+    Column("reference", Text),
+    Column("note", Text),
+    Column("created_at", Text, nullable=False),
+    Column("kind", Text, nullable=False, server_default="topup"),
+    Index("renewals_sim", "sim_id", "date"),
+    sqlite_autoincrement=True,
+)
+meta = Table("meta", db.metadata,
+             Column("key", Text, primary_key=True), Column("value", Text, nullable=False))
+idempotency = Table(
+    "idempotency", db.metadata,
+    Column("key", Text, primary_key=True),
+    Column("fingerprint", Text, nullable=False),
+    Column("renewal_id", _ID, nullable=False),
+    Column("created_at", Text, nullable=False),
+)
+definitions = Table(
+    "definitions", db.metadata,
+    Column("sim_id", Text, primary_key=True),
+    Column("fingerprint", Text, primary_key=True),
+    Column("first_seen", Text, nullable=False),
+)
 
-def _v1(db: sqlite3.Connection) -> None:
-    db.execute("""
-        CREATE TABLE renewals (
-            id INTEGER PRIMARY KEY AUTOINCREMENT,
-            sim_id TEXT NOT NULL,
-            date TEXT NOT NULL,
-            amount REAL,
-            currency TEXT,
-            method TEXT,
-            reference TEXT,
-            note TEXT,
-            created_at TEXT NOT NULL
-        )""")
-    db.execute("CREATE INDEX renewals_sim ON renewals (sim_id, date)")
-
-
-def _v2(db: sqlite3.Connection) -> None:
-    db.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
-    db.execute("INSERT INTO meta VALUES ('generation', '0'), ('changed_at', '1970-01-01T00:00:00+00:00')")
-    db.execute("""
-        CREATE TABLE idempotency (
-            key TEXT PRIMARY KEY,
-            fingerprint TEXT NOT NULL,
-            renewal_id INTEGER NOT NULL,
-            created_at TEXT NOT NULL
-        )""")
-
-
-def _v3(db: sqlite3.Connection) -> None:
-    # What a renewal was (some carriers count top-ups only); earlier rows were top-ups.
-    db.execute("ALTER TABLE renewals ADD COLUMN kind TEXT NOT NULL DEFAULT 'topup'")
-
-
-def _v4(db: sqlite3.Connection) -> None:
-    # When each version of a SIM's definition was first served: its events' DTSTAMP,
-    # the same in every worker and across restarts, so unchanged SIMs keep their bytes.
-    db.execute("""
-        CREATE TABLE definitions (
-            sim_id TEXT NOT NULL,
-            fingerprint TEXT NOT NULL,
-            first_seen TEXT NOT NULL,
-            PRIMARY KEY (sim_id, fingerprint)
-        )""")
-
-
-# Forward migrations: MIGRATIONS[n] takes a database from version n to n + 1.
-MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_v1, _v2, _v3, _v4]
-SCHEMA_VERSION = len(MIGRATIONS)
+_GENERATION = select(meta.c.value).where(meta.c.key == "generation")
 
 
 class IdempotencyConflict(ValueError):
@@ -95,112 +99,113 @@ class LogState:
     changed_at: datetime
 
 
-def _row(row: sqlite3.Row) -> StoredRenewal:
+def _row(row: Row[Any]) -> StoredRenewal:
     return StoredRenewal(
-        id=row["id"],
-        sim_id=row["sim_id"],
+        id=row.id,
+        sim_id=row.sim_id,
         renewal=Renewal(
-            date=date.fromisoformat(row["date"]), amount=row["amount"], currency=row["currency"],
-            method=row["method"], reference=row["reference"], note=row["note"], kind=row["kind"],
-            log_id=row["id"],
+            date=date.fromisoformat(row.date), amount=row.amount, currency=row.currency,
+            method=row.method, reference=row.reference, note=row.note, kind=row.kind, log_id=row.id,
         ),
-        created_at=datetime.fromisoformat(row["created_at"]),
+        created_at=datetime.fromisoformat(row.created_at),
     )
 
 
 def _storable(renewal_id: int) -> bool:
-    """Whether an id fits SQLite's INTEGER: a larger one from a URL names no entry (binding it raises)."""
+    """Whether an id fits a 64-bit INTEGER: a larger one from a URL names no entry (binding it raises)."""
     return -(2**63) <= renewal_id < 2**63
 
 
 class RenewalStore:
-    """The renewal log of one database file; a connection per thread, opened on first use."""
+    """The renewal log of one database; its Engine (one pool per process) is made and migrated on first use.
 
-    def __init__(self, path: str | Path, clock: Callable[[], datetime] = lambda: datetime.now(UTC)):
-        self.path = Path(path)
+    `target` is an SQLite file's path or a database URL (postgresql://, postgres://, sqlite:///).
+    """
+
+    def __init__(self, target: str | Path, clock: Callable[[], datetime] = lambda: datetime.now(UTC)):
+        self.target = target
+        self.url = db.url_for(target)
         self._clock = clock
+        self._lock = threading.Lock()
+        self._engine: Engine | None = None
         self._local = threading.local()
 
-    def _connect(self) -> sqlite3.Connection:
-        db: sqlite3.Connection | None = getattr(self._local, "db", None)
-        if db is None:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            db = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=True)
-            try:
-                db.row_factory = sqlite3.Row
-                db.execute("PRAGMA busy_timeout = 30000")
-                self._use_wal(db)
-                db.execute("PRAGMA synchronous = NORMAL")
-                self._migrate(db)
-            except BaseException:
-                db.close()  # a failed migration must not leak the connection
-                raise
-            self._local.db = db
-        return db
+    @property
+    def path(self) -> Path | None:
+        """The SQLite file, or None for a server database."""
+        sqlite = self.url.get_backend_name() == "sqlite"
+        return Path(self.url.database) if sqlite and self.url.database else None
 
-    @staticmethod
-    def _use_wal(db: sqlite3.Connection) -> None:
-        """Switch to WAL, waiting out other openers: the switch ignores the busy timeout."""
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                db.execute("PRAGMA journal_mode = WAL")
-                return
-            except sqlite3.OperationalError as error:
-                if "locked" not in str(error) or time.monotonic() > deadline:
-                    raise
-                time.sleep(0.02)
-
-    @staticmethod
-    def _migrate(db: sqlite3.Connection) -> None:
-        if db.execute("PRAGMA user_version").fetchone()[0] >= SCHEMA_VERSION:
-            return
-        db.execute("BEGIN IMMEDIATE")
-        try:
-            version = db.execute("PRAGMA user_version").fetchone()[0]
-            for step in MIGRATIONS[version:]:
-                step(db)
-            db.execute(f"PRAGMA user_version = {SCHEMA_VERSION:d}")
-            db.execute("COMMIT")
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
-
-    @contextmanager
-    def _write(self) -> Iterator[sqlite3.Connection]:
-        db = self._connect()
-        db.execute("BEGIN IMMEDIATE")
-        try:
-            yield db
-            db.execute("COMMIT")
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
-
-    def _touch(self, db: sqlite3.Connection) -> None:
-        """Mark the log as changed, inside the writing transaction."""
-        db.execute("UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'generation'")
-        db.execute("UPDATE meta SET value = ? WHERE key = 'changed_at'", (self._clock().isoformat(),))
+    @property
+    def engine(self) -> Engine:
+        """The Engine on this database, at the latest schema (migrated once, on first use)."""
+        engine = self._engine
+        if engine is None:
+            with self._lock:
+                if self._engine is None:
+                    made = db.engine_for(self.target)
+                    try:
+                        db.create_schema(made)
+                    except BaseException:
+                        made.dispose()  # a failed migration must not leak its connections
+                        raise
+                    self._engine = made
+                engine = self._engine
+        return engine
 
     def close(self) -> None:
-        """Close this thread's connection (before a fork, or at the end of a test)."""
-        db = getattr(self._local, "db", None)
-        if db is not None:
-            db.close()
-            self._local.db = None
+        """Close the pool's connections (before a fork, or at the end of a test); reopened on next use."""
+        self._drop_reader()
+        if self._engine is not None:
+            self._engine.dispose()
+
+    def _touch(self, connection: Connection) -> None:
+        """Mark the log as changed, inside the writing transaction."""
+        connection.execute(update(meta).where(meta.c.key == "generation")
+                           .values(value=cast(cast(meta.c.value, Integer) + 1, Text)))
+        connection.execute(update(meta).where(meta.c.key == "changed_at")
+                           .values(value=self._clock().isoformat()))
 
     def generation(self) -> int:
-        """How many times the log has changed: one indexed read, cheap enough for every request."""
-        row = self._connect().execute("SELECT value FROM meta WHERE key = 'generation'").fetchone()
-        return int(row[0])
+        """How many times the log has changed: one indexed read, cheap enough for every request.
+
+        Each thread keeps one connection of the pool for it, outside any transaction, so the
+        read is a single statement; a connection that failed is dropped and the next call
+        opens another, so service resumes by itself once the database is back.
+        """
+        engine = self.engine
+        raw = getattr(self._local, "reader", None)
+        dbapi = engine.dialect.loaded_dbapi
+        try:
+            if raw is None:
+                with db.unavailable_as_error(engine):
+                    raw = engine.raw_connection()
+                if engine.dialect.name == "postgresql":
+                    raw.driver_connection.autocommit = True  # type: ignore[union-attr]
+                self._local.reader = raw
+            cursor = raw.cursor()
+            cursor.execute("SELECT value FROM meta WHERE key = 'generation'")
+            value = cursor.fetchone()[0]  # type: ignore[index]
+            cursor.close()
+        except (dbapi.OperationalError, dbapi.InterfaceError) as error:
+            self._drop_reader()
+            raise db.LogUnavailable(f"{db.describe(engine)} is unavailable: {db.reason(error)}") from None
+        return int(value)
+
+    def _drop_reader(self) -> None:
+        raw = getattr(self._local, "reader", None)
+        self._local.reader = None
+        if raw is not None:
+            raw.invalidate()
 
     def state(self) -> LogState:
         """The log's generation and when it last changed."""
-        return self._state(self._connect())
+        with db.unavailable_as_error(self.engine), db.reading(self.engine) as connection:
+            return self._state(connection)
 
     @staticmethod
-    def _state(db: sqlite3.Connection) -> LogState:
-        rows = dict(db.execute("SELECT key, value FROM meta").fetchall())
+    def _state(connection: Connection) -> LogState:
+        rows = {key: value for key, value in connection.execute(select(meta.c.key, meta.c.value))}
         return LogState(int(rows["generation"]), datetime.fromisoformat(rows["changed_at"]))
 
     def add(self, sim_id: str, renewal: Renewal, idempotency_key: str | None = None,
@@ -210,80 +215,84 @@ class RenewalStore:
         Returns the stored renewal and whether it was created by this call.
         """
         now = self._clock()
-        with self._write() as db:
+        with db.unavailable_as_error(self.engine), db.writing(self.engine) as connection:
             if idempotency_key is not None:
-                db.execute("DELETE FROM idempotency WHERE created_at < ?",
-                           ((now - IDEMPOTENCY_KEEP).isoformat(),))
-                seen = db.execute("SELECT fingerprint, renewal_id FROM idempotency WHERE key = ?",
-                                  (idempotency_key,)).fetchone()
+                connection.execute(delete(idempotency).where(
+                    idempotency.c.created_at < (now - IDEMPOTENCY_KEEP).isoformat()))
+                seen = connection.execute(select(idempotency.c.fingerprint, idempotency.c.renewal_id)
+                                          .where(idempotency.c.key == idempotency_key)).first()
                 if seen is not None:
-                    if seen["fingerprint"] != fingerprint:
+                    if seen.fingerprint != fingerprint:
                         raise IdempotencyConflict("this Idempotency-Key was used for a different request")
-                    row = db.execute("SELECT * FROM renewals WHERE id = ?", (seen["renewal_id"],)).fetchone()
-                    if row is not None:
-                        return _row(row), False
-            cursor = db.execute(
-                "INSERT INTO renewals (sim_id, date, amount, currency, method, reference, note, kind,"
-                " created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (sim_id, renewal.date.isoformat(), renewal.amount, renewal.currency, renewal.method,
-                 renewal.reference, renewal.note, renewal.kind or "topup", now.isoformat()),
-            )
-            rid = int(cursor.lastrowid or 0)
-            self._touch(db)
+                    first = connection.execute(
+                        select(renewals).where(renewals.c.id == seen.renewal_id)).first()
+                    if first is not None:
+                        return _row(first), False
+                    connection.execute(delete(idempotency).where(idempotency.c.key == idempotency_key))
+            row = connection.execute(insert(renewals).values(
+                sim_id=sim_id, date=renewal.date.isoformat(), amount=renewal.amount,
+                currency=renewal.currency, method=renewal.method, reference=renewal.reference,
+                note=renewal.note, kind=renewal.kind or "topup", created_at=now.isoformat(),
+            ).returning(*renewals.c)).one()
+            self._touch(connection)
             if idempotency_key is not None:
-                db.execute("INSERT OR REPLACE INTO idempotency VALUES (?, ?, ?, ?)",
-                           (idempotency_key, fingerprint, rid, now.isoformat()))
-            row = db.execute("SELECT * FROM renewals WHERE id = ?", (rid,)).fetchone()
+                connection.execute(insert(idempotency).values(
+                    key=idempotency_key, fingerprint=fingerprint, renewal_id=row.id,
+                    created_at=now.isoformat()))
         return _row(row), True
 
     def delete(self, renewal_id: int) -> bool:
         """Remove a mistaken entry; False when there is no such entry."""
         if not _storable(renewal_id):
             return False
-        with self._write() as db:
-            deleted = db.execute("DELETE FROM renewals WHERE id = ?", (renewal_id,)).rowcount > 0
+        with db.unavailable_as_error(self.engine), db.writing(self.engine) as connection:
+            deleted = connection.execute(delete(renewals).where(renewals.c.id == renewal_id)).rowcount > 0
             if deleted:
-                self._touch(db)
+                self._touch(connection)
         return deleted
 
     def get(self, renewal_id: int) -> StoredRenewal | None:
         if not _storable(renewal_id):
             return None
-        row = self._connect().execute("SELECT * FROM renewals WHERE id = ?", (renewal_id,)).fetchone()
+        with db.unavailable_as_error(self.engine), db.reading(self.engine) as connection:
+            row = connection.execute(select(renewals).where(renewals.c.id == renewal_id)).first()
         return _row(row) if row is not None else None
 
     def list(self, sim_id: str | None = None) -> list[StoredRenewal]:
         """Entries newest first (by date, then by when they were recorded)."""
-        query = "SELECT * FROM renewals"
-        args: tuple[str, ...] = ()
+        query = select(renewals).order_by(renewals.c.date.desc(), renewals.c.id.desc())
         if sim_id is not None:
-            query += " WHERE sim_id = ?"
-            args = (sim_id,)
-        rows = self._connect().execute(query + " ORDER BY date DESC, id DESC", args).fetchall()
-        return [_row(row) for row in rows]
+            query = query.where(renewals.c.sim_id == sim_id)
+        with db.unavailable_as_error(self.engine), db.reading(self.engine) as connection:
+            return [_row(row) for row in connection.execute(query)]
 
     def first_seen(self, fingerprints: dict[str, str], seen: datetime) -> dict[str, datetime]:
         """When each (id, fingerprint) was first seen; new ones are recorded as seen at `seen`."""
-        rows = [(key, fingerprint, seen.isoformat()) for key, fingerprint in fingerprints.items()]
-        with self._write() as db:
-            db.executemany("INSERT OR IGNORE INTO definitions VALUES (?, ?, ?)", rows)
-            found = db.execute(
-                "SELECT d.sim_id, d.first_seen FROM definitions d JOIN json_each(?) j"
-                " ON d.sim_id = j.key AND d.fingerprint = j.value",
-                (json.dumps(fingerprints),)).fetchall()
-        return {row["sim_id"]: datetime.fromisoformat(row["first_seen"]) for row in found}
+        rows = [{"sim_id": key, "fingerprint": value, "first_seen": seen.isoformat()}
+                for key, value in fingerprints.items()]
+        dialect = postgresql if self.engine.dialect.name == "postgresql" else sqlite
+        with db.unavailable_as_error(self.engine), db.writing(self.engine) as connection:
+            found: dict[str, datetime] = {}
+            for chunk in _chunks(rows, 5000):  # within every backend's limit of bound values
+                connection.execute(dialect.insert(definitions).on_conflict_do_nothing(), chunk)
+                for row in connection.execute(select(definitions).where(
+                        definitions.c.sim_id.in_([r["sim_id"] for r in chunk]))):
+                    if fingerprints[row.sim_id] == row.fingerprint:
+                        found[row.sim_id] = datetime.fromisoformat(row.first_seen)
+        return found
 
     def snapshot(self) -> tuple[LogState, dict[str, tuple[StoredRenewal, ...]]]:
         """The log's state and every entry grouped by SIM (oldest first), read together."""
-        db = self._connect()
-        db.execute("BEGIN")
-        try:
-            state = self._state(db)
-            rows = db.execute("SELECT * FROM renewals ORDER BY date, id").fetchall()
-        finally:
-            db.execute("COMMIT")
+        with db.unavailable_as_error(self.engine), db.reading(self.engine) as connection:
+            state = self._state(connection)
+            rows = connection.execute(select(renewals).order_by(renewals.c.date, renewals.c.id)).all()
         grouped: dict[str, list[StoredRenewal]] = {}
         for row in rows:
             stored = _row(row)
             grouped.setdefault(stored.sim_id, []).append(stored)
         return state, {sim_id: tuple(entries) for sim_id, entries in grouped.items()}
+
+
+def _chunks(rows: list[dict[str, str]], size: int) -> Iterable[list[dict[str, str]]]:
+    for start in range(0, len(rows), size):
+        yield rows[start:start + size]

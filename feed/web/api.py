@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, abort, jsonify, request, url_for
+from flask import Blueprint, Response, abort, current_app, jsonify, request, url_for
 from werkzeug.exceptions import HTTPException
 
 from ..log import renewals
+from ..log.db import LogUnavailable
 from ..log.records import renewal_record
 from ..log.renewals import RenewalInvalid, SimStatus, UnknownSim
 from ..log.store import IdempotencyConflict
@@ -39,6 +40,15 @@ def _authorise() -> Response | None:
 @bp.errorhandler(HTTPException)
 def _http_error(error: HTTPException) -> Response:
     return _error(error.code or 500, (error.description or error.name).split("\n")[0])
+
+
+@bp.errorhandler(LogUnavailable)
+def _log_unavailable(error: LogUnavailable) -> Response:
+    """The database is down: a 503 that says nothing was stored, and when to try again."""
+    current_app.logger.warning("%s", error)
+    response = _error(503, "the renewal log's database is unavailable: nothing was stored; try again later")
+    response.headers["Retry-After"] = "30"
+    return response
 
 
 def _sim_json(view: SimStatus) -> dict[str, Any]:

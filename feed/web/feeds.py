@@ -5,12 +5,13 @@ from __future__ import annotations
 import functools
 from datetime import datetime, timedelta
 
-from flask import Blueprint, Response, abort, jsonify, request
+from flask import Blueprint, Response, abort, current_app, jsonify, request
 from werkzeug.http import http_date, parse_date, parse_etags, quote_etag
 
 from ..calendar.cache import Published
 from ..core import tokens
 from ..core.model import REMINDERS, Config
+from ..log.db import LogUnavailable
 from .current import client, misses, service
 
 bp = Blueprint("feeds", __name__)
@@ -146,9 +147,22 @@ def unknown_feed(anything: str) -> Response:
     abort(404)
 
 
+@bp.errorhandler(LogUnavailable)
+def _log_unavailable(error: LogUnavailable) -> tuple[Response, int]:
+    """The database is down and this worker has no feed to serve from yet."""
+    current_app.logger.warning("%s", error)
+    if request.endpoint == "feeds.healthz":
+        return jsonify(status="unavailable", error=str(error)), 503
+    return Response("The renewal log cannot be reached: try again later.\n", mimetype="text/plain",
+                    headers={"Retry-After": "30"}), 503
+
+
 @bp.get("/healthz")
 def healthz() -> tuple[Response, int]:
     loaded = service().snapshot()
+    if loaded.unavailable:
+        # Feeds are served from the last good state meanwhile; writes answer 503.
+        return jsonify(status="unavailable", error=loaded.unavailable), 503
     if loaded.stale:
         if loaded.config.any_token:
             # The lines name SIMs and feeds, which a private calendar shows only to the admin.

@@ -31,6 +31,7 @@ from wtforms import ValidationError
 from ..core import tokens
 from ..core.model import LANGUAGES, METHODS, Config
 from ..log import renewals
+from ..log.db import LogUnavailable
 from ..log.renewals import INPUT_FIELDS, RenewalInvalid
 from ..log.store import IdempotencyConflict
 from . import i18n, sessions
@@ -192,3 +193,15 @@ def _error_page(error: HTTPException) -> tuple[str, int]:
     """Errors of the page's own views; the feeds and the API keep answering their own way."""
     message = gettext("There is no such page.") if error.code == 404 else error.description
     return _render("message.html", error.code or 500, message=message)
+
+
+@bp.errorhandler(LogUnavailable)
+def _log_unavailable(error: LogUnavailable) -> tuple[str, int, dict[str, str]]:
+    """The database is down: nothing was stored; the page says so (the reason is logged, not shown)."""
+    current_app.logger.warning("%s", error)
+    message = gettext("The renewal log cannot be reached right now, so nothing was stored. "
+                      "Try again in a minute.")
+    try:
+        return _render("message.html", 503, message=message)[0], 503, {"Retry-After": "30"}
+    except LogUnavailable:  # no view to draw the page around yet
+        return message, 503, {"Retry-After": "30", "Content-Type": "text/plain; charset=utf-8"}
