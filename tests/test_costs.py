@@ -47,7 +47,8 @@ def test_tiered_top_up_takes_the_cheaper_mix_of_tiers() -> None:
     # HK$50 gives 180 days, HK$10 gives 30. Two HK$50 cover 360 days, one HK$10 the last 5:
     # 110. Three HK$50 cost 150; 50 + 7 × 10 (390 days) 120; 13 × 10 (390 days) 130.
     plan = projected(sim('''
-        topup = { tiers = [{ min_amount = 50, extends = "180 days" }, { min_amount = 10, extends = "30 days" }] }
+        topup = { tiers = [{ min_amount = 50, extends = "180 days" },
+                           { min_amount = 10, extends = "30 days" }] }
         renewals = [{ date = 2026-10-01, amount = 50, currency = "HKD" }]
         keep_cost = { amount = 10, currency = "HKD" }
     '''), TODAY)
@@ -132,7 +133,8 @@ def test_totals_are_per_currency_without_exchange_rates() -> None:
 # ------------------------------------------------------------------ config: accounts, check, errors
 
 def test_accounts_and_check_are_parsed() -> None:
-    chosen = sim('preset = "cmhk"\nlast_renewal = 2026-11-01\naccounts = ["HSBC UK", " WhatsApp ", "HSBC UK"]')
+    chosen = sim('preset = "cmhk"\nlast_renewal = 2026-11-01\n'
+                 'accounts = ["HSBC UK", " WhatsApp ", "HSBC UK"]')
     assert chosen.accounts == ("HSBC UK", "WhatsApp")
     assert chosen.check == Check("ussd", "*#131#")
     assert "HSBC" not in repr(chosen)  # kept out of logs that print a SIM
