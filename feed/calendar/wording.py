@@ -8,6 +8,7 @@ What people typed in the config (names, notes, stage statuses) is left as writte
 from __future__ import annotations
 
 import functools
+from collections.abc import Iterable
 from datetime import date
 from decimal import Decimal
 from gettext import NullTranslations
@@ -19,7 +20,7 @@ from babel.dates import format_date
 from babel.support import Translations
 from dateutil.relativedelta import relativedelta
 
-from ..core.costs import Plan, months_since
+from ..core.costs import Money, Plan, months_since
 from ..core.deadlines import Deadline
 from ..core.model import KINDS, N_, Charge, Check, Expires, KeepAlive, Renewal, Rule, Sim, Stage, Tier, TopUp
 
@@ -168,6 +169,10 @@ class Wording:
                                           price=self.money(step.price, plan.cost.currency))
                                    for step in plan.steps)
         return self._("%(total)s (%(steps)s)", total=total, steps=steps)
+
+    def amounts(self, moneys: Iterable[Money]) -> str:
+        """Amounts in several currencies, side by side and never added up: "0.2 GBP + 150 HKD"."""
+        return self._(" + ").join(self.money(m.amount, m.currency) for m in moneys)
 
     def lapse_accounts(self, sim: Sim) -> str | None:
         """What is lost with the number, for reminders: None when the SIM names no accounts."""

@@ -181,9 +181,9 @@ def year_cost(sim: Sim, today: date) -> YearCost:
 
 
 def totals(costs: Iterable[YearCost]) -> tuple[tuple[Money, ...], tuple[Money, ...]]:
-    """Projected and actual totals over many SIMs, each per currency."""
+    """Projected and actual totals over many SIMs, each per currency; free SIMs add nothing."""
     chosen = list(costs)
-    return (add_up(c.projected.cost for c in chosen if c.projected is not None),
+    return (add_up(c.projected.cost for c in chosen if c.projected is not None and c.projected.cost.amount),
             add_up(m for c in chosen for m in c.actual))
 
 
