@@ -20,9 +20,11 @@ from .config import presets
 from .config.load import ConfigError, load_config
 from .config.problems import Collector
 from .config.sims import parse_sim
+from .core.costs import checked_long_ago, months_since, totals, year_cost
 from .core.deadlines import deadline_for
 from .core.files import atomic_write
 from .core.model import KINDS, METHODS, Config
+from .ledger import sheet
 from .log import db, renewals
 from .log.records import RECORD_FIELDS, TABLE_FIELDS, renewal_record, spreadsheet_safe
 from .log.renewals import RenewalInvalid, UnknownSim, today_in, with_log
@@ -97,15 +99,29 @@ def check_command(file: str | None) -> None:
     today = today_in(config)
     deadlines = sorted((deadline_for(sim, config.calendar) for sim in config.sims),
                        key=lambda d: (d.due, d.sim.id))
-    rows = [("ID", "NAME", "LAST RENEWAL", "DEADLINE", "DAYS LEFT", "RECOVERABLE UNTIL")]
+    costs = {sim.id: year_cost(sim, today) for sim in config.sims}
+    words = Wording()
+    rows = [("ID", "NAME", "LAST RENEWAL", "DEADLINE", "DAYS LEFT", "RECOVERABLE UNTIL", "COST/YEAR")]
     for d in deadlines:
         last = d.sim.last_renewal.date.isoformat() if d.sim.last_renewal else "-"
         grace = d.grace_until.isoformat() if d.grace_until else "-"
-        rows.append((d.sim.id, d.sim.label, last, d.due.isoformat(), str(d.days_left(today)), grace))
+        plan = costs[d.sim.id].projected
+        cost = words.money(plan.cost.amount, plan.cost.currency) if plan else "-"
+        rows.append((d.sim.id, d.sim.label, last, d.due.isoformat(), str(d.days_left(today)), grace, cost))
     click.echo(f"{config.source}: OK, {len(config.sims)} SIMs (today is {today.isoformat()} "
                f"in {config.calendar.timezone.key})")
-    if deadlines:
-        click.echo(_table(rows))
+    if not deadlines:
+        return
+    click.echo(_table(rows))
+    projected, paid = totals(costs.values())
+    unknown = sorted(sim_id for sim_id, cost in costs.items() if cost.projected is None)
+    click.echo(f"cost per year: {words.amounts(projected) or '-'}"
+               + (f" (not counted, no keep_cost: {', '.join(unknown)})" if unknown else ""))
+    click.echo(f"paid in the last 12 months: {words.amounts(paid) or '-'}")
+    for sim in config.sims:
+        if sheet.rule_is_old(sim, today) and sim.preset:
+            click.echo(f"{sim.id}: preset {sim.preset.id}: {words.checked_ago(sim.preset.checked, today)}")
+
 
 
 @click.command("export", cls=_Command)
@@ -193,23 +209,43 @@ def unrenew_command(renewal_id: int) -> None:
 
 @click.command("presets", cls=_Command)
 def presets_command() -> None:
-    """List the carrier presets a SIM can name with preset = "…"."""
+    """List the carrier presets a SIM can name with preset = "…", with the age of each rule."""
+    today = date.today()
     for preset in presets.catalogue().values():
         found = Collector(f"preset {preset.id}")
         sim = parse_sim(0, {"id": preset.id, "name": preset.title, "preset": preset.id,
                             "last_renewal": date(2000, 1, 1)}, found)
         if sim is None:  # the test suite parses every preset; this guards a hand-edited catalogue
             _fail(found.problems)
+        words = Wording()
         after = "; ".join(f"+{stage.after_text}: {stage.status}" for stage in sim.stages)
-        click.echo(f"{preset.id}: {preset.title}\n  rule: {Wording().rule_summary(sim.rule)}"
+        months = months_since(preset.checked, today)
+        age = words.days((today - preset.checked).days) if months == 0 else \
+            words.ngettext("%(num)d month", "%(num)d months", months)
+        cost = sim.keep_cost
+        click.echo(f"{preset.id}: {preset.title}\n  rule: {words.rule_summary(sim.rule)}"
                    + (f"\n  after the deadline: {after}" if after else "")
-                   + f"\n  source: {preset.source} (checked {preset.checked.isoformat()})")
+                   + (f"\n  cheapest action: {words.money(cost.amount, cost.currency)}, {cost.action} "
+                      f"({cost.source})" if cost else "")
+                   + (f"\n  {words.check_line(sim.check)}" if sim.check else "")
+                   + f"\n  source: {preset.source} (checked {preset.checked.isoformat()}, {age} ago)"
+                   + (f"\n  {words.checked_ago(preset.checked, today)}"
+                      if checked_long_ago(preset.checked, today) else ""))
     click.echo("Carriers change their rules: check your carrier's current terms.")
+
+
+@click.command("export-sims", cls=_Command)
+@click.option("--format", "form", type=click.Choice(["csv", "json"]), default="csv")
+@with_appcontext
+def export_sims_command(form: str) -> None:
+    """Every SIM with its rule, deadline, status, cost per year and accounts (safe for spreadsheets)."""
+    config = _load_or_exit()
+    click.echo(sheet.export(config, today_in(config), form), nl=False)
 
 
 def init_app(app: Flask) -> None:
     for command in (check_command, export_command, renew_command, renewals_command, unrenew_command,
-                    presets_command, db_group):
+                    presets_command, export_sims_command, db_group):
         app.cli.add_command(command)
 
 

@@ -25,10 +25,13 @@ def test_check_lists_deadlines_soonest_first(runner, config_path):
     # cubacel: 2026-01-10 + 330 days = 2026-12-06 (21 days of Jan left + 28 + 31 + 30 + 31 + 30
     # + 31 + 31 + 30 + 31 + 30 = 324 to 2026-11-30, +6); giffgaff: 2026-06-02 + 6 months = 2026-12-02.
     assert lines[1].split() == ["ID", "NAME", "LAST", "RENEWAL", "DEADLINE", "DAYS", "LEFT",
-                                "RECOVERABLE", "UNTIL"]
-    assert lines[2].split() == ["giffgaff", "giffgaff", "••0123", "2026-06-02", "2026-12-02", "8", "-"]
+                                "RECOVERABLE", "UNTIL", "COST/YEAR"]
+    # Neither SIM has a keep_cost: no projection; the 100 CUP top-up is within the last 12 months.
+    assert lines[2].split() == ["giffgaff", "giffgaff", "••0123", "2026-06-02", "2026-12-02", "8", "-", "-"]
     assert lines[3].split() == ["cubacel", "Cubacel", "••4567", "2026-01-10", "2026-12-06", "12",
-                                "2027-01-05"]
+                                "2027-01-05", "-"]
+    assert lines[4:] == ["cost per year: - (not counted, no keep_cost: cubacel, giffgaff)",
+                         "paid in the last 12 months: CUP\u00a0100.00"]
 
 
 @time_machine.travel(datetime(2026, 11, 24, 23, 30, tzinfo=ZoneInfo("UTC")), tick=False)
@@ -37,7 +40,7 @@ def test_check_counts_days_in_the_calendar_timezone(runner, tmp_path):
     path = write_config(tmp_path / "sh.toml", BASIC.replace("Europe/London", "Asia/Shanghai"))
     result = runner.invoke(args=["check", str(path)])
     assert "today is 2026-11-25 in Asia/Shanghai" in result.output
-    assert result.output.splitlines()[2].split()[-2] == "7"
+    assert result.output.splitlines()[2].split()[-3] == "7"
 
 
 def test_check_invalid_exits_1_with_one_line_per_problem(runner, tmp_path):

@@ -243,11 +243,12 @@ def check_listing(output: str) -> None:
     assert headers == [f"{p.id}: {p.title}" for p in catalogue.values()] + [
         "Carriers change their rules: check your carrier's current terms."]
     for preset in catalogue.values():
-        assert f"  source: {preset.source} (checked 2026-11-24)\n" in output
+        assert f"  source: {preset.source} (checked 2026-11-24, " in output
     # One preset per carrier.
     carriers = [p.keys["carrier"] for p in catalogue.values()]
     assert len(set(carriers)) == len(carriers)
-    assert "giffgaff: giffgaff (UK)\n  rule: renew at least every 6 months\n  source: " in output
+    assert "giffgaff: giffgaff (UK)\n  rule: renew at least every 6 months\n  cheapest action: " in output
+    assert "  Check balance and validity: dial *#131#.\n" in output  # CMHK
     assert "tello: Tello (US)\n  rule: renew at least every 3 months; only a top-up counts\n" in output
     assert ("  after the deadline: +0 days: hibernated, credit removed; +90 days: last day EE can reinstate "
             "the number; +91 days: no longer reinstatable, to be recycled; +94 days: recycled\n") in output

@@ -301,7 +301,7 @@ def test_unrenew_removes_a_mistaken_entry(cli, database):
     # The deadline is the config's again: 2026-06-02 + 6 months, 8 days from today.
     check = run(cli, "check")
     assert check.output.splitlines()[2].split() == [
-        "giffgaff", "giffgaff", "••0123", "2026-06-02", "2026-12-02", "8", "-"]
+        "giffgaff", "giffgaff", "••0123", "2026-06-02", "2026-12-02", "8", "-", "-"]
     assert failed(run(cli, "unrenew", "1")) == ["no renewal #1 in the log"]
     assert failed(run(cli, "unrenew", "99")) == ["no renewal #99 in the log"]
     assert [row[0] for row in rows(database)] == [2]
@@ -363,8 +363,8 @@ expires = 2027-01-31
                              "deadline now 2027-01-31 (68 days left)\n")
     assert rows(database) == [(1, "plan", "2026-11-20", 5.0, "EUR", None, None, None, RECORDED_AT, "topup")]
     # `check` shows the plan's renewal as its last, though the fixed expiry does not count from it.
-    assert run(cli, "check").output.splitlines()[-1].split() == [
-        "plan", "Data", "plan", "2026-11-20", "2027-01-31", "68", "-"]
+    assert run(cli, "check").output.splitlines()[-3].split() == [
+        "plan", "Data", "plan", "2026-11-20", "2027-01-31", "68", "-", "0"]
 
 
 @time_machine.travel(NOON, tick=False)

@@ -585,7 +585,7 @@ def test_status_follows_the_stages(serve, today, days_left, status):
     assert sim["last_renewal"] == "2026-07-21"
     # `check` shows the same: the deadline, the days left and the last day to recover.
     row = result.output.splitlines()[2].split()
-    assert row[-3:] == ["2027-01-16", str(days_left), "2027-04-16"]
+    assert row[-4:-1] == ["2027-01-16", str(days_left), "2027-04-16"]  # then the cost a year
 
 
 GRACE = sims("""

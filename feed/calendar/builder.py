@@ -86,7 +86,7 @@ def sim_events(deadline: Deadline, config: Config, reminders: str = "alarms",
     zone = config.calendar.timezone
     words = Wording(config.calendar.language)
     alarms = reminders in ("alarms", "both")
-    description = _clean(words.description(deadline))
+    description = _clean(words.description(deadline, config.calendar.show_accounts))
 
     def trigger(day: date, lead: int) -> _Trigger:
         return _Trigger(*alarm_trigger_parts(day, lead, deadline.alarm_time, zone))

@@ -10,7 +10,9 @@ config (names, notes, stage statuses) is left as written.
 from __future__ import annotations
 
 import functools
+from collections.abc import Iterable
 from datetime import date
+from decimal import Decimal
 from gettext import NullTranslations
 from pathlib import Path
 from typing import Any
@@ -21,8 +23,9 @@ from babel.numbers import format_currency, format_decimal, get_currency_symbol
 from babel.support import Translations
 from dateutil.relativedelta import relativedelta
 
+from ..core.costs import Money, Plan, months_since
 from ..core.deadlines import Deadline
-from ..core.model import KINDS, N_, Charge, Expires, KeepAlive, Renewal, Rule, Sim, Stage, Tier, TopUp
+from ..core.model import KINDS, N_, Charge, Check, Expires, KeepAlive, Renewal, Rule, Sim, Stage, Tier, TopUp
 
 TRANSLATIONS = Path(__file__).resolve().parent.parent / "translations"
 # How many renewals the deadline's description lists, newest first.
@@ -143,7 +146,7 @@ class Wording:
         day = renewal.date.isoformat()
         return self._("%(date)s (%(details)s)", date=day, details=details) if details else day
 
-    def money(self, amount: float | None, currency: str | None) -> str:
+    def money(self, amount: float | Decimal | None, currency: str | None) -> str:
         """An amount as this language writes it, through Babel.
 
         >>> Wording().money(10, "GBP"), Wording("zh-CN").money(50, "HKD"), Wording().money(25.5, "CUP")
@@ -200,8 +203,53 @@ class Wording:
             line += self._(" Charges covered: %(dates)s.", dates=covered)
         return line
 
-    def description(self, deadline: Deadline) -> str:
-        """The deadline event's text: what was last done, the rule, what follows, how to renew."""
+    # --- The keep-alive ledger: cost, what depends on the number, checking the rule -----------
+
+    def year_cost(self, plan: Plan | None) -> str:
+        """A SIM's projected cost a year: "0.2 GBP a year (2 × 0.1 GBP)", or why there is none."""
+        if plan is None:
+            return self._("unknown: set keep_cost to the price of the cheapest action that counts")
+        if plan.until is not None:
+            return self._("nothing until %(date)s", date=plan.until.isoformat())
+        total = self._("%(amount)s a year", amount=self.money(plan.cost.amount, plan.cost.currency))
+        if not plan.steps:
+            return total
+        steps = self._(" + ").join(self._("%(times)d × %(price)s", times=step.times,
+                                          price=self.money(step.price, plan.cost.currency))
+                                   for step in plan.steps)
+        return self._("%(total)s (%(steps)s)", total=total, steps=steps)
+
+    def amounts(self, moneys: Iterable[Money]) -> str:
+        """Amounts in several currencies, side by side and never added up: "0.2 GBP + 150 HKD"."""
+        return self._(" + ").join(self.money(m.amount, m.currency) for m in moneys)
+
+    def lapse_accounts(self, sim: Sim) -> str | None:
+        """What is lost with the number, for reminders: None when the SIM names no accounts."""
+        if not sim.accounts:
+            return None
+        return self._("If this number lapses: %(accounts)s.", accounts=self._(", ").join(sim.accounts))
+
+    def check_line(self, check: Check | None) -> str | None:
+        """How to check balance and validity with the carrier, for the page and reminders."""
+        if check is None:
+            return None
+        if check.kind == "sms":
+            return self._("Check balance and validity: text %(code)s to %(to)s.", code=check.code,
+                          to=check.to)
+        return self._("Check balance and validity: dial %(code)s.", code=check.code)
+
+    def checked_ago(self, checked: date, today: date) -> str:
+        """A preset rule's age, to flag it once it is more than a year old."""
+        return self.ngettext("rule last checked %(num)d month ago: confirm it with the carrier",
+                             "rule last checked %(num)d months ago: confirm it with the carrier",
+                             months_since(checked, today))
+
+    def description(self, deadline: Deadline, show_accounts: bool = False) -> str:
+        """The deadline event's text: what was last done, the rule, what follows, how to renew.
+
+        The accounts tied to the number only with `show_accounts` ([calendar] show_accounts):
+        feeds end up on calendar providers' servers.
+        """
         sim = deadline.sim
         lines = []
         latest = sim.renewals[-LATEST_RENEWALS:][::-1]
@@ -235,6 +283,9 @@ class Wording:
                              (N_("Notes: %(value)s"), sim.notes)):
             if value:
                 lines.append(self._(label, value=value))
+        lapse = self.lapse_accounts(sim) if show_accounts else None
+        if lapse:
+            lines.append(lapse)
         return "\n".join(lines)
 
     # --- Titles and alarm texts -------------------------------------------------------------

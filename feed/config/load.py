@@ -25,7 +25,7 @@ __all__ = ["ConfigError", "load_config", "parse_config", "parse_toml", "read_sou
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 CALENDAR_KEYS = frozenset({"name", "timezone", "alarms", "alarm_time", "refresh", "token", "history",
-                           "reminders", "color", "language"})
+                           "reminders", "color", "language", "show_accounts"})
 SERVER_KEYS = frozenset({"admin_token", "public_url", "editable"})
 FEED_KEYS = frozenset({"id", "name", "token", "sims", "tags", "reminders"})
 TOP_KEYS = frozenset({"calendar", "server", "sim", "feed"})
@@ -56,6 +56,7 @@ def _calendar(table: Any, found: Collector) -> CalendarSettings:
         color=color[0],
         color_hex=color[1],
         language=get("language", parsers.language),
+        show_accounts=get("show_accounts", parsers.boolean),
     )
 
 

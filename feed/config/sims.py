@@ -6,6 +6,7 @@ from datetime import date
 from typing import Any
 
 from ..core import parsers
+from ..core.costs import decimal
 from ..core.deadlines import NoDeadline, deadline_for
 from ..core.durations import quote
 from ..core.model import (
@@ -15,8 +16,10 @@ from ..core.model import (
     KINDS,
     CalendarSettings,
     Charge,
+    Check,
     Expires,
     KeepAlive,
+    KeepCost,
     PresetInfo,
     Renewal,
     Rule,
@@ -32,13 +35,15 @@ RULES = ("keep_alive", "expires", "topup", "charge")
 SIM_KEYS = frozenset({
     "id", "name", "carrier", "country", "number", "show_number", "renew_url", "how_to_renew",
     "notes", "last_renewal", "renewals", "alarms", "alarm_time", "tags", "preset",
-    *RULES, "counts", "grace", "stages",
+    *RULES, "counts", "grace", "stages", "keep_cost", "accounts", "check",
 })
 RENEWAL_KEYS = frozenset({"date", "amount", "currency", "method", "reference", "note", "kind"})
 TOPUP_KEYS = frozenset({"extends", "min_amount", "tiers", "from"})
 TIER_KEYS = frozenset({"min_amount", "extends"})
 CHARGE_KEYS = frozenset({"fee", "every", "balance", "as_of", "first", "currency"})
 STAGE_KEYS = frozenset({"after", "status", "recovery"})
+COST_KEYS = frozenset({"amount", "currency", "action", "source"})
+CHECK_KEYS = frozenset({"ussd", "sms", "to"})
 LAST_DAY = date(9999, 12, 30)
 
 
@@ -143,6 +148,46 @@ def _rule(where: str, table: dict[str, Any], found: Collector) -> Rule | None:
     return _charge(where, table["charge"], found)
 
 
+def _keep_cost(where: str, table: dict[str, Any], found: Collector) -> KeepCost | None:
+    """keep_cost = { amount = 10, currency = "HKD", action = "…", source = "…" }."""
+    if "keep_cost" not in table:
+        return None
+    at = f"{where}: keep_cost"
+    before = len(found.problems)
+    cost = found.subtable(at, table["keep_cost"], '{ amount = 10, currency = "HKD" }', COST_KEYS)
+    if cost is None:
+        return None
+    found.require(at, cost, ("amount", "currency"))
+    amount = found.field(at, cost, "amount", parsers.amount)
+    currency = found.field(at, cost, "currency", parsers.currency)
+    action = found.field(at, cost, "action", parsers.text)
+    source = found.field(at, cost, "source", parsers.text)
+    if len(found.problems) > before:
+        return None
+    return KeepCost(decimal(amount), currency, action, source)
+
+
+def _check(where: str, table: dict[str, Any], found: Collector) -> Check | None:
+    """check = "*#131#" (a code to dial), or check = { sms = "BAL", to = "150" }."""
+    if "check" not in table:
+        return None
+    value = table["check"]
+    if not isinstance(value, dict):
+        code = found.field(where, table, "check", parsers.dial)
+        return Check("ussd", code) if code else None
+    at = f"{where}: check"
+    found.unknown_keys(at, value, CHECK_KEYS)
+    if ("ussd" in value) == ("sms" in value) or ("to" in value) != ("sms" in value):
+        found.add(at, 'set either ussd = "*#131#", or sms = "BAL" with to = "150"')
+        return None
+    if "ussd" in value:
+        code = found.field(at, value, "ussd", parsers.dial)
+        return Check("ussd", code) if code else None
+    words = found.field(at, value, "sms", parsers.text)
+    to = found.field(at, value, "to", parsers.dial)
+    return Check("sms", words.strip(), to) if words and to else None
+
+
 def _stages(where: str, table: dict[str, Any], found: Collector) -> tuple[Stage, ...]:
     if "grace" in table and "stages" in table:
         found.add(where, "set either grace or stages, not both (grace is a one-stage shorthand)")
@@ -219,9 +264,13 @@ def parse_sim(index: int, raw: Any, found: Collector) -> Sim | None:
     }
     show_number = found.field(where, table, "show_number", parsers.boolean, False)
     tags = found.field(where, table, "tags", parsers.words(parsers.sim_id), ())
+    accounts = found.field(where, table, "accounts", parsers.accounts, ())
+    keep_cost = _keep_cost(where, table, found)
+    check = _check(where, table, found)
     if len(found.problems) > before or rule is None or sim_id is None or name is None:
         return None
     sim = Sim(id=sim_id, name=name, rule=rule, renewals=tuple(renewals), show_number=show_number,
-              stages=stages, tags=tags, preset=preset, **optional)
+              stages=stages, tags=tags, preset=preset, keep_cost=keep_cost, accounts=accounts,
+              check=check, **optional)
     _check_deadline(where, sim, found)
     return sim

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
 from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
 from functools import cached_property
 from zoneinfo import ZoneInfo
 
@@ -128,6 +129,29 @@ class Stage:
 
 
 @dataclass(frozen=True)
+class KeepCost:
+    """The cheapest action that keeps the number: its price, and where that price comes from."""
+
+    amount: Decimal
+    currency: str
+    action: str | None = None
+    source: str | None = None
+
+
+# How a balance-and-validity check is made: a USSD code (or a number) dialled, or an SMS sent.
+CHECK_KINDS = ("ussd", "sms")
+
+
+@dataclass(frozen=True)
+class Check:
+    """The carrier's way to check balance and validity: dial `code`, or text `code` to `to`."""
+
+    kind: str
+    code: str
+    to: str | None = None
+
+
+@dataclass(frozen=True)
 class PresetInfo:
     """Where a preset-based SIM's rule comes from, for the feed to say so."""
 
@@ -159,6 +183,11 @@ class Sim:
     # None: use the calendar's; () means no alarms at all.
     alarms: tuple[int, ...] | None = None
     alarm_time: time | None = None
+    # The cheapest action that counts (from the preset unless the SIM sets keep_cost).
+    keep_cost: KeepCost | None = None
+    # What is tied to the number ("HSBC UK", "WhatsApp"): private, kept out of feeds and logs.
+    accounts: tuple[str, ...] = field(default=(), repr=False)
+    check: Check | None = None
 
     def __hash__(self) -> int:
         # Cached: SIMs are dictionary keys on every rebuild of a large feed.
@@ -213,6 +242,8 @@ class CalendarSettings:
     color_hex: str | None = None
     # One of LANGUAGES: the feed's texts, and the page's when the browser asks for neither.
     language: str = "en"
+    # Whether a SIM's `accounts` appear in the feed, which lives on calendar providers' servers.
+    show_accounts: bool = False
 
 
 @dataclass(frozen=True)

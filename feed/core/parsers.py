@@ -252,3 +252,22 @@ def base_url(value: Any) -> str:
         raise Invalid(f"{quote(given)} must be a plain address like \"https://sims.example.org\", "
                       "without ? or #")
     return given.rstrip("/")
+
+
+def accounts(value: Any) -> tuple[str, ...]:
+    """What depends on a number ("HSBC UK", "WhatsApp"); like a number, never echoed in a problem."""
+    if not isinstance(value, list) or not all(isinstance(item, str) and item.strip() for item in value):
+        raise Invalid("must be a list of names in quotes, like [\"HSBC UK\", \"WhatsApp\"]")
+    return tuple(dict.fromkeys(item.strip() for item in value))
+
+
+# What a USSD code or a short number to dial may hold: digits, * and #, with a leading +.
+DIAL = re.compile(r"\+?[0-9*#]{2,40}")
+
+
+def dial(value: Any) -> str:
+    """A code to dial for balance and validity, such as "*#131#", or a number to call or text."""
+    given = text(value).strip()
+    if not DIAL.fullmatch(given):
+        raise Invalid(f"{quote(given)} must be a code to dial made of digits, * and #, like \"*#131#\"")
+    return given

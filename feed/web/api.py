@@ -11,10 +11,11 @@ from typing import Any
 from flask import Blueprint, Response, abort, current_app, jsonify, request, url_for
 from werkzeug.exceptions import HTTPException
 
+from ..ledger import sheet
 from ..log import renewals
 from ..log.db import LogUnavailable
 from ..log.records import renewal_record
-from ..log.renewals import RenewalInvalid, SimStatus, UnknownSim
+from ..log.renewals import RenewalInvalid, UnknownSim
 from ..log.store import IdempotencyConflict
 from .auth import bearer_ok
 from .current import service, snapshot
@@ -51,27 +52,17 @@ def _log_unavailable(error: LogUnavailable) -> Response:
     return response
 
 
-def _sim_json(view: SimStatus) -> dict[str, Any]:
-    sim, deadline = view.sim, view.deadline
-    last = sim.last_renewal
-    return {
-        "id": sim.id,
-        "name": sim.name,
-        "carrier": sim.carrier,
-        "country": sim.country,
-        "number": sim.display_number,
-        "last_renewal": last.date.isoformat() if last else None,
-        "deadline": deadline.due.isoformat(),
-        "grace_until": deadline.grace_until.isoformat() if deadline.grace_until else None,
-        "days_left": view.days_left,
-        "status": view.status,
-    }
-
-
 @bp.get("/sims")
 def list_sims() -> Response:
     config = snapshot().config
-    return jsonify([_sim_json(v) for v in renewals.overview(config, renewals.today_in(config))])
+    return jsonify(sheet.records(config, renewals.today_in(config)))
+
+
+@bp.get("/totals")
+def cost_totals() -> Response:
+    """What keeping every SIM costs a year, projected and paid, per currency."""
+    config = snapshot().config
+    return jsonify(sheet.totals_json(config, renewals.today_in(config)))
 
 
 @bp.get("/sims/<sim_id>/renewals")

@@ -7,6 +7,8 @@ from urllib.parse import quote, urlencode
 
 import segno
 
+from ..core.model import Check
+
 GOOGLE_ADD = "https://calendar.google.com/calendar/r?cid="
 
 
@@ -55,3 +57,14 @@ def feed_links(url: str, token: str | None = None) -> FeedLinks:
 
 def _webcal(address: str) -> str:
     return "webcal://" + address.split("://", 1)[1]
+
+
+def check_href(check: Check) -> str:
+    """A link that dials the carrier's balance code (tel:, with # escaped) or writes its SMS.
+
+    >>> check_href(Check("ussd", "*#131#")), check_href(Check("sms", "BAL 1", "150"))
+    ('tel:*%23131%23', 'sms:150?body=BAL%201')
+    """
+    if check.kind == "sms":
+        return f"sms:{quote(check.to or '', safe='+')}?body={quote(check.code)}"
+    return "tel:" + quote(check.code, safe="*+")

@@ -29,7 +29,9 @@ from werkzeug.wrappers import Response as BaseResponse
 from wtforms import ValidationError
 
 from ..core import tokens
+from ..core.costs import totals, year_cost
 from ..core.model import LANGUAGES, METHODS, Config
+from ..ledger import sheet
 from ..log import renewals
 from ..log.db import LogUnavailable
 from ..log.renewals import INPUT_FIELDS, RenewalInvalid
@@ -37,7 +39,7 @@ from ..log.store import IdempotencyConflict
 from . import i18n, sessions
 from .auth import admin_token, is_admin, login_required, may_see
 from .current import service, snapshot
-from .links import FeedLinks, feed_links
+from .links import FeedLinks, check_href, feed_links
 
 bp = Blueprint("pages", __name__)
 
@@ -90,7 +92,25 @@ def index() -> tuple[str, int]:
     config = snapshot().config
     today = renewals.today_in(config)
     sims = renewals.overview(config, today) if may_see(config) else None
-    return _render("index.html", sims=sims, links=_links(config, "feeds.calendar"), today=today)
+    costs = {view.sim.id: year_cost(view.sim, today) for view in sims or ()}
+    return _render("index.html", sims=sims, links=_links(config, "feeds.calendar"), today=today,
+                   costs=costs, cost_totals=totals(costs.values()))
+
+
+EXPORTS = {"csv": "text/csv; charset=utf-8", "json": "application/json"}
+
+
+@bp.get("/sims.<form>")
+def export_sims(form: str) -> Response | BaseResponse:
+    """Every SIM with rule, deadline, status, cost and accounts, as `flask export-sims` writes it."""
+    config = snapshot().config
+    if form not in EXPORTS:
+        abort(404)
+    if not is_admin(config):
+        return redirect(url_for("pages.signin", next=request.path))
+    body = sheet.export(config, renewals.today_in(config), form)
+    return Response(body, content_type=EXPORTS[form],
+                    headers={"Content-Disposition": f"attachment; filename=simfeed-sims.{form}"})
 
 
 def _sim_page(sim_id: str, values: dict[str, str] | None = None, errors: dict[str, str] | None = None,
@@ -108,7 +128,10 @@ def _sim_page(sim_id: str, values: dict[str, str] | None = None, errors: dict[st
     last = found.sim.last_renewal
     defaults = {"date": today.isoformat(), "currency": (last.currency or "") if last else "",
                 "key": secrets.token_urlsafe(18)}
-    return _render("sim.html", item=found, history=history, today=today,
+    sim = found.sim
+    return _render("sim.html", item=found, history=history, today=today, cost=year_cost(sim, today),
+                   rule_old=sheet.rule_is_old(sim, today),
+                   check_href=check_href(sim.check) if sim.check else None,
                    links=_links(config, "feeds.sim_calendar", sim_id=sim_id),
                    values=values or defaults, errors=errors or {}, form_error=form_error,
                    methods=METHODS)
