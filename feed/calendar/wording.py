@@ -110,6 +110,14 @@ class Wording:
     def method(self, method: str | None) -> str:
         return self._(METHOD_NAMES[method]) if method in METHOD_NAMES else (method or "")
 
+    def kind(self, kind: str) -> str:
+        """What a renewal was: "top-up", "call", "text", "data use"."""
+        return self._(KIND_NAMES[kind])
+
+    def extends_from(self, start: str) -> str:
+        """Where a top-up's extension starts (TopUp.extend_from) in words."""
+        return self._(_STARTS[start])
+
     def status_label(self, status: str) -> str:
         """A status of deadlines.status() ("due soon") in words."""
         return self._(STATUS_NAMES[status]) if status in STATUS_NAMES else status
@@ -130,7 +138,7 @@ class Wording:
         """Kind, amount, method, reference and note: what a dispute with the carrier needs."""
         details = []
         if renewal.kind not in (None, "topup"):
-            details.append(self._(KIND_NAMES[renewal.kind]))
+            details.append(self.kind(renewal.kind))
         if renewal.amount is not None:
             details.append(self.money(renewal.amount, renewal.currency))
         if renewal.method:

@@ -100,6 +100,10 @@ def _show_words(value: Any) -> str:
     return ", ".join(str(v) for v in value) if isinstance(value, list) else _show_scalar(value)
 
 
+def _show_lines(value: Any) -> str:
+    return "\n".join(str(v) for v in value) if isinstance(value, list) else _show_scalar(value)
+
+
 def _show_alarms(value: Any) -> str:
     return "none" if value == [] else _show_words(value)
 
@@ -164,6 +168,7 @@ FIELDS: tuple[Field, ...] = (
     Field("renew_url", ("renew_url",)),
     Field("how_to_renew", ("how_to_renew",), widget="area"),
     Field("notes", ("notes",), widget="area"),
+    Field("accounts", ("accounts",), _lines, _show_lines, widget="area"),
 )
 BY_NAME = {f.name: f for f in FIELDS}
 # Every key of a [[sim]] table the form writes; others (renewals) are left as they are.

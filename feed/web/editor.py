@@ -38,6 +38,7 @@ from ..editing.configfile import Change, ConfigFile, NothingToUndo, NotWritable,
 from ..editing.document import NotEditable
 from ..editing.fields import FIELDS, RULE_CHOICES, to_values
 from ..log.renewals import today_in, with_log
+from . import i18n
 from .auth import admin_token, is_admin, login_required, may_see
 from .current import service, snapshot
 
@@ -74,6 +75,7 @@ LABELS: Mapping[str, Any] = {
     "renew_url": lazy_gettext("Renewal page"),
     "how_to_renew": lazy_gettext("How to renew"),
     "notes": lazy_gettext("Notes"),
+    "accounts": lazy_gettext("What depends on this number"),
 }
 HINTS: Mapping[str, Any] = {
     "id": lazy_gettext("Lower-case letters, digits and dashes; left empty, it is made from the name."),
@@ -82,6 +84,7 @@ HINTS: Mapping[str, Any] = {
     "country": lazy_gettext("Empty: the preset's."),
     "keep_alive": lazy_gettext("Like 6 months or 180 days."),
     "topup_tiers": lazy_gettext("One a line, minimum: period, like 10: 90 days."),
+    "accounts": lazy_gettext("One a line, like HSBC UK or WhatsApp: shown only when signed in."),
     "grace": lazy_gettext("Like 30 days; or stages below, not both."),
     "stages": lazy_gettext("One a line: after | status | recovery, like 90 days | suspended | top up."),
     "alarms": lazy_gettext("Days before the deadline, like 14 days, 3 days; none for no alarms; "
@@ -96,14 +99,6 @@ RULE_LABELS: Mapping[str, Any] = {
     "topup": lazy_gettext("Each top-up extends validity"),
     "charge": lazy_gettext("A fee charged from the balance"),
 }
-KIND_LABELS: Mapping[str, Any] = {
-    "topup": lazy_gettext("top-up"), "call": lazy_gettext("call"), "sms": lazy_gettext("text message"),
-    "data": lazy_gettext("data"),
-}
-FROM_LABELS: Mapping[str, Any] = {
-    "": "—", "topup": lazy_gettext("the top-up date"), "expiry": lazy_gettext("the current expiry"),
-    "later": lazy_gettext("the later of the two"),
-}
 
 
 def _widget(name: str, widget: str) -> Field:
@@ -113,7 +108,8 @@ def _widget(name: str, widget: str) -> Field:
     if widget == "area":
         return TextAreaField(label)
     if widget == "kinds":
-        return SelectMultipleField(label, choices=[SelectChoice(k, KIND_LABELS[k]) for k in KINDS],
+        # Choices are set per request, in the page's language (_new_form).
+        return SelectMultipleField(label, choices=[],
                                    option_widget=widgets.CheckboxInput(),
                                    widget=widgets.ListWidget(prefix_label=False),
                                    validate_choice=False)
@@ -168,7 +164,11 @@ def _new_form(values: Mapping[str, str] | None = None) -> SimForm:
     form = SimForm(data=_form_data(values) if values is not None else None)
     form["preset"].choices = [SelectChoice("", "—"),
                               *(SelectChoice(p.id, p.title) for p in presets.catalogue().values())]
-    form["topup_from"].choices = [SelectChoice(c, FROM_LABELS[c]) for c in ("", *EXTEND_FROM)]
+    # The kinds and starts in simfeed's one wording, as the feed and the SIM page say them.
+    words = i18n.wording()
+    form["topup_from"].choices = [SelectChoice("", "—"),
+                                  *(SelectChoice(c, words.extends_from(c)) for c in EXTEND_FROM)]
+    form["counts"].choices = [SelectChoice(k, words.kind(k)) for k in KINDS]
     return form
 
 
