@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from datetime import date, timedelta
+from html import unescape
 from pathlib import Path
 from typing import Any
 
@@ -263,3 +264,32 @@ name = "Family"
 sims = ["giffgaff"]
 token = "{NAMED_TOKEN}"
 '''
+
+
+class Visitor:
+    """A browser's steps: read the page's CSRF token, sign in, record a top-up; the one way tests sign in."""
+
+    def __init__(self, client: FlaskClient):
+        self.client = client
+
+    def html(self, path: str, **kwargs: Any) -> str:
+        return self.client.get(path, **kwargs).get_data(as_text=True)
+
+    @staticmethod
+    def hidden(html: str, name: str) -> str:
+        """The value a form field starts with."""
+        found = re.search(rf'<input[^>]*\bname="{name}"[^>]*\bvalue="([^"]*)"', html)
+        assert found, f"no field {name}"
+        return unescape(found.group(1))
+
+    def sign_in(self, token: str = ADMIN_TOKEN, next_path: str = "/", **kwargs: Any) -> Any:
+        """Sign in through the form; `kwargs` (base_url, headers) go to both requests."""
+        csrf = self.hidden(self.html("/signin", **kwargs), "csrf_token")
+        return self.client.post("/signin", data={"csrf_token": csrf, "token": token, "next": next_path},
+                                **kwargs)
+
+    def record(self, sim_id: str, **fields: str) -> Any:
+        page = self.html(f"/sims/{sim_id}")
+        data = {"csrf_token": self.hidden(page, "csrf_token"), "key": self.hidden(page, "key"),
+                "date": self.hidden(page, "date"), **fields}
+        return self.client.post(f"/sims/{sim_id}/renewals", data=data)

@@ -16,6 +16,7 @@ from flask.testing import FlaskClient
 from icalendar import Calendar
 
 from .conftest import BASIC, write_config
+from .helpers import Visitor
 
 ADMIN = "admin-Token_1234"
 FEED_TOKEN = "feed-Token_5678"
@@ -67,33 +68,6 @@ expires = 2026-11-20               # overdue
 def frozen() -> Iterator[None]:
     with time_machine.travel(NOW, tick=False):
         yield
-
-
-class Visitor:
-    """A browser's steps: read the page's CSRF token, sign in, record a top-up."""
-
-    def __init__(self, client: FlaskClient):
-        self.client = client
-
-    def html(self, path: str, **kwargs: object) -> str:
-        return self.client.get(path, **kwargs).get_data(as_text=True)
-
-    @staticmethod
-    def hidden(html: str, name: str) -> str:
-        """The value a form field starts with."""
-        found = re.search(rf'<input[^>]*\bname="{name}"[^>]*\bvalue="([^"]*)"', html)
-        assert found, f"no field {name}"
-        return unescape(found.group(1))
-
-    def sign_in(self, token: str = ADMIN, next_path: str = "/") -> object:
-        csrf = self.hidden(self.html("/signin"), "csrf_token")
-        return self.client.post("/signin", data={"csrf_token": csrf, "token": token, "next": next_path})
-
-    def record(self, sim_id: str, **fields: str) -> object:
-        page = self.html(f"/sims/{sim_id}")
-        data = {"csrf_token": self.hidden(page, "csrf_token"), "key": self.hidden(page, "key"),
-                "date": self.hidden(page, "date"), **fields}
-        return self.client.post(f"/sims/{sim_id}/renewals", data=data)
 
 
 def _app(tmp_path: Path, make_app, text: str, **settings: object) -> Flask:
@@ -250,10 +224,7 @@ def test_sign_in_sets_a_protected_cookie_and_goes_back(visitor):
 
 
 def test_cookie_is_secure_over_https(admin_app):
-    visitor = Visitor(admin_app.test_client())
-    csrf = visitor.hidden(visitor.html("/signin", base_url="https://localhost"), "csrf_token")
-    response = visitor.client.post("/signin", data={"csrf_token": csrf, "token": ADMIN},
-                                   base_url="https://localhost")
+    response = Visitor(admin_app.test_client()).sign_in(base_url="https://localhost")
     assert "Secure" in response.headers["Set-Cookie"]
 
 

@@ -22,10 +22,9 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from feed import create_app
-from feed.web import sessions
 
 from .conftest import BASIC, write_config
-from .helpers import ADMIN_TOKEN, FEED_TOKEN, NAMED_TOKEN, private_config
+from .helpers import ADMIN_TOKEN, FEED_TOKEN, NAMED_TOKEN, Visitor, private_config
 from .strategies import examples, hostile_text, toml_document
 from .test_prop_feed import Expected, valid_configs
 
@@ -72,10 +71,7 @@ class Site:
         self.app = create_app({"TESTING": True, "SIMFEED_CONFIG": str(config),
                                "SIMFEED_INSTANCE": str(folder / "instance")})
         self.client = self.app.test_client()
-        with self.app.test_request_context():
-            marker = sessions._marker(ADMIN)
-        with self.client.session_transaction() as session:
-            session["admin"] = marker
+        assert Visitor(self.client).sign_in(ADMIN).status_code == 303
 
     def page(self, path: str) -> str:
         response = self.client.get(path)
