@@ -17,7 +17,6 @@ from pathlib import Path
 import pytest
 import time_machine
 from flask import Flask
-from flask.testing import FlaskClient
 from icalendar import Calendar
 
 from feed.config.load import ConfigError
@@ -26,6 +25,7 @@ from feed.editing.configfile import Change, ConfigFile, NothingToUndo, Stale, di
 from feed.editing.fields import to_table, to_values
 
 from .conftest import BASIC, write_config
+from .helpers import Visitor
 
 ADMIN = "admin-Token_1234"
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
@@ -41,24 +41,8 @@ def frozen():
         yield
 
 
-class Editor:
-    """A signed-in browser's steps on the editor's forms."""
-
-    def __init__(self, client: FlaskClient):
-        self.client = client
-
-    def html(self, path: str) -> str:
-        return self.client.get(path).get_data(as_text=True)
-
-    @staticmethod
-    def hidden(html: str, name: str) -> str:
-        found = re.search(rf'<input[^>]*\bname="{name}"[^>]*\bvalue="([^"]*)"', html)
-        assert found, f"no field {name}"
-        return unescape(found.group(1))
-
-    def sign_in(self) -> None:
-        csrf = self.hidden(self.html("/signin"), "csrf_token")
-        self.client.post("/signin", data={"csrf_token": csrf, "token": ADMIN})
+class Editor(Visitor):
+    """A signed-in browser's steps on the editor's forms (signing in as the page's tests do)."""
 
     def send(self, path: str, fields: dict[str, str], action: str = "save", form: str | None = None) -> str:
         page = self.html(form or path)

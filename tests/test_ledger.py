@@ -23,7 +23,7 @@ from flask.testing import FlaskClient
 from feed.calendar.wording import Wording
 
 from .conftest import write_config
-from .helpers import fetch
+from .helpers import Visitor, fetch
 
 ADMIN = "admin-token-for-ledger"
 AUTH = {"Authorization": f"Bearer {ADMIN}"}
@@ -61,9 +61,7 @@ def ledger_app(tmp_path: Path, make_app) -> Flask:
 
 def signed_in(app: Flask) -> FlaskClient:
     client = app.test_client()
-    page = client.get("/signin").get_data(as_text=True)
-    csrf = page.split('name="csrf_token" value="')[1].split('"')[0]
-    assert client.post("/signin", data={"token": ADMIN, "csrf_token": csrf}).status_code == 303
+    assert Visitor(client).sign_in(ADMIN).status_code == 303
     return client
 
 

@@ -14,6 +14,8 @@ from icalendar import Calendar
 
 from feed import create_app
 
+from .helpers import Visitor
+
 DATA = Path(__file__).parent / "data"
 ADMIN = "every-shape-admin-token-0123456789"
 # The latest renewal of any kind, worked out from tests/data/every_shape.toml: Tello's call of
@@ -43,10 +45,7 @@ def today():
 
 
 def sign_in(client: FlaskClient) -> None:
-    page = client.get("/signin").get_data(as_text=True)
-    csrf = re.search(r'name="csrf_token" value="([^"]+)"', page)
-    assert csrf is not None
-    client.post("/signin", data={"csrf_token": csrf.group(1), "token": ADMIN, "next": "/"})
+    assert Visitor(client).sign_in(ADMIN).status_code == 303
 
 
 def feed_descriptions(client: FlaskClient, language: str | None = None) -> dict[str, str]:

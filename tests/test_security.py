@@ -171,9 +171,7 @@ def test_debug_is_off_even_with_flask_debug_in_the_environment(tmp_path: Path, m
 # --------------------------------------------------------------------------- proxies and cookies
 
 def signin_cookie(client: FlaskClient, **kwargs: object) -> str:
-    visitor = Visitor(client)
-    csrf = visitor.hidden(visitor.html("/signin", **kwargs), "csrf_token")
-    response = client.post("/signin", data={"csrf_token": csrf, "token": ADMIN}, **kwargs)
+    response = Visitor(client).sign_in(ADMIN, **kwargs)
     assert response.status_code == 303
     cookie: str = response.headers["Set-Cookie"]
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and ADMIN not in cookie
