@@ -15,8 +15,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine
-
 from .calendar import builder
 from .calendar.cache import FeedCache, Published
 from .config.watcher import ConfigWatcher, Loaded
@@ -67,11 +65,6 @@ class Service:
         self._last: Snapshot | None = None
         # When each SIM definition was first served, for the config last seen.
         self._seen: dict[Sim, datetime] = {}
-
-    @property
-    def engine(self) -> Engine:
-        """The log's database (the store's Engine: one pool per process), for the tables beside it."""
-        return self.store.engine
 
     def snapshot(self) -> Snapshot:
         """The current snapshot; rebuilt only when the config file or the log changed.

@@ -42,6 +42,11 @@ def _signature(path: Path) -> tuple[int, int, int] | None:
     return (stat.st_mtime_ns, stat.st_size, stat.st_ino)
 
 
+def file_key(path: Path) -> str:
+    """A config file's name in the instance folder: several configs may share one folder."""
+    return hashlib.sha256(str(path.resolve()).encode()).hexdigest()[:16]
+
+
 class ConfigWatcher:
     """Holds the config served by this worker and notices edits to the file."""
 
@@ -50,8 +55,7 @@ class ConfigWatcher:
         self.label = str(path)
         self._snapshot: Path | None = None
         if snapshot_dir is not None:
-            digest = hashlib.sha256(str(self.path.resolve()).encode()).hexdigest()[:16]
-            self._snapshot = Path(snapshot_dir) / f"last-good-{digest}.toml"
+            self._snapshot = Path(snapshot_dir) / f"last-good-{file_key(self.path)}.toml"
         self._lock = threading.Lock()
         self._signature: tuple[int, int, int] | None = None
         self._loaded: Loaded | None = None

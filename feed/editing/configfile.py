@@ -18,6 +18,7 @@ from datetime import datetime
 from pathlib import Path
 
 from ..config.load import ConfigError, parse_toml
+from ..config.watcher import file_key
 from ..core.files import atomic_write
 from ..core.model import Config
 
@@ -57,7 +58,7 @@ class ConfigFile:
 
     def __init__(self, path: str | os.PathLike[str], instance: str | os.PathLike[str]):
         self.path = Path(path)
-        key = hashlib.sha256(str(self.path.resolve()).encode()).hexdigest()[:16]
+        key = file_key(self.path)
         self.history = Path(instance) / f"config-history-{key}"
         self._lock_path = Path(instance) / f"config-{key}.lock"
 

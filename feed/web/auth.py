@@ -47,7 +47,7 @@ def login_required(view: Callable[P, R]) -> Callable[P, R]:
     @functools.wraps(view)
     def wrapped(*args: P.args, **kwargs: P.kwargs) -> R:
         if not is_admin(snapshot().config):
-            abort(403, gettext("Sign in with the admin token to record a renewal."))
+            abort(403, gettext("Sign in with the admin token to change anything."))
         return view(*args, **kwargs)
 
     return wrapped
