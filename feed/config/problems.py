@@ -70,17 +70,17 @@ class Collector:
             return
         for index, item in enumerate(value):
             at = f"{where}: {key}[{index}]"
-            table = self.table(at, item, example)
+            table = self.subtable(at, item, example, known, required)
             if table is not None:
-                self.unknown_keys(at, table, known)
-                self.require(at, table, required)
                 yield at, table
 
-    def subtable(self, where: str, value: Any, example: str, known: frozenset[str]) -> dict[str, Any] | None:
-        """An inline table such as topup = { … }, with its unknown keys reported."""
+    def subtable(self, where: str, value: Any, example: str, known: frozenset[str],
+                 required: tuple[str, ...] = ()) -> dict[str, Any] | None:
+        """An inline table such as topup = { … }, with its unknown and missing keys reported."""
         table = self.table(where, value, example)
         if table is not None:
             self.unknown_keys(where, table, known)
+            self.require(where, table, required)
         return table
 
     def table(self, where: str, value: Any, example: str) -> dict[str, Any] | None:

@@ -107,10 +107,9 @@ def _charge(where: str, value: Any, found: Collector) -> Charge | None:
     at = f"{where}: charge"
     before = len(found.problems)
     table = found.subtable(at, value, '{ fee = 5, every = "1 month", balance = 23, as_of = 2026-11-01 }',
-                           CHARGE_KEYS)
+                           CHARGE_KEYS, required=("fee", "every", "balance", "as_of"))
     if table is None:
         return None
-    found.require(at, table, ("fee", "every", "balance", "as_of"))
     fee = found.field(at, table, "fee", parsers.positive)
     every = found.field(at, table, "every", parsers.period)
     balance = found.field(at, table, "balance", parsers.amount)
@@ -154,10 +153,10 @@ def _keep_cost(where: str, table: dict[str, Any], found: Collector) -> KeepCost 
         return None
     at = f"{where}: keep_cost"
     before = len(found.problems)
-    cost = found.subtable(at, table["keep_cost"], '{ amount = 10, currency = "HKD" }', COST_KEYS)
+    cost = found.subtable(at, table["keep_cost"], '{ amount = 10, currency = "HKD" }', COST_KEYS,
+                          required=("amount", "currency"))
     if cost is None:
         return None
-    found.require(at, cost, ("amount", "currency"))
     amount = found.field(at, cost, "amount", parsers.amount)
     currency = found.field(at, cost, "currency", parsers.currency)
     action = found.field(at, cost, "action", parsers.text)
