@@ -62,7 +62,8 @@ def _migrate(store: RenewalStore) -> None:
 
 def _install_web(app: Flask) -> None:
     """Everything the app serves with: blueprints, sessions, languages, CSRF, security headers."""
-    app.extensions["simfeed.misses"] = Misses()
+    # Failed-token counts in the renewal log's database, shared by every worker and instance.
+    app.extensions["simfeed.misses"] = Misses(lambda: app.extensions["simfeed"].store.engine)
     sessions.init_app(app, lambda: snapshot().config.server.public_url)
     i18n.init_app(app, lambda: snapshot().config.calendar.language)
     app.config.setdefault("WTF_CSRF_TIME_LIMIT", None)  # the token lives as long as the session

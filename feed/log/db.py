@@ -168,24 +168,26 @@ def copy(source: Engine, target: Engine) -> dict[str, int]:
 
     Both are migrated first. The target must be as new (only the rows a fresh database
     starts with); the copy is one transaction, checked row for row count before it commits.
+    Tables declared with info={"copy": False} (passing state, such as failed-token counts) stay behind.
     """
+    tables = [table for table in metadata.sorted_tables if table.info.get("copy", True)]
     fresh = engine_for("sqlite://")
     try:
         for engine in (fresh, source, target):
             create_schema(engine)
         with reading(fresh) as connection:
-            seeds = {table.name: _rows(connection, table) for table in metadata.sorted_tables}
+            seeds = {table.name: _rows(connection, table) for table in tables}
     finally:
         fresh.dispose()
     counts: dict[str, int] = {}
     with unavailable_as_error(source), unavailable_as_error(target), reading(source) as read, \
             writing(target) as write:
-        for table in metadata.sorted_tables:
+        for table in tables:
             if _rows(write, table) != seeds[table.name]:
                 raise CopyRefused(f"{describe(target)} is not empty (table {table.name}): nothing was copied")
-        for table in reversed(metadata.sorted_tables):
+        for table in reversed(tables):
             write.execute(table.delete())
-        for table in metadata.sorted_tables:
+        for table in tables:
             rows = _rows(read, table)
             for start in range(0, len(rows), 1000):
                 write.execute(table.insert(), rows[start:start + 1000])

@@ -17,7 +17,7 @@ from ..log.db import LogUnavailable
 from ..log.records import renewal_record
 from ..log.renewals import RenewalInvalid, UnknownSim
 from ..log.store import IdempotencyConflict
-from .auth import bearer_ok
+from .auth import TooManyAttempts, bearer_ok
 from .current import service, snapshot
 
 bp = Blueprint("api", __name__, url_prefix="/api")
@@ -41,6 +41,13 @@ def _authorise() -> Response | None:
 @bp.errorhandler(HTTPException)
 def _http_error(error: HTTPException) -> Response:
     return _error(error.code or 500, (error.description or error.name).split("\n")[0])
+
+
+@bp.errorhandler(TooManyAttempts)
+def _too_many(error: TooManyAttempts) -> Response:
+    response = _error(429, "too many wrong admin tokens: try again later", retry_after=error.retry_after)
+    response.headers["Retry-After"] = str(error.retry_after)
+    return response
 
 
 @bp.errorhandler(LogUnavailable)

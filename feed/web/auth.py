@@ -12,7 +12,8 @@ from flask_babel import gettext
 from ..core import tokens
 from ..core.model import Config
 from . import sessions
-from .current import snapshot
+from .current import client, misses, snapshot
+from .throttle import ADMIN
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -24,6 +25,36 @@ def admin_token(config: Config) -> str | None:
     return from_env or config.server.admin_token
 
 
+class TooManyAttempts(Exception):
+    """This client, or everyone together, tried too many wrong admin tokens: 429 for `retry_after` s."""
+
+    def __init__(self, retry_after: int):
+        super().__init__(retry_after)
+        self.retry_after = retry_after
+
+
+def admin_matches(given: str | None, config: Config) -> bool:
+    """Whether `given` is the admin token; a wrong one counts towards the limits of throttle.ADMIN.
+
+    Raises TooManyAttempts while this client is refused, right token or not: a guesser must not
+    tell a right guess from a wrong one then. A request without any token is not an attempt, nor
+    is any token while no admin token is set (there is nothing to guess).
+    """
+    expected = admin_token(config)
+    if expected is None:
+        return False
+    wait = misses().retry_after(client(), ADMIN)
+    if wait is not None:
+        raise TooManyAttempts(wait)
+    if tokens.matches(given, expected):
+        return True
+    if given:
+        wait = misses().miss(client(), ADMIN)
+        if wait is not None:
+            raise TooManyAttempts(wait)
+    return False
+
+
 def is_admin(config: Config) -> bool:
     """Signed in on the page with the current admin token."""
     return sessions.signed_in(admin_token(config))
@@ -33,7 +64,7 @@ def bearer_ok(config: Config) -> bool:
     """The request carries the admin token as `Authorization: Bearer …`."""
     auth = request.authorization
     given = auth.token if auth is not None and auth.type == "bearer" else None
-    return tokens.matches(given, admin_token(config))
+    return admin_matches(given, config)
 
 
 def may_see(config: Config) -> bool:

@@ -13,6 +13,7 @@ from ..core import tokens
 from ..core.model import REMINDERS, Config
 from ..log.db import LogUnavailable
 from .current import client, misses, service
+from .throttle import FEEDS
 
 bp = Blueprint("feeds", __name__)
 
@@ -22,18 +23,25 @@ def _refuse_guessers() -> Response | None:
     """429 to a client that missed too often this minute, whatever it asks of the feeds now."""
     if request.endpoint == "feeds.healthz":
         return None
-    wait = misses().retry_after(client())
-    if wait is None:
-        return None
+    wait = misses().retry_after(client(), FEEDS)
+    return None if wait is None else _too_many(wait)
+
+
+def _too_many(wait: int) -> Response:
     return Response("Too many wrong feed addresses: try again later.\n", status=429, mimetype="text/plain",
                     headers={"Retry-After": str(wait)})
 
 
 @bp.after_request
 def _count_misses(response: Response) -> Response:
-    """A 404 here is a wrong token or an unknown feed: both count towards the limit."""
+    """A 404 here is a wrong token or an unknown feed: both count towards the limit.
+
+    A miss beyond the limit (counted by another worker or instance) is answered 429 too.
+    """
     if response.status_code == 404:
-        misses().miss(client())
+        wait = misses().miss(client(), FEEDS)
+        if wait is not None:
+            return _too_many(wait)
     return response
 
 

@@ -22,13 +22,12 @@ from flask import (
     session,
     url_for,
 )
-from flask_babel import gettext
+from flask_babel import gettext, ngettext
 from flask_wtf.csrf import validate_csrf
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response as BaseResponse
 from wtforms import ValidationError
 
-from ..core import tokens
 from ..core.costs import totals, year_cost
 from ..core.model import LANGUAGES, METHODS, Config
 from ..ledger import sheet
@@ -37,7 +36,7 @@ from ..log.db import LogUnavailable
 from ..log.renewals import INPUT_FIELDS, RenewalInvalid
 from ..log.store import IdempotencyConflict
 from . import i18n, sessions
-from .auth import admin_token, is_admin, login_required, may_see
+from .auth import TooManyAttempts, admin_matches, admin_token, is_admin, login_required, may_see
 from .current import service, snapshot
 from .links import FeedLinks, check_href, feed_links
 
@@ -180,7 +179,7 @@ def signin() -> tuple[str, int] | BaseResponse:
     target = _safe_next(request.values.get("next"))
     error = None
     if request.method == "POST":
-        if expected is not None and tokens.matches(request.form.get("token"), expected):
+        if expected is not None and admin_matches(request.form.get("token"), snapshot().config):
             sessions.sign_in(expected)
             flash(gettext("Signed in."), "success")
             return redirect(target, 303)
@@ -216,6 +215,15 @@ def _error_page(error: HTTPException) -> tuple[str, int]:
     """Errors of the page's own views; the feeds and the API keep answering their own way."""
     message = gettext("There is no such page.") if error.code == 404 else error.description
     return _render("message.html", error.code or 500, message=message)
+
+
+@bp.errorhandler(TooManyAttempts)
+def _too_many(error: TooManyAttempts) -> tuple[str, int, dict[str, str]]:
+    """Too many wrong admin tokens from this address (or from everyone): when to try again."""
+    minutes = -(-error.retry_after // 60)
+    message = ngettext("Too many wrong admin tokens were tried. Try again in %(num)d minute.",
+                       "Too many wrong admin tokens were tried. Try again in %(num)d minutes.", minutes)
+    return _render("message.html", 429, message=message)[0], 429, {"Retry-After": str(error.retry_after)}
 
 
 @bp.errorhandler(LogUnavailable)

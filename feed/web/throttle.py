@@ -1,72 +1,130 @@
-"""Slowing down token guessing: a client that keeps missing feeds is refused until its minute is over.
+"""Slowing down token guessing: a client that keeps missing is refused (429) until its window ends.
 
-Kept in memory, so each worker counts on its own: with N workers a client gets at
-most N times the limit before every worker refuses it.
+Misses are counted in the database (feed/log/limits.py), so every worker and every
+instance on the same database adds to one count. Each worker also keeps what it last
+learnt of each window: checking "is this client refused" reads that copy only, so a
+request with a right token costs neither a read nor a write; only a miss writes (one
+upsert, which returns the shared count). A worker learns of a lockout at its first miss
+from that client after the limit was reached, so a guesser gets at most one more try per
+worker and instance than the limit in each window.
+
+When the database cannot be reached, each worker goes on counting on its own (the limit
+then holds per worker, as before it was shared), logs that once, and tries the database
+again after RETRY_SHARED seconds.
 """
 
 from __future__ import annotations
 
-import math
+import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
-# After this many misses (wrong tokens, unknown feed URLs) within WINDOW seconds, a client's
-# feed requests are refused until the window that began with its first miss is over.
+from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
+
+from ..log import db, limits
+from ..log.limits import Rule, Window
+
+# After LIMIT misses (wrong tokens, unknown feed URLs) within WINDOW seconds, a client's feed
+# requests are refused until the window that began with its first miss is over.
 LIMIT = 20
 WINDOW = 60.0
-# Clients remembered at most; beyond that the oldest windows are forgotten first.
+FEEDS = (Rule("feeds", LIMIT, WINDOW),)
+# Wrong admin tokens (the API's Bearer token, the page's sign-in): 10 per client and 100 from
+# everyone together in 10 minutes; the total stops many addresses guessing together.
+ADMIN_LIMIT, ADMIN_TOTAL, ADMIN_WINDOW = 10, 100, 600.0
+ADMIN = (Rule("admin", ADMIN_LIMIT, ADMIN_WINDOW), Rule("admin-total", ADMIN_TOTAL, ADMIN_WINDOW, total=True))
+# Windows remembered at most by a worker; beyond that ended ones, then the oldest, are forgotten.
 MAX_CLIENTS = 10_000
+# After the database failed, count in this worker alone for this long before trying it again.
+RETRY_SHARED = 30.0
+
+log = logging.getLogger(__name__)
 
 
 class Misses:
-    """Counts each client's misses in fixed windows that start with its first miss.
+    """Each client's misses per rule: shared through the database, this worker's copy for checks.
 
     >>> now = [0.0]
-    >>> misses = Misses(limit=2, window=60, clock=lambda: now[0])
-    >>> misses.miss("a"); misses.retry_after("a")
-    >>> misses.miss("a"); misses.retry_after("a"), misses.retry_after("b")
-    (60, None)
-    >>> now[0] = 59.5; misses.retry_after("a")
+    >>> rules = (Rule("feeds", limit=2, window=60),)
+    >>> misses = Misses(engine=None, clock=lambda: now[0])  # no database: this worker alone
+    >>> misses.miss("a", rules), misses.retry_after("a", rules)
+    (None, None)
+    >>> misses.miss("a", rules), misses.retry_after("a", rules), misses.retry_after("b", rules)
+    (None, 60, None)
+    >>> now[0] = 59.5; misses.miss("a", rules)
     1
-    >>> now[0] = 60.0; misses.retry_after("a")
+    >>> now[0] = 60.0; misses.retry_after("a", rules)
     """
 
-    def __init__(self, limit: int = LIMIT, window: float = WINDOW,
-                 clock: Callable[[], float] = time.monotonic, max_clients: int = MAX_CLIENTS):
-        self.limit, self.window, self._clock, self._max = limit, window, clock, max_clients
+    def __init__(self, engine: Callable[[], Engine] | None, clock: Callable[[], float] = time.time,
+                 max_clients: int = MAX_CLIENTS):
+        self._engine, self._clock, self._max = engine, clock, max_clients
         self._lock = threading.Lock()
-        # client -> (start of its window, misses in it); in order of window start.
-        self._windows: dict[str, tuple[float, int]] = {}
+        # (scope, client) -> its window as last seen; in the order they were last counted.
+        self._windows: dict[tuple[str, str], Window] = {}
+        self._shared_from = 0.0  # when to use the database (again)
+        self._prune_from = 0.0  # when to delete ended windows from it next
+        self._alone = False
 
-    def retry_after(self, client: str) -> int | None:
-        """Whole seconds until this client may ask again, or None when it may now."""
+    def retry_after(self, client: str, rules: Sequence[Rule]) -> int | None:
+        """Whole seconds until this client may try again, or None when it may now."""
         if not self._windows:  # the usual case, checked on every poll without the lock
             return None
-        with self._lock:
-            found = self._windows.get(client)
-            if found is None or found[1] < self.limit:
-                return None
-            left = found[0] + self.window - self._clock()
-        return math.ceil(left) if left > 0 else None
-
-    def miss(self, client: str) -> None:
-        """Count one wrong token or unknown feed URL from this client."""
         now = self._clock()
+        waits = [wait for rule in rules if (window := self._windows.get(rule.key(client))) is not None
+                 and (wait := window.retry_after(rule, now)) is not None]
+        return max(waits, default=None)
+
+    def miss(self, client: str, rules: Sequence[Rule]) -> int | None:
+        """Count one miss of this client; seconds to wait when this attempt went beyond a limit."""
+        now = self._clock()
+        shared = self._count_shared(client, rules, now)
         with self._lock:
-            found = self._windows.get(client)
-            if found is None or now >= found[0] + self.window:
-                self._windows.pop(client, None)
-                self._windows[client] = (now, 1)
-                self._forget(now)
-            else:
-                self._windows[client] = (found[0], found[1] + 1)
+            counted = []
+            for number, rule in enumerate(rules):
+                key = rule.key(client)
+                known = self._windows.pop(key, None)
+                if shared is not None:
+                    window = shared[number]
+                else:
+                    window = Window.first(rule, now) if known is None else known.after_miss(rule, now)
+                self._windows[key] = window
+                counted.append((rule, window))
+            self._forget(now)
+        waits = [wait for rule, window in counted
+                 if window.refused(rule) and (wait := window.retry_after(rule, now)) is not None]
+        return max(waits, default=None)
+
+    def _count_shared(self, client: str, rules: Sequence[Rule], now: float) -> list[Window] | None:
+        """The windows after this miss as the database counts them, or None to count here alone."""
+        if self._engine is None or now < self._shared_from:
+            return None
+        prune = now >= self._prune_from
+        try:
+            windows = limits.count_miss(self._engine(), rules, client, now, prune=prune)
+        except (db.LogUnavailable, SQLAlchemyError) as error:
+            self._shared_from = now + RETRY_SHARED
+            if not self._alone:
+                self._alone = True
+                cause = getattr(error, "orig", None) or error
+                why = error if isinstance(error, db.LogUnavailable) else db.reason(cause)
+                log.warning("failed-token limits are counted by this worker alone until the database "
+                            "answers again: %s", why)
+            return None
+        if prune:
+            self._prune_from = now + max(rule.window for rule in rules)
+        if self._alone:
+            self._alone = False
+            log.info("failed-token limits are shared through the database again")
+        return windows
 
     def _forget(self, now: float) -> None:
-        """Drop ended windows, then the oldest ones, once more clients than allowed are kept."""
+        """Drop ended windows, then the oldest ones, once more windows than allowed are kept."""
         if len(self._windows) <= self._max:
             return
-        for client, (start, _) in list(self._windows.items()):
-            if now < start + self.window and len(self._windows) <= self._max // 2:
+        for key, window in list(self._windows.items()):
+            if now < window.ends and len(self._windows) <= self._max // 2:
                 break
-            del self._windows[client]
+            del self._windows[key]
