@@ -23,10 +23,8 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext
-from flask_wtf.csrf import validate_csrf
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response as BaseResponse
-from wtforms import ValidationError
 
 from ..core import tokens
 from ..core.costs import totals, year_cost
@@ -37,7 +35,7 @@ from ..log.db import LogUnavailable
 from ..log.renewals import INPUT_FIELDS, RenewalInvalid
 from ..log.store import IdempotencyConflict
 from . import i18n, sessions
-from .auth import admin_token, is_admin, login_required, may_see
+from .auth import admin_token, check_csrf, is_admin, login_required, may_see
 from .current import service, snapshot
 from .links import FeedLinks, check_href, feed_links
 
@@ -66,16 +64,8 @@ def _safe_next(target: str | None) -> str:
     return url_for("pages.index")
 
 
-@bp.before_request
-def _check_csrf() -> None:
-    """Every form POST carries the session's CSRF token, checked before anything else."""
-    if request.method != "POST":
-        return
-    try:
-        validate_csrf(request.form.get("csrf_token"))
-    except ValidationError:
-        abort(400, gettext("This form has expired or came from another site. Reload the page "
-                           "and try again."))
+# Every form POST carries the session's CSRF token, checked before anything else.
+bp.before_request(check_csrf)
 
 
 def _render(template: str, status: int = 200, **context: Any) -> tuple[str, int]:
