@@ -19,6 +19,7 @@ from werkzeug.test import TestResponse
 
 from feed import create_app
 from feed.core import keys
+from feed.core.deadlines import deadline_for
 from feed.log import renewals
 from feed.reminders import links
 
@@ -109,7 +110,8 @@ def test_a_link_for_a_deadline_already_renewed_says_so(app: Flask, client: Flask
 
 
 @pytest.mark.parametrize("make", [
-    lambda app: link(app)[:-3] + ("abc" if not link(app).endswith("abc") else "abd"),
+    # Cubacel's claim under giffgaff's signature.
+    lambda app: link(app, "cubacel").rsplit(".", 1)[0] + "." + link(app).rsplit(".", 1)[1],
     lambda app: link(app, key=b"another service's key, 32+ chars long"),
     lambda app: "/renewed/not-a-token",
     lambda app: link(app, sim_id="nobody"),
@@ -125,6 +127,8 @@ def test_forged_links_show_a_clear_page_and_store_nothing(app: Flask, client: Fl
 
 def test_an_expired_link_is_refused_and_stores_nothing(app: Flask, client: FlaskClient, rows, post):
     path = link(app)
+    with time_machine.travel(datetime(2026, 12, 2, 23, 30, tzinfo=UTC), tick=False):  # DUE, in London
+        assert client.get(path).status_code == 200
     # The day after DUE, in London: the last (and only) day of the link has passed.
     with time_machine.travel(datetime(2026, 12, 3, 0, 30, tzinfo=UTC), tick=False):
         assert client.get(path).status_code == 410
@@ -150,3 +154,11 @@ def test_the_cli_reads_the_same_secret_key_as_the_app(app: Flask, config_path: P
         runner_app = create_app({"SIMFEED_CONFIG": str(config_path), "SIMFEED_INSTANCE": app.instance_path})
     assert runner_app.secret_key == app.secret_key == keys.secret_key(None, app.instance_path)
     runner_app.extensions["simfeed"].store.close()
+
+
+def test_a_link_lasts_until_the_last_stage_passes(app: Flask):
+    # Cubacel: renewed 2026-01-10, 330 days -> due 2026-12-06; grace 30 days -> 2027-01-05.
+    config = app.extensions["simfeed"].snapshot().config
+    cubacel, giffgaff = (deadline_for(config.sim(i), config.calendar) for i in ("cubacel", "giffgaff"))
+    assert (cubacel.due, links.expires_for(cubacel)) == (date(2026, 12, 6), date(2027, 1, 5))
+    assert links.expires_for(giffgaff) == DUE  # no stages: the deadline's own day
