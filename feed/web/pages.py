@@ -34,7 +34,7 @@ from ..log import renewals
 from ..log.db import LogUnavailable
 from ..log.renewals import INPUT_FIELDS, RenewalInvalid
 from ..log.store import IdempotencyConflict
-from . import i18n, sessions
+from . import recording, sessions
 from .auth import admin_token, check_csrf, is_admin, login_required, may_see
 from .current import service, snapshot
 from .links import FeedLinks, check_href, feed_links
@@ -148,19 +148,13 @@ def record(sim_id: str) -> tuple[str, int] | BaseResponse:
     try:
         recorded = renewals.record(service().store, config, sim_id, data, renewals.today_in(config), key)
     except RenewalInvalid as invalid:
-        errors = {name: i18n.wording().field_error(name) for name in invalid.errors}
-        return _sim_page(sim_id, values, errors,
-                         gettext("The renewal was not recorded: correct the fields marked below."))
+        return _sim_page(sim_id, values, recording.field_errors(invalid), recording.not_recorded())
     except IdempotencyConflict:
         values["key"] = secrets.token_urlsafe(18)
         return _sim_page(sim_id, values, {},
                          gettext("This form was already sent with other values. Check the history "
                                  "below, then send it again if it is missing."))
-    if recorded.created:
-        flash(gettext("Renewal recorded. The deadline of %(name)s is now %(date)s.",
-                      name=chosen.name, date=i18n.wording().day(recorded.deadline.due)), "success")
-    else:
-        flash(gettext("This renewal was already recorded."), "info")
+    recording.flash_recorded(chosen.name, recorded)
     return redirect(url_for("pages.sim", sim_id=sim_id), 303)
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 from flask_babel import gettext
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response as BaseResponse
@@ -24,7 +24,7 @@ from ..log.db import LogUnavailable
 from ..log.renewals import RenewalInvalid
 from ..log.store import IdempotencyConflict
 from ..reminders import links
-from . import i18n
+from . import recording
 from .auth import admin_token, check_csrf, is_admin
 from .current import service, snapshot
 
@@ -90,16 +90,10 @@ def record(token: str) -> tuple[str, int] | BaseResponse:
         recorded = renewals.record(service().store, config, sim.id, values, renewals.today_in(config),
                                    claim.idempotency_key)
     except RenewalInvalid as invalid:
-        errors = {name: i18n.wording().field_error(name) for name in invalid.errors}
-        return _page(token, values, errors,
-                     gettext("The renewal was not recorded: correct the fields marked below."))
+        return _page(token, values, recording.field_errors(invalid), recording.not_recorded())
     except IdempotencyConflict:
         return _page(token, values, {}, gettext("A renewal was already recorded from this link."))
-    if recorded.created:
-        flash(gettext("Renewal recorded. The deadline of %(name)s is now %(date)s.",
-                      name=sim.name, date=i18n.wording().day(recorded.deadline.due)), "success")
-    else:
-        flash(gettext("This renewal was already recorded."), "info")
+    recording.flash_recorded(sim.name, recorded)
     return redirect(url_for("renewed.confirm", token=token), 303)
 
 
