@@ -21,7 +21,7 @@ from .core.model import LANGUAGES
 from .log.db import LogUnavailable
 from .log.store import RenewalStore
 from .service import Service
-from .web import api, editor, feeds, headers, i18n, pages, sessions
+from .web import api, editor, feeds, headers, i18n, pages, renewed, sessions
 from .web.current import snapshot
 from .web.throttle import Misses
 
@@ -73,6 +73,7 @@ def _install_web(app: Flask) -> None:
     app.register_blueprint(api.bp)
     app.register_blueprint(pages.bp)
     app.register_blueprint(editor.bp)
+    app.register_blueprint(renewed.bp)  # the reminders' one-tap link
 
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:

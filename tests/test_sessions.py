@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from feed.web.sessions import SECRET_FILE, SecretKeyError, instance_secret
+from feed.core.keys import SECRET_FILE, SecretKeyError, instance_secret
 
 
 def test_made_once_private_and_kept(tmp_path: Path):

@@ -7,8 +7,9 @@ import hmac
 import logging
 import re
 
-# A feed token in a query string, an admin token after "Bearer", a sign-in form's token field.
-_SECRETS = re.compile(r"(?i)(\btoken=|\bbearer\s+)[^\s&'\"()<>,;]+")
+# A feed token in a query string, an admin token after "Bearer", a sign-in form's token field,
+# a reminder's signed "I have renewed it" link (/renewed/<token>).
+_SECRETS = re.compile(r"(?i)(\btoken=|\bbearer\s+|/renewed/)[^\s&'\"()<>,;]+")
 # The password of a database URL (postgresql://user:password@host/db), as DATABASE_URL carries it.
 _URL_PASSWORD = re.compile(r"(?i)(\b[a-z][a-z0-9+.-]*://[^\s:/@]*:)[^\s@/]+@")
 REDACTED = "[redacted]"
@@ -32,6 +33,8 @@ def redact(text: str) -> str:
 
     >>> redact("GET /calendar.ics?token=s3cret&download=1 HTTP/1.1")
     'GET /calendar.ics?token=[redacted]&download=1 HTTP/1.1'
+    >>> redact("POST /renewed/.eJyL.yroT5 HTTP/1.1")
+    'POST /renewed/[redacted] HTTP/1.1'
     >>> redact("Authorization: Bearer s3cret")
     'Authorization: Bearer [redacted]'
     >>> redact("cannot reach postgres://simfeed:pa55@db.example:5432/log")

@@ -8,6 +8,8 @@ from typing import ParamSpec, TypeVar
 
 from flask import abort, current_app, request
 from flask_babel import gettext
+from flask_wtf.csrf import validate_csrf
+from wtforms import ValidationError
 
 from ..core import tokens
 from ..core.model import Config
@@ -82,3 +84,14 @@ def login_required(view: Callable[P, R]) -> Callable[P, R]:
         return view(*args, **kwargs)
 
     return wrapped
+
+
+def check_csrf() -> None:
+    """A blueprint's before_request: every form POST carries the session's CSRF token."""
+    if request.method != "POST":
+        return
+    try:
+        validate_csrf(request.form.get("csrf_token"))
+    except ValidationError:
+        abort(400, gettext("This form has expired or came from another site. Reload the page "
+                           "and try again."))

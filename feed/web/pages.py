@@ -23,10 +23,8 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext, ngettext
-from flask_wtf.csrf import validate_csrf
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response as BaseResponse
-from wtforms import ValidationError
 
 from ..core.costs import totals, year_cost
 from ..core.model import LANGUAGES, METHODS, Config
@@ -35,8 +33,8 @@ from ..log import renewals
 from ..log.db import LogUnavailable
 from ..log.renewals import INPUT_FIELDS, RenewalInvalid
 from ..log.store import IdempotencyConflict
-from . import i18n, sessions
-from .auth import TooManyAttempts, admin_matches, admin_token, is_admin, login_required, may_see
+from . import recording, sessions
+from .auth import TooManyAttempts, admin_matches, admin_token, check_csrf, is_admin, login_required, may_see
 from .current import service, snapshot
 from .links import FeedLinks, check_href, feed_links
 
@@ -65,16 +63,8 @@ def _safe_next(target: str | None) -> str:
     return url_for("pages.index")
 
 
-@bp.before_request
-def _check_csrf() -> None:
-    """Every form POST carries the session's CSRF token, checked before anything else."""
-    if request.method != "POST":
-        return
-    try:
-        validate_csrf(request.form.get("csrf_token"))
-    except ValidationError:
-        abort(400, gettext("This form has expired or came from another site. Reload the page "
-                           "and try again."))
+# Every form POST carries the session's CSRF token, checked before anything else.
+bp.before_request(check_csrf)
 
 
 def _render(template: str, status: int = 200, **context: Any) -> tuple[str, int]:
@@ -157,19 +147,13 @@ def record(sim_id: str) -> tuple[str, int] | BaseResponse:
     try:
         recorded = renewals.record(service().store, config, sim_id, data, renewals.today_in(config), key)
     except RenewalInvalid as invalid:
-        errors = {name: i18n.wording().field_error(name) for name in invalid.errors}
-        return _sim_page(sim_id, values, errors,
-                         gettext("The renewal was not recorded: correct the fields marked below."))
+        return _sim_page(sim_id, values, recording.field_errors(invalid), recording.not_recorded())
     except IdempotencyConflict:
         values["key"] = secrets.token_urlsafe(18)
         return _sim_page(sim_id, values, {},
                          gettext("This form was already sent with other values. Check the history "
                                  "below, then send it again if it is missing."))
-    if recorded.created:
-        flash(gettext("Renewal recorded. The deadline of %(name)s is now %(date)s.",
-                      name=chosen.name, date=i18n.wording().day(recorded.deadline.due)), "success")
-    else:
-        flash(gettext("This renewal was already recorded."), "info")
+    recording.flash_recorded(chosen.name, recorded)
     return redirect(url_for("pages.sim", sim_id=sim_id), 303)
 
 

@@ -9,10 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import os
-import secrets
 from collections.abc import Callable
-from pathlib import Path
 from urllib.parse import urlsplit
 
 from flask import Flask, current_app, request, session
@@ -20,40 +17,7 @@ from flask.sessions import SecureCookieSession, SecureCookieSessionInterface, Se
 from flask.wrappers import Request, Response
 from itsdangerous import URLSafeTimedSerializer
 
-from ..core import tokens
-from ..core.files import atomic_write
-
-SECRET_FILE = "secret_key"
-MIN_SECRET = 32
-
-
-class SecretKeyError(RuntimeError):
-    """The kept session key cannot be used."""
-
-
-def _read_secret(path: Path) -> str:
-    key = path.read_text(encoding="utf-8").strip()
-    if len(key) < MIN_SECRET:
-        raise SecretKeyError(f"{path}: the session key is shorter than {MIN_SECRET} characters; "
-                             "delete the file to make a new one")
-    return key
-
-
-def instance_secret(folder: str | os.PathLike[str]) -> str:
-    """The session key kept in `folder`, made on first use; every worker gets the same one.
-
-    The key is written whole to a private (0600) temporary file, then linked to its
-    name: a link never replaces a file, so workers starting together all end up
-    reading the one key that was linked first.
-    """
-    path = Path(folder) / SECRET_FILE
-    try:
-        return _read_secret(path)
-    except FileNotFoundError:
-        pass
-    # Private (0600) and exclusive: when another worker was first, its key is the one read.
-    atomic_write(path, (secrets.token_urlsafe(48) + "\n").encode(), exclusive=True)
-    return _read_secret(path)
+from ..core import keys, tokens
 
 
 class _SessionInterface(SecureCookieSessionInterface):
@@ -92,7 +56,7 @@ class _SessionInterface(SecureCookieSessionInterface):
 
 def init_app(app: Flask, public_url: Callable[[], str | None]) -> None:
     """Session key and cookie settings; the key from SIMFEED_SECRET_KEY, else the instance folder."""
-    app.secret_key = app.config.get("SIMFEED_SECRET_KEY") or instance_secret(app.instance_path)
+    app.secret_key = keys.secret_key(app.config.get("SIMFEED_SECRET_KEY"), app.instance_path)
     app.config.update(
         SESSION_COOKIE_NAME="simfeed_session",  # cookies are per host, not per port
         SESSION_COOKIE_HTTPONLY=True,

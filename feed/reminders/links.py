@@ -1,0 +1,92 @@
+"""The signed "I have renewed it" link a reminder carries: bound to one SIM and one deadline.
+
+The link is its own credential (no sign-in from a phone's chat app), so it is signed
+with the service's secret key and says only which SIM, which deadline it was sent for
+and the last day it may be used: the day that deadline's last stage passes. A link for
+a deadline that has since moved is recognised by the page, which then records nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import date
+
+from itsdangerous import BadSignature, URLSafeSerializer
+
+from ..core.deadlines import Deadline
+
+# Keeps these signatures apart from the session cookie's, made with the same key.
+SALT = "simfeed.reminders.renewed"
+PATH = "/renewed/"
+
+
+class LinkInvalid(ValueError):
+    """The link cannot be used: not signed by this service, or not readable."""
+
+
+class LinkExpired(LinkInvalid):
+    """The link was genuine, but its deadline's last stage has passed."""
+
+
+@dataclass(frozen=True)
+class Claim:
+    """What a genuine link says: this SIM's deadline `deadline`, usable until `expires`."""
+
+    sim_id: str
+    deadline: date
+    expires: date
+
+    @property
+    def idempotency_key(self) -> str:
+        """One renewal per SIM and deadline, however many links (channels, days) were sent for it."""
+        digest = hashlib.sha256(f"{self.sim_id}\n{self.deadline.isoformat()}".encode()).hexdigest()
+        return f"renewed-link-{digest}"
+
+
+def _serializer(secret_key: bytes) -> URLSafeSerializer:
+    return URLSafeSerializer(secret_key, salt=SALT)
+
+
+def expires_for(deadline: Deadline) -> date:
+    """The last day a link for this deadline may be used: its last stage's day, else the deadline."""
+    return max((on for on, _stage in deadline.stages), default=deadline.due)
+
+
+def token_for(secret_key: bytes, sim_id: str, deadline: date, expires: date) -> str:
+    """The signed token for this SIM and deadline; the same arguments give the same token.
+
+    >>> args = (b"k" * 32, "giffgaff", date(2026, 12, 2), date(2026, 12, 2))
+    >>> token_for(*args) == token_for(*args), token_for(*args).isascii()
+    (True, True)
+    """
+    return str(_serializer(secret_key).dumps([sim_id, deadline.isoformat(), expires.isoformat()]))
+
+
+def renewed_url(public_url: str, secret_key: bytes, sim_id: str, deadline: date, expires: date) -> str:
+    """The absolute link a reminder carries: `public_url` + /renewed/<token>."""
+    return public_url.rstrip("/") + PATH + token_for(secret_key, sim_id, deadline, expires)
+
+
+def read_token(secret_key: bytes, token: str, today: date) -> Claim:
+    """The claim of a genuine, unexpired token; LinkInvalid or LinkExpired otherwise.
+
+    >>> key = b"k" * 32
+    >>> token = token_for(key, "giffgaff", date(2026, 12, 2), date(2027, 1, 1))
+    >>> read_token(key, token, date(2027, 1, 1))
+    Claim(sim_id='giffgaff', deadline=datetime.date(2026, 12, 2), expires=datetime.date(2027, 1, 1))
+    >>> read_token(key, token, date(2027, 1, 2))
+    Traceback (most recent call last):
+    feed.reminders.links.LinkExpired: this link expired after 2027-01-01
+    """
+    try:
+        payload = _serializer(secret_key).loads(token)
+        sim_id, deadline, expires = payload
+        claim = Claim(str(sim_id), date.fromisoformat(deadline), date.fromisoformat(expires))
+    except BadSignature:
+        raise LinkInvalid("this link was not made by this service") from None
+    except (TypeError, ValueError):  # signed by us, yet not a claim: never made by token_for
+        raise LinkInvalid("this link cannot be read") from None
+    if today > claim.expires:
+        raise LinkExpired(f"this link expired after {claim.expires.isoformat()}")
+    return claim
