@@ -21,10 +21,10 @@ from werkzeug.test import TestResponse
 from .conftest import BASIC, write_config
 from .helpers import renewal_rows as rows
 
-ADMIN = "admin-token-for-tests"
+ADMIN = "admin-token-for-tests-uYybk7"
 AUTH = {"Authorization": f"Bearer {ADMIN}"}
-FEED = "feed-token-123"
-CONFIG_ADMIN = "config-admin-token"
+FEED = "feed-token-123-uYl4k1vZC"
+CONFIG_ADMIN = "config-admin-token-Q6UugC"
 
 
 def bearer(token: str) -> dict[str, str]:
@@ -111,7 +111,7 @@ UNAUTHORISED = {
     "empty-bearer": {"Authorization": "Bearer "},
     "no-scheme": {"Authorization": ADMIN},
     "basic": {"Authorization": "Basic YWRtaW46YWRtaW4tdG9rZW4tZm9yLXRlc3Rz"},
-    "feed-token": {"Authorization": "Bearer feed-token-123"},
+    "feed-token": {"Authorization": "Bearer feed-token-123-uYl4k1vZC"},
 }
 
 
@@ -154,16 +154,16 @@ def test_the_admin_token_opens_every_call(api, database):
 
 
 def test_the_feed_token_never_opens_the_api(build, tmp_path):
-    config = write_config(tmp_path / "sims.toml", with_tokens(feed=FEED, admin="admin-token-9"))
+    config = write_config(tmp_path / "sims.toml", with_tokens(feed=FEED, admin="admin-token-9-TaQ5FR5oCY"))
     client = build(config).test_client()
     feed_bearer = bearer(FEED)
     assert client.get("/api/sims", headers=feed_bearer).status_code == 401
     assert client.get(f"/api/sims?token={FEED}").status_code == 401
     assert client.get(f"/api/sims?token={FEED}", headers=feed_bearer).status_code == 401
     assert client.get(f"/calendar.ics?token={FEED}").status_code == 200, "it still opens the feed"
-    assert client.get("/api/sims", headers=bearer("admin-token-9")).status_code == 200
+    assert client.get("/api/sims", headers=bearer("admin-token-9-TaQ5FR5oCY")).status_code == 200
     # Nor does the admin token open the feed in its place.
-    assert client.get("/calendar.ics?token=admin-token-9").status_code == 404
+    assert client.get("/calendar.ics?token=admin-token-9-TaQ5FR5oCY").status_code == 404
 
 
 def test_the_feed_token_alone_does_not_open_the_api(build, tmp_path):

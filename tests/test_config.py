@@ -263,12 +263,12 @@ def test_calendar_values() -> None:
         alarms = ["0 days", "P2W", "3 days", "2 weeks"]
         alarm_time = "7:05"
         refresh = "1 minute"
-        token = "abc.DEF_123~-x"
+        token = "abc.DEF_123~-x-FJERwcik3"
     """))
     # Alarms deduplicated (P2W = 2 weeks) and sorted, earliest warning first.
     assert config.calendar == CalendarSettings(
         name="Mine", timezone=ZoneInfo("America/Havana"), alarms=(14, 3, 0), alarm_time=time(7, 5),
-        refresh=timedelta(minutes=1), token="abc.DEF_123~-x",
+        refresh=timedelta(minutes=1), token="abc.DEF_123~-x-FJERwcik3",
     )
 
 

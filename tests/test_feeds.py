@@ -296,9 +296,9 @@ expires = 2027-04-10
 """
 
 ALL = ["mine-deadline@simfeed", "mum-deadline@simfeed", "dad-deadline@simfeed", "spare-deadline@simfeed"]
-CALENDAR_TOKEN = "calendar-token-1"
-ALICE_TOKEN = "alice-token-123"
-BOB_TOKEN = "bob-token-4567"
+CALENDAR_TOKEN = "calendar-token-1-Fh4Q6aE"
+ALICE_TOKEN = "alice-token-123-fN15aZgr"
+BOB_TOKEN = "bob-token-4567-iV6AkzR55"
 
 TOKENED_FEEDS = f"""
 [[feed]]
@@ -534,7 +534,7 @@ def test_each_reminders_mode_has_its_own_etag(serve):
 
 
 def test_a_named_feed_follows_the_renewal_log(serve):
-    admin = "admin-token-for-feeds"
+    admin = "admin-token-for-feeds-McBPN1"
     client = serve(named('[[feed]]\nid = "f"\nname = "F"\ntags = ["family"]\n'), SIMFEED_ADMIN_TOKEN=admin)
     mum = client.get("/feeds/f.ics").headers["ETag"]
     # Mum's SIM has a fixed expiry, so a renewal changes its description, not its date.
