@@ -498,7 +498,7 @@ def test_unknown_sims_and_tags_are_config_errors():
     ('name = "F"\nsims = ["mine"]', "feed #1: id is missing"),
     ('id = "f"\nname = "F"\nsims = ["mine"]\nreminders = "popup"',
      'feed "f": reminders: "popup" must be one of alarms, events, both'),
-    ('id = "f"\nname = "F"\nsims = ["mine"]\ntoken = "short"', 'feed "f": token: must be 8 to 256'),
+    ('id = "f"\nname = "F"\nsims = ["mine"]\ntoken = "short"', 'feed "f": token: must be 22 to 256'),
     ('id = "f"\nname = "F"\nsims = ["mine"]\ncolour = "red"', 'feed "f": unknown key "colour"'),
 ])
 def test_a_bad_feed_is_a_config_error(feed, problem):
