@@ -47,9 +47,9 @@ SECONDS = float(os.environ.get("SOAK_SECONDS", "60"))
 REWRITES = int(os.environ.get("SOAK_REWRITES", str(max(5, round(100 * SECONDS / 60)))))
 CLIENTS = int(os.environ.get("SOAK_CLIENTS", "50"))
 WORKERS = os.environ.get("SOAK_WORKERS", "4")
-TOKEN = "soak-calendar-token-1"
-FAMILY_TOKEN = "soak-family-token-2"
-ADMIN = "soak-admin-token-3"
+TOKEN = "soak-calendar-token-1-DKuydD"
+FAMILY_TOKEN = "soak-family-token-2-kOxAqI"
+ADMIN = "soak-admin-token-3-oCcvcN"
 SIM_IDS = ["giffgaff", "three", "ee", "tello", "cubacel", "povo"]
 VERSION = re.compile(r"^X-WR-CALNAME:.*?\bv(\d+)\b", re.MULTILINE)
 

@@ -16,7 +16,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from . import cli
 from .config.load import ConfigError
 from .config.watcher import ConfigWatcher
-from .core import tokens
+from .core import parsers, tokens
 from .core.model import LANGUAGES
 from .log.db import LogUnavailable
 from .log.store import RenewalStore
@@ -49,6 +49,23 @@ def _proxies(value: object) -> int:
     if not text.isascii() or not text.isdigit() or int(text) > 10:
         raise StartupError(f"SIMFEED_PROXIES must be the number of trusted proxies, 0 to 10, not {value!r}")
     return int(text)
+
+
+def _admin_token_problems(app: Flask) -> list[str]:
+    """SIMFEED_ADMIN_TOKEN held to the config's token rule; the problem names the variable, never the value.
+
+    A refused token opens nothing: SIMFEED_ADMIN_TOKEN_REFUSED keeps the config's admin_token
+    from standing in for it while `flask run` or a CLI command carries on.
+    """
+    given = app.config.get("SIMFEED_ADMIN_TOKEN")
+    if not given:  # unset or empty: [server] admin_token decides
+        return []
+    try:
+        parsers.token(given)
+    except parsers.Invalid as problem:
+        app.config.update(SIMFEED_ADMIN_TOKEN=None, SIMFEED_ADMIN_TOKEN_REFUSED=True)
+        return [f"SIMFEED_ADMIN_TOKEN (environment): {problem}"]
+    return []
 
 
 def _migrate(store: RenewalStore) -> None:
@@ -85,10 +102,11 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     SIMFEED_DATABASE, the renewal log, an SQLite path or a database URL (else DATABASE_URL, as
     platforms with a managed PostgreSQL set it; default instance/simfeed.sqlite3);
     SIMFEED_ADMIN_TOKEN, which opens the API and the page's forms (else [server]
-    admin_token); SIMFEED_SECRET_KEY, which signs the page's session cookie (default: a
-    key made once and kept in the instance folder); SIMFEED_PROXIES, how many reverse
-    proxies in front are trusted for X-Forwarded-For, -Proto and -Host (default 0: none, the
-    headers are ignored; 1 behind one proxy that ends TLS, so Secure cookies work).
+    admin_token; held to the same rule as config tokens); SIMFEED_SECRET_KEY, which signs
+    the page's session cookie (default: a key made once and kept in the instance folder);
+    SIMFEED_PROXIES, how many reverse proxies in front are trusted for X-Forwarded-For,
+    -Proto and -Host (default 0: none, the headers are ignored; 1 behind one proxy that ends
+    TLS, so Secure cookies work).
 
     Debug mode is always off here, whatever FLASK_DEBUG says: a server must never show or
     propagate tracebacks. `flask run --debug` still turns it on for development.
@@ -117,6 +135,10 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
                          or os.path.join(app.instance_path, "simfeed.sqlite3"))
     app.extensions["simfeed"] = Service(watcher, store)
     serving = click.get_current_context(silent=True) is None
+    refused = _admin_token_problems(app)
+    if refused and serving:
+        raise StartupError("invalid setting, not starting:\n" + "\n".join(refused))
+    app.extensions["simfeed.refused_settings"] = refused
     try:
         watcher.start()
     except ConfigError as error:

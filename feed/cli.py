@@ -20,6 +20,7 @@ from .config import presets
 from .config.load import ConfigError, load_config
 from .config.problems import Collector
 from .config.sims import parse_sim
+from .core import tokens
 from .core.costs import checked_long_ago, months_since, totals, year_cost
 from .core.deadlines import deadline_for
 from .core.files import atomic_write
@@ -53,14 +54,17 @@ def _service() -> Service:
     return found
 
 
-def _load_or_exit(path: str | None = None) -> Config:
-    """The config (the app's unless a path is given) with the renewal log applied."""
+def _load_or_exit(path: str | None = None, also: Sequence[str] = ()) -> Config:
+    """The config (the app's unless a path is given) with the renewal log applied.
+
+    `also` are problems found beside the config (a refused setting): they fail it too.
+    """
     try:
         config = load_config(path or current_app.config["SIMFEED_CONFIG"])
     except ConfigError as error:
-        for line in error.problems:
-            click.echo(line, err=True)
-        raise SystemExit(1) from None
+        _fail([*also, *error.problems])
+    if also:
+        _fail(also)
     state, log = _service().store.snapshot()
     return with_log(config, log, state)
 
@@ -94,8 +98,8 @@ def _table(rows: Sequence[Sequence[str]]) -> str:
 @click.argument("file", required=False)
 @with_appcontext
 def check_command(file: str | None) -> None:
-    """Validate the config and list upcoming deadlines, soonest first."""
-    config = _load_or_exit(file)
+    """Validate the config (and SIMFEED_ADMIN_TOKEN) and list upcoming deadlines, soonest first."""
+    config = _load_or_exit(file, current_app.extensions.get("simfeed.refused_settings", ()))
     today = today_in(config)
     deadlines = sorted((deadline_for(sim, config.calendar) for sim in config.sims),
                        key=lambda d: (d.due, d.sim.id))
@@ -243,9 +247,15 @@ def export_sims_command(form: str) -> None:
     click.echo(sheet.export(config, today_in(config), form), nl=False)
 
 
+@click.command("token", cls=_Command)
+def token_command() -> None:
+    """Print a fresh random token for [calendar] token, a [[feed]] token or the admin token."""
+    click.echo(tokens.fresh())
+
+
 def init_app(app: Flask) -> None:
     for command in (check_command, export_command, renew_command, renewals_command, unrenew_command,
-                    presets_command, export_sims_command, db_group):
+                    presets_command, export_sims_command, token_command, db_group):
         app.cli.add_command(command)
 
 

@@ -244,9 +244,9 @@ def fetch(client: FlaskClient, url: str) -> bytes:
 
 
 # A calendar, a named feed and the API, each behind its own token.
-ADMIN_TOKEN = "admin-Token_1234"
-FEED_TOKEN = "feed-Token_5678"
-NAMED_TOKEN = "named-Token_9012"
+ADMIN_TOKEN = "admin-Token_1234-l58shgD"
+FEED_TOKEN = "feed-Token_5678-ZYJW7pGJ"
+NAMED_TOKEN = "named-Token_9012-7YNq6IW"
 
 
 def private_config(comment: str = "") -> str:

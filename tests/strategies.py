@@ -173,7 +173,8 @@ def calendar_tables() -> st.SearchStrategy[Any]:
         "name": _texts(), "timezone": _or_anything(st.sampled_from(ZONES)),
         "alarms": _or_anything(st.lists(durations(), max_size=4)),
         "alarm_time": _or_anything(st.sampled_from(TIMES)), "refresh": durations(),
-        "token": _or_anything(st.sampled_from(["tok-12345678", "short", "has space in it", "a" * 300])),
+        "token": _or_anything(st.sampled_from(["tok-12345678-qwWkqKprjPW", "short", "has space in it",
+                                               "a" * 300])),
         "history": _or_anything(st.booleans()),
         "reminders": _or_anything(st.sampled_from(["alarms", "events", "both", "none"])),
         "color": _or_anything(st.sampled_from(["teal", "#1E90FF", "#12345", "not-a-colour"])),
@@ -184,7 +185,7 @@ def calendar_tables() -> st.SearchStrategy[Any]:
 def feed_tables() -> st.SearchStrategy[Any]:
     return _or_anything(st.fixed_dictionaries({}, optional={
         "id": _or_anything(st.sampled_from(SIM_IDS)), "name": _texts(),
-        "token": _or_anything(st.sampled_from(["tok-12345678", "feed-token-1", "x"])),
+        "token": _or_anything(st.sampled_from(["tok-12345678-qwWkqKprjPW", "feed-token-1-pvIrkoxoG2X", "x"])),
         "sims": _or_anything(st.lists(st.sampled_from(SIM_IDS), max_size=3)),
         "tags": _or_anything(st.lists(st.sampled_from(SIM_IDS), max_size=3)),
         "reminders": _or_anything(st.sampled_from(["alarms", "events", "both", "none"])),
@@ -196,7 +197,7 @@ def documents() -> st.SearchStrategy[dict[str, Any]]:
     return st.fixed_dictionaries({}, optional={
         "calendar": calendar_tables(),
         "server": _or_anything(st.fixed_dictionaries({}, optional={
-            "admin_token": _or_anything(st.sampled_from(["", "admin-token-1", "bad"])),
+            "admin_token": _or_anything(st.sampled_from(["", "admin-token-1-AakRnKZbI1", "bad"])),
             "public_url": _or_anything(st.sampled_from(["https://sims.example.org/", "http://x?y", "x"]))})),
         "sim": _or_anything(st.lists(sim_tables(), max_size=4)),
         "feed": _or_anything(st.lists(feed_tables(), max_size=3)),

@@ -21,8 +21,14 @@ from werkzeug.test import TestResponse
 from .conftest import BASIC, write_config
 from .helpers import renewal_rows as rows
 
-ADMIN = "admin-token-for-tests"
+ADMIN = "admin-token-for-tests-uYybk7"
 AUTH = {"Authorization": f"Bearer {ADMIN}"}
+FEED = "feed-token-123-uYl4k1vZC"
+CONFIG_ADMIN = "config-admin-token-Q6UugC"
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
 # Noon in London on 24 November 2026 (GMT, so also noon UTC).
 NOON = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 RECORDED_AT = "2026-11-24T12:00:00+00:00"
@@ -105,7 +111,7 @@ UNAUTHORISED = {
     "empty-bearer": {"Authorization": "Bearer "},
     "no-scheme": {"Authorization": ADMIN},
     "basic": {"Authorization": "Basic YWRtaW46YWRtaW4tdG9rZW4tZm9yLXRlc3Rz"},
-    "feed-token": {"Authorization": "Bearer feed-token-123"},
+    "feed-token": {"Authorization": "Bearer feed-token-123-uYl4k1vZC"},
 }
 
 
@@ -122,7 +128,7 @@ def with_tokens(feed: str | None = None, admin: str | None = None) -> str:
 @pytest.mark.parametrize(("method", "path"), CALLS, ids=[f"{m}-{p}" for m, p in CALLS])
 @time_machine.travel(NOON, tick=False)
 def test_every_call_needs_the_admin_token(build, tmp_path, database, method, path, who):
-    config = write_config(tmp_path / "sims.toml", with_tokens(feed="feed-token-123"))
+    config = write_config(tmp_path / "sims.toml", with_tokens(feed=FEED))
     client = build(config, SIMFEED_ADMIN_TOKEN=ADMIN).test_client()
     assert post(client, "giffgaff", {"date": "2026-11-20"}).status_code == 201
     before = log_summary(database)
@@ -148,48 +154,48 @@ def test_the_admin_token_opens_every_call(api, database):
 
 
 def test_the_feed_token_never_opens_the_api(build, tmp_path):
-    config = write_config(tmp_path / "sims.toml", with_tokens(feed="feed-token-123", admin="admin-token-9"))
+    config = write_config(tmp_path / "sims.toml", with_tokens(feed=FEED, admin="admin-token-9-TaQ5FR5oCY"))
     client = build(config).test_client()
-    feed_bearer = {"Authorization": "Bearer feed-token-123"}
+    feed_bearer = bearer(FEED)
     assert client.get("/api/sims", headers=feed_bearer).status_code == 401
-    assert client.get("/api/sims?token=feed-token-123").status_code == 401
-    assert client.get("/api/sims?token=feed-token-123", headers=feed_bearer).status_code == 401
-    assert client.get("/calendar.ics?token=feed-token-123").status_code == 200, "it still opens the feed"
-    assert client.get("/api/sims", headers={"Authorization": "Bearer admin-token-9"}).status_code == 200
+    assert client.get(f"/api/sims?token={FEED}").status_code == 401
+    assert client.get(f"/api/sims?token={FEED}", headers=feed_bearer).status_code == 401
+    assert client.get(f"/calendar.ics?token={FEED}").status_code == 200, "it still opens the feed"
+    assert client.get("/api/sims", headers=bearer("admin-token-9-TaQ5FR5oCY")).status_code == 200
     # Nor does the admin token open the feed in its place.
-    assert client.get("/calendar.ics?token=admin-token-9").status_code == 404
+    assert client.get("/calendar.ics?token=admin-token-9-TaQ5FR5oCY").status_code == 404
 
 
 def test_the_feed_token_alone_does_not_open_the_api(build, tmp_path):
-    config = write_config(tmp_path / "sims.toml", with_tokens(feed="feed-token-123"))
+    config = write_config(tmp_path / "sims.toml", with_tokens(feed=FEED))
     client = build(config).test_client()
-    assert client.get("/api/sims", headers={"Authorization": "Bearer feed-token-123"}).status_code == 401
+    assert client.get("/api/sims", headers=bearer(FEED)).status_code == 401
 
 
 def test_the_config_token_is_used_when_the_environment_has_none(build, tmp_path):
-    config = write_config(tmp_path / "sims.toml", with_tokens(admin="config-admin-token"))
+    config = write_config(tmp_path / "sims.toml", with_tokens(admin=CONFIG_ADMIN))
     client = build(config).test_client()
-    assert client.get("/api/sims", headers={"Authorization": "Bearer config-admin-token"}).status_code == 200
+    assert client.get("/api/sims", headers=bearer(CONFIG_ADMIN)).status_code == 200
     assert client.get("/api/sims", headers=AUTH).status_code == 401
 
 
 @pytest.mark.parametrize("source", ["setting", "environment"])
 def test_the_environment_token_wins_over_the_config_token(build, tmp_path, monkeypatch, source):
-    config = write_config(tmp_path / "sims.toml", with_tokens(admin="config-admin-token"))
+    config = write_config(tmp_path / "sims.toml", with_tokens(admin=CONFIG_ADMIN))
     if source == "environment":
         monkeypatch.setenv("SIMFEED_ADMIN_TOKEN", ADMIN)
         client = build(config).test_client()
     else:
         client = build(config, SIMFEED_ADMIN_TOKEN=ADMIN).test_client()
     assert client.get("/api/sims", headers=AUTH).status_code == 200
-    assert client.get("/api/sims", headers={"Authorization": "Bearer config-admin-token"}).status_code == 401
+    assert client.get("/api/sims", headers=bearer(CONFIG_ADMIN)).status_code == 401
 
 
 def test_an_empty_environment_token_counts_as_none(build, tmp_path, monkeypatch):
     monkeypatch.setenv("SIMFEED_ADMIN_TOKEN", "")
-    config = write_config(tmp_path / "sims.toml", with_tokens(admin="config-admin-token"))
+    config = write_config(tmp_path / "sims.toml", with_tokens(admin=CONFIG_ADMIN))
     client = build(config, SIMFEED_ADMIN_TOKEN="").test_client()
-    assert client.get("/api/sims", headers={"Authorization": "Bearer config-admin-token"}).status_code == 200
+    assert client.get("/api/sims", headers=bearer(CONFIG_ADMIN)).status_code == 200
     assert client.get("/api/sims", headers={"Authorization": "Bearer "}).status_code == 401
 
 

@@ -33,7 +33,7 @@ ENABLE = ("to run the browser tests: apt-get install -y chromium fonts-noto-cjk,
           "and pip install -r requirements-dev.txt (playwright; no browser download needed)")
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-ADMIN = "browser-admin-Token_1"
+ADMIN = "browser-admin-Token_1-C3R8fT"
 EXAMPLE = ROOT / "config" / "sims.toml"
 SHOTS = os.environ.get("SIMFEED_SCREENSHOTS")
 

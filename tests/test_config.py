@@ -42,8 +42,8 @@ last_renewal = 2026-08-05
 """
 # What `grace = "..."` stands for: one stage, "last day to recover", with this recovery.
 GRACE_RECOVERY = "renew today; after today the number may be lost for good"
-TOKEN_HINT = ("must be 8 to 256 letters, digits or . _ ~ - (make one with: "
-              "python3 -c 'import secrets; print(secrets.token_urlsafe(24))')")
+TOKEN_HINT = ("must be 22 to 256 letters, digits or . _ ~ - (at least 128 bits; "
+              "make one with: flask --app feed token)")
 
 
 def problems(text: str, source: str = SOURCE) -> list[str]:
@@ -263,12 +263,12 @@ def test_calendar_values() -> None:
         alarms = ["0 days", "P2W", "3 days", "2 weeks"]
         alarm_time = "7:05"
         refresh = "1 minute"
-        token = "abc.DEF_123~-x"
+        token = "abc.DEF_123~-x-FJERwcik3"
     """))
     # Alarms deduplicated (P2W = 2 weeks) and sorted, earliest warning first.
     assert config.calendar == CalendarSettings(
         name="Mine", timezone=ZoneInfo("America/Havana"), alarms=(14, 3, 0), alarm_time=time(7, 5),
-        refresh=timedelta(minutes=1), token="abc.DEF_123~-x",
+        refresh=timedelta(minutes=1), token="abc.DEF_123~-x-FJERwcik3",
     )
 
 
@@ -636,8 +636,8 @@ def test_refresh_of_one_minute_is_enough() -> None:
 
 
 @pytest.mark.parametrize("value", ['"short"', '"has space in it"', '"a/b/c/d/e/f"', '"' + "a" * 257 + '"',
-                                   "12345678", '""'],
-                         ids=["too-short", "space", "slash", "too-long", "integer", "empty"])
+                                   "12345678", '""', '"' + "Vq3-Xw9_kLm2Pz8RtY4nB" + '"'],
+                         ids=["too-short", "space", "slash", "too-long", "integer", "empty", "21-characters"])
 def test_bad_token(value: str) -> None:
     assert one_problem(f"[calendar]\ntoken = {value}\n") == f"config/sims.toml: calendar: token: {TOKEN_HINT}"
 

@@ -27,7 +27,7 @@ from feed.editing.fields import to_table, to_values
 from .conftest import BASIC, write_config
 from .helpers import Visitor
 
-ADMIN = "admin-Token_1234"
+ADMIN = "admin-Token_1234-l58shgD"
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 WITH_ADMIN = BASIC.replace('timezone = "Europe/London"',
                            f'timezone = "Europe/London"\n\n[server]\nadmin_token = "{ADMIN}"')

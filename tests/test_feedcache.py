@@ -15,7 +15,7 @@ from feed.core.deadlines import deadline_for
 
 from .conftest import BASIC, write_config
 
-ADMIN = {"Authorization": "Bearer admin-token-1234"}
+ADMIN = {"Authorization": "Bearer admin-token-1234-yc7WHcp"}
 NOON = datetime(2026, 11, 24, 12, tzinfo=UTC)
 
 

@@ -296,9 +296,9 @@ expires = 2027-04-10
 """
 
 ALL = ["mine-deadline@simfeed", "mum-deadline@simfeed", "dad-deadline@simfeed", "spare-deadline@simfeed"]
-CALENDAR_TOKEN = "calendar-token-1"
-ALICE_TOKEN = "alice-token-123"
-BOB_TOKEN = "bob-token-4567"
+CALENDAR_TOKEN = "calendar-token-1-Fh4Q6aE"
+ALICE_TOKEN = "alice-token-123-fN15aZgr"
+BOB_TOKEN = "bob-token-4567-iV6AkzR55"
 
 TOKENED_FEEDS = f"""
 [[feed]]
@@ -498,7 +498,7 @@ def test_unknown_sims_and_tags_are_config_errors():
     ('name = "F"\nsims = ["mine"]', "feed #1: id is missing"),
     ('id = "f"\nname = "F"\nsims = ["mine"]\nreminders = "popup"',
      'feed "f": reminders: "popup" must be one of alarms, events, both'),
-    ('id = "f"\nname = "F"\nsims = ["mine"]\ntoken = "short"', 'feed "f": token: must be 8 to 256'),
+    ('id = "f"\nname = "F"\nsims = ["mine"]\ntoken = "short"', 'feed "f": token: must be 22 to 256'),
     ('id = "f"\nname = "F"\nsims = ["mine"]\ncolour = "red"', 'feed "f": unknown key "colour"'),
 ])
 def test_a_bad_feed_is_a_config_error(feed, problem):
@@ -534,7 +534,7 @@ def test_each_reminders_mode_has_its_own_etag(serve):
 
 
 def test_a_named_feed_follows_the_renewal_log(serve):
-    admin = "admin-token-for-feeds"
+    admin = "admin-token-for-feeds-McBPN1"
     client = serve(named('[[feed]]\nid = "f"\nname = "F"\ntags = ["family"]\n'), SIMFEED_ADMIN_TOKEN=admin)
     mum = client.get("/feeds/f.ics").headers["ETag"]
     # Mum's SIM has a fixed expiry, so a renewal changes its description, not its date.

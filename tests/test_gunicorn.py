@@ -50,7 +50,7 @@ def test_gunicorn_workers_pick_up_a_bad_edit_and_keep_serving(server):
 
 
 def test_access_log_never_shows_the_query_string(tmp_path):
-    token = "tok-" + "x" * 20
+    token = "tok-0123456789-" + "x" * 20
     config = write_config(tmp_path / "sims.toml", BASIC.replace(
         'timezone = "Europe/London"', f'timezone = "Europe/London"\ntoken = "{token}"'))
     log = tmp_path / "gunicorn.log"

@@ -18,8 +18,8 @@ from icalendar import Calendar
 from .conftest import BASIC, write_config
 from .helpers import Visitor
 
-ADMIN = "admin-Token_1234"
-FEED_TOKEN = "feed-Token_5678"
+ADMIN = "admin-Token_1234-l58shgD"
+FEED_TOKEN = "feed-Token_5678-ZYJW7pGJ"
 # Tuesday 24 November 2026, noon in London: giffgaff is due on 2 December (in 8 days).
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 

@@ -19,7 +19,7 @@ from flask.testing import FlaskClient
 
 from .helpers import config_problems, fetch, parse, valarm_count
 
-ADMIN = "admin-token-for-rules"
+ADMIN = "admin-token-for-rules-tPY3zJ"
 AUTH = {"Authorization": f"Bearer {ADMIN}"}
 # Noon in London on 24 November 2026 (GMT, so also noon UTC).
 NOON = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)

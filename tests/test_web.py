@@ -9,7 +9,7 @@ from icalendar import Calendar
 
 from .conftest import BASIC, write_config
 
-TOKEN = "s3cret-Token_1234"
+TOKEN = "s3cret-Token_1234-cTpVPs"
 
 
 def events(body: bytes) -> list:

@@ -20,7 +20,11 @@ from dateutil.relativedelta import relativedelta
 from .durations import parse_days, parse_duration, quote
 from .model import LANGUAGES, METHODS
 
-TOKEN = re.compile(r"[A-Za-z0-9._~-]{8,256}")
+# A token must carry at least 128 bits: 22 characters of the 64 URL-safe ones (secrets.token_urlsafe)
+# give 132. The few distinct characters rule refuses "aaaaaaaaaaaaaaaaaaaaaa" and "abababab…".
+TOKEN = re.compile(r"[A-Za-z0-9._~-]{22,256}")
+TOKEN_DISTINCT = 8
+TOKEN_HINT = "make one with: flask --app feed token"
 MAX_ALARM_DAYS = 366
 
 
@@ -120,10 +124,17 @@ def zone(value: Any) -> ZoneInfo:
 
 
 def token(value: Any) -> str:
+    """A feed or admin token, strong enough that guessing it is hopeless; never echoed.
+
+    >>> token("Vq3-Xw9_kLm2Pz8RtY4nBc")
+    'Vq3-Xw9_kLm2Pz8RtY4nBc'
+    """
     given = value if isinstance(value, str) else ""
     if not TOKEN.fullmatch(given):
-        raise Invalid("must be 8 to 256 letters, digits or . _ ~ - (make one with: "
-                       "python3 -c 'import secrets; print(secrets.token_urlsafe(24))')")
+        raise Invalid(f"must be 22 to 256 letters, digits or . _ ~ - (at least 128 bits; {TOKEN_HINT})")
+    if len(set(given)) < TOKEN_DISTINCT:
+        raise Invalid(f"is too easy to guess: use at least {TOKEN_DISTINCT} different characters "
+                      f"({TOKEN_HINT})")
     return given
 
 

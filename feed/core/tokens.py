@@ -6,6 +6,9 @@ import hashlib
 import hmac
 import logging
 import re
+import secrets
+
+from . import parsers
 
 # A feed token in a query string, an admin token after "Bearer", a sign-in form's token field,
 # a reminder's signed "I have renewed it" link (/renewed/<token>).
@@ -26,6 +29,16 @@ def matches(given: str | None, expected: str | None) -> bool:
     # Hashing first makes the comparison independent of where and whether lengths differ.
     return hmac.compare_digest(hashlib.sha256(given.encode()).digest(),
                                hashlib.sha256(expected.encode()).digest())
+
+
+def fresh() -> str:
+    """A new random token that the config and SIMFEED_ADMIN_TOKEN accept: 256 bits, 43 characters."""
+    while True:  # a draw with fewer than 8 distinct characters is vanishingly rare, but refused
+        made = secrets.token_urlsafe(32)
+        try:
+            return parsers.token(made)
+        except parsers.Invalid:
+            continue
 
 
 def redact(text: str) -> str:

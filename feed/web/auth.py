@@ -23,6 +23,8 @@ R = TypeVar("R")
 
 def admin_token(config: Config) -> str | None:
     """The token that opens the API and the page's forms: env first, then [server]."""
+    if current_app.config.get("SIMFEED_ADMIN_TOKEN_REFUSED"):  # too weak: `flask check` says so
+        return None
     from_env: str | None = current_app.config.get("SIMFEED_ADMIN_TOKEN")
     return from_env or config.server.admin_token
 
