@@ -17,7 +17,9 @@ from typing import Any
 from ..core import parsers
 from ..core.durations import parse_interval, quote
 from ..core.model import REMINDERS, CalendarSettings, Config, NamedFeed, ServerSettings, Sim
+from .notify import parse_notify
 from .problems import Collector, ConfigError
+from .selection import chosen_sims
 from .sims import parse_sim
 
 __all__ = ["ConfigError", "load_config", "parse_config", "parse_toml", "read_source"]
@@ -28,7 +30,7 @@ CALENDAR_KEYS = frozenset({"name", "timezone", "alarms", "alarm_time", "refresh"
                            "reminders", "color", "language", "show_accounts"})
 SERVER_KEYS = frozenset({"admin_token", "public_url", "editable"})
 FEED_KEYS = frozenset({"id", "name", "token", "sims", "tags", "reminders"})
-TOP_KEYS = frozenset({"calendar", "server", "sim", "feed"})
+TOP_KEYS = frozenset({"calendar", "server", "sim", "feed", "notify"})
 
 
 def _calendar(table: Any, found: Collector) -> CalendarSettings:
@@ -82,21 +84,9 @@ def _feed(index: int, raw: Any, sims: list[Sim], found: Collector) -> NamedFeed 
     name = found.field(where, table, "name", parsers.text)
     token = found.field(where, table, "token", parsers.token)
     reminders = found.field(where, table, "reminders", parsers.one_of(REMINDERS))
-    chosen = found.field(where, table, "sims", parsers.words(parsers.sim_id), ())
-    tags = found.field(where, table, "tags", parsers.words(parsers.sim_id), ())
-    known = {sim.id for sim in sims}
-    for sim_id in chosen:
-        if sim_id not in known:
-            found.add(f"{where}: sims", f"no SIM has the id {quote(sim_id)}")
-    known_tags = {tag for sim in sims for tag in sim.tags}
-    for tag in tags:
-        if tag not in known_tags:
-            found.add(f"{where}: tags", f"no SIM has the tag {quote(tag)}")
-    if "sims" not in table and "tags" not in table:
-        found.add(where, "choose its SIMs with sims = [...] and/or tags = [...]")
-    if len(found.problems) > before or feed_id is None or name is None:
+    sim_ids = chosen_sims(where, table, sims, found)
+    if len(found.problems) > before or feed_id is None or name is None or sim_ids is None:
         return None
-    sim_ids = tuple(s.id for s in sims if s.id in chosen or set(s.tags) & set(tags))
     return NamedFeed(feed_id, name, sim_ids, token, reminders)
 
 
@@ -132,9 +122,12 @@ def _check_tokens(calendar: CalendarSettings, feeds: list[NamedFeed], found: Col
             owners[feed.token] = f'feed "{feed.id}"'
 
 
-def parse_config(data: Mapping[str, Any], source: str = "<config>",
-                 modified: datetime = _EPOCH) -> Config:
-    """Validate a parsed TOML document; raise ConfigError listing every problem."""
+def parse_config(data: Mapping[str, Any], source: str = "<config>", modified: datetime = _EPOCH,
+                 environ: Mapping[str, str] | None = None) -> Config:
+    """Validate a parsed TOML document; raise ConfigError listing every problem.
+
+    `environ` is where [[notify]] urls_env variables are read (default: the process's environment).
+    """
     found = Collector(source)
     found.unknown_keys("config", data, TOP_KEYS)
     calendar = _calendar(data.get("calendar", {}), found)
@@ -144,10 +137,13 @@ def parse_config(data: Mapping[str, Any], source: str = "<config>",
     feeds = [_feed(index, table, sims, found) for index, table in enumerate(_tables(data, "feed", found))]
     named = _unique("feed", [feed for feed in feeds if feed is not None], found)
     _check_tokens(calendar, named, found)
+    notifies = [parse_notify(index, table, sims, found, environ)
+                for index, table in enumerate(_tables(data, "notify", found))]
+    channels = _unique("notify", [notify for notify in notifies if notify is not None], found)
     if found.problems:
         raise ConfigError(found.problems)
-    return Config(calendar=calendar, server=server, sims=tuple(sims), feeds=tuple(named), source=source,
-                  modified=modified)
+    return Config(calendar=calendar, server=server, sims=tuple(sims), feeds=tuple(named),
+                  notifies=tuple(channels), source=source, modified=modified)
 
 
 def parse_toml(text: str, source: str = "<config>", modified: datetime = _EPOCH) -> Config:

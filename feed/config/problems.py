@@ -51,15 +51,15 @@ class Collector:
             if key not in table:
                 self.add(where, f"{key} is missing")
 
-    def named(self, label: str, index: int, raw: Any, example: str,
-              known: frozenset[str]) -> tuple[str, dict[str, Any] | None]:
-        """A [[sim]] or [[feed]] table and its location: by its id when it has one, else its place."""
+    def named(self, label: str, index: int, raw: Any, example: str, known: frozenset[str],
+              required: tuple[str, ...] = ("id", "name")) -> tuple[str, dict[str, Any] | None]:
+        """A [[sim]], [[feed]] or [[notify]] table and where it is: by its id, else by its place."""
         raw_id = raw.get("id") if isinstance(raw, dict) else None
         where = f"{label} {quote(raw_id)}" if isinstance(raw_id, str) else f"{label} #{index + 1}"
         table = self.table(where, raw, example)
         if table is not None:
             self.unknown_keys(where, table, known)
-            self.require(where, table, ("id", "name"))
+            self.require(where, table, required)
         return where, table
 
     def items(self, where: str, key: str, value: Any, example: str, known: frozenset[str],

@@ -142,7 +142,12 @@ def _dates(sim: Sim) -> _Dates:
     return due, last, charges, tuple((due + stage.after, stage) for stage in sim.stages)
 
 
-def _instant(day: date, at: time, zone: ZoneInfo) -> datetime:
+def instant(day: date, at: time, zone: ZoneInfo) -> datetime:
+    """When `at` on `day` happens in `zone`, in UTC: an alarm's and a push reminder's moment alike.
+
+    >>> instant(date(2026, 3, 29), time(9), ZoneInfo("Europe/London"))
+    datetime.datetime(2026, 3, 29, 8, 0, tzinfo=datetime.timezone.utc)
+    """
     return datetime.combine(day, at, tzinfo=zone).astimezone(UTC)
 
 
@@ -163,13 +168,13 @@ def alarm_trigger_parts(due: date, lead_days: int, at: time, zone: ZoneInfo) -> 
     >>> alarm_trigger_parts(date(2026, 11, 1), 0, time(23, 30), ZoneInfo("America/New_York"))
     (0, datetime.timedelta(days=1, seconds=1800))
     """
-    start = _instant(due, time(0), zone)
-    fire = _instant(due - timedelta(days=lead_days), at, zone)
+    start = instant(due, time(0), zone)
+    fire = instant(due - timedelta(days=lead_days), at, zone)
     if fire >= start:
         return 0, fire - start
     if at == time(0):
         return -lead_days, timedelta(0)
-    next_midnight = _instant(due - timedelta(days=lead_days - 1), time(0), zone)
+    next_midnight = instant(due - timedelta(days=lead_days - 1), time(0), zone)
     return -(lead_days - 1), -(next_midnight - fire)
 
 

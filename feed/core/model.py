@@ -272,6 +272,27 @@ class NamedFeed:
 
 
 @dataclass(frozen=True)
+class Notify:
+    """A push channel (`[[notify]]`): apprise URLs that some SIMs' reminders are sent to.
+
+    The URLs are secrets (bot tokens, passwords, webhook keys): kept out of repr, and shown
+    only through config.notify.masked.
+    """
+
+    id: str
+    urls: tuple[str, ...] = field(repr=False)
+    sim_ids: tuple[str, ...]
+    # Where the URLs came from, for messages: "urls", or the environment variable's name.
+    urls_from: str = "urls"
+    # None: the calendar's language.
+    language: str | None = None
+    # None: each SIM's own (or the calendar's) alarms.
+    alarms: tuple[int, ...] | None = None
+    # Whether the message names the accounts tied to the number (they leave for the channel's servers).
+    show_accounts: bool = False
+
+
+@dataclass(frozen=True)
 class Config:
     """A validated config file: the SIMs and how their calendar looks."""
 
@@ -279,6 +300,7 @@ class Config:
     sims: tuple[Sim, ...]
     server: ServerSettings = field(default_factory=ServerSettings)
     feeds: tuple[NamedFeed, ...] = ()
+    notifies: tuple[Notify, ...] = ()
     source: str = "<config>"
     # When the file was last changed: the feed's DTSTAMP and Last-Modified, never the clock.
     modified: datetime = datetime(1970, 1, 1, tzinfo=UTC)
@@ -294,6 +316,10 @@ class Config:
     def feed(self, feed_id: str) -> NamedFeed | None:
         """The named feed with this id, if the config has one."""
         return next((f for f in self.feeds if f.id == feed_id), None)
+
+    def notify(self, notify_id: str) -> Notify | None:
+        """The push channel with this id, if the config has one."""
+        return next((n for n in self.notifies if n.id == notify_id), None)
 
     @cached_property
     def any_token(self) -> bool:

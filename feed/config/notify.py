@@ -1,0 +1,115 @@
+"""`[[notify]]` tables -> push channels: apprise URLs checked at load time, never echoed.
+
+An apprise URL carries its credentials (a bot token, a mail password, a webhook key), so
+every problem names the file, the notify id and the entry (`urls[1]`, or the environment
+variable) and at most the URL's scheme. `urls_env` keeps the URLs out of the file (and out
+of git): the variable is read when the config is loaded, and a missing one is a problem
+like any other.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+from collections.abc import Mapping
+from typing import Any
+
+import apprise
+from apprise.utils.parse import parse_urls
+
+from ..core import parsers
+from ..core.model import Notify, Sim
+from .problems import Collector
+from .selection import chosen_sims
+
+NOTIFY_KEYS = frozenset({"id", "urls", "urls_env", "sims", "tags", "language", "alarms", "show_accounts"})
+ENV_NAME = r"[A-Za-z_][A-Za-z0-9_]{0,127}"
+
+
+def scheme(url: str) -> str:
+    """The part of a URL that may be shown: its scheme, as "tgram://".
+
+    >>> scheme("tgram://123456:secret/789"), scheme("no scheme at all")
+    ('tgram://', '?://')
+    """
+    head, found, _rest = url.partition("://")
+    return f"{head.lower()}://" if found and head.isascii() and head.isalnum() else "?://"
+
+
+def masked(url: str) -> str:
+    """A URL as the page, the CLI and the logs may show it: its service and scheme, and a short digest
+    that tells two URLs apart without revealing either.
+
+    >>> masked("json://127.0.0.1:8080/hook")
+    'JSON (json://… #8c5d)'
+    """
+    plugin = apprise.Apprise.instantiate(url)
+    name = str(plugin.service_name) if plugin is not None else "unknown"
+    return f"{name} ({scheme(url)}… #{target(url)[:4]})"
+
+
+def target(url: str) -> str:
+    """A stable name for one URL in the database (which delivery went where), not the URL itself."""
+    return hashlib.sha256(url.encode()).hexdigest()[:16]
+
+
+def _urls(where: str, table: Mapping[str, Any], environ: Mapping[str, str],
+          found: Collector) -> tuple[tuple[str, ...], str] | None:
+    """The URLs of one channel and where they came from; None with the problems recorded."""
+    if ("urls" in table) == ("urls_env" in table):
+        found.add(where, 'set either urls = ["ntfy://…"] or urls_env = "NAME_OF_A_VARIABLE", not both')
+        return None
+    if "urls" in table:
+        given = table["urls"]
+        entries = [given] if isinstance(given, str) else given
+        if not isinstance(entries, list) or not entries or not all(isinstance(u, str) for u in entries):
+            found.add(f"{where}: urls", 'must be a list of apprise URLs in quotes, like ["ntfy://ntfy.sh/topic"]')
+            return None
+        labels = [f"urls[{index}]" for index in range(len(entries))]
+        origin = "urls"
+    else:
+        name = found.field(where, table, "urls_env", parsers.text)
+        if name is None:
+            return None
+        if not re.fullmatch(ENV_NAME, name):
+            found.add(f"{where}: urls_env", "must name an environment variable, like SIMFEED_NOTIFY")
+            return None
+        if not environ.get(name, "").strip():
+            found.add(f"{where}: urls_env", f"the environment variable {name} is not set (or empty)")
+            return None
+        entries = [str(url) for url in parse_urls(environ[name])]  # type: ignore[no-untyped-call]
+        if not entries:
+            found.add(f"{where}: urls_env", f"the environment variable {name} holds no URL")
+            return None
+        labels = [f"urls_env {name}, URL {index + 1}" for index in range(len(entries))]
+        origin = name
+    before = len(found.problems)
+    for label, url in zip(labels, entries, strict=True):
+        if "://" not in url:
+            found.add(f"{where}: {label}", "is not a URL like \"ntfy://ntfy.sh/topic\"")
+        elif apprise.Apprise.instantiate(url) is None:
+            found.add(f"{where}: {label}", f"{scheme(url)}… is not a URL apprise can send to: an unknown "
+                                           "scheme, or a part missing or malformed (see apprise's wiki)")
+    if len(found.problems) > before:
+        return None
+    return tuple(dict.fromkeys(url.strip() for url in entries)), origin
+
+
+def parse_notify(index: int, raw: Any, sims: list[Sim], found: Collector,
+                 environ: Mapping[str, str] | None = None) -> Notify | None:
+    """Validate one [[notify]] table; None (with problems recorded) when it is unusable."""
+    before = len(found.problems)
+    where, table = found.named("notify", index, raw, '[[notify]] with id = "…" and urls = ["…"]',
+                               NOTIFY_KEYS, required=("id",))
+    if table is None:
+        return None
+    notify_id = found.field(where, table, "id", parsers.sim_id)
+    urls = _urls(where, table, os.environ if environ is None else environ, found)
+    language = found.field(where, table, "language", parsers.language)
+    alarms = found.field(where, table, "alarms", parsers.alarms)
+    show_accounts = found.field(where, table, "show_accounts", parsers.boolean, False)
+    sim_ids = chosen_sims(where, table, sims, found, everyone=True)
+    if len(found.problems) > before or notify_id is None or urls is None or sim_ids is None:
+        return None
+    return Notify(notify_id, urls[0], sim_ids, urls[1], language, alarms, show_accounts)
