@@ -5,9 +5,12 @@ from __future__ import annotations
 import csv
 import io
 import json
+import logging
+import signal
+import threading
 import unicodedata
 from collections.abc import Sequence
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -29,6 +32,7 @@ from .ledger import sheet
 from .log import db, renewals
 from .log.records import RECORD_FIELDS, TABLE_FIELDS, renewal_record, spreadsheet_safe
 from .log.renewals import RenewalInvalid, UnknownSim, today_in, with_log
+from .reminders import runner
 from .service import Service
 
 
@@ -247,6 +251,84 @@ def export_sims_command(form: str) -> None:
     click.echo(sheet.export(config, today_in(config), form), nl=False)
 
 
+def _secret_key() -> bytes:
+    key = current_app.secret_key
+    return key if isinstance(key, bytes) else str(key).encode()
+
+
+def _remind_once(dry_run: bool, name: str) -> list[runner.Outcome]:
+    """One pass over the config and log as the web workers serve them (the last good config)."""
+    view = _service().snapshot()
+    if view.errors:
+        logging.getLogger("feed").warning("the config has errors; reminding from the last good one: %s",
+                                          "; ".join(view.errors))
+    return runner.run_pass(view.config, _service().store.engine, datetime.now(UTC), _secret_key(), name,
+                           dry_run=dry_run, clock=lambda: datetime.now(UTC))
+
+
+@click.command("remind", cls=_Command)
+@click.option("--dry-run", is_flag=True, help="Print what would be sent now; send and record nothing.")
+@click.option("--loop", is_flag=True, help="Run a pass every minute until stopped (a Procfile worker).")
+@with_appcontext
+def remind_command(dry_run: bool, loop: bool) -> None:
+    """Send the push reminders due now ([[notify]]), each once, however many runners there are."""
+    config = _load_or_exit()
+    if not config.notifies:
+        click.echo(f"{config.source}: no [[notify]] channel: nothing to send")
+        if not loop:
+            return
+    name = runner.runner_name()
+    if not loop:
+        outcomes = _remind_once(dry_run, name)
+        for outcome in outcomes:
+            _echo_outcome(config, outcome, dry_run)
+        if not outcomes:
+            click.echo("nothing due now")
+        return
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    click.echo(f"reminding every minute ({name}); stop with Ctrl-C or SIGTERM")
+    while not stop.is_set():
+        try:
+            for outcome in _remind_once(dry_run, name):
+                if dry_run:
+                    _echo_outcome(config, outcome, dry_run)
+        except db.LogUnavailable as error:  # the database is down: try again next minute
+            logging.getLogger("feed").warning("%s", error)
+        stop.wait(60 - datetime.now(UTC).timestamp() % 60)
+    click.echo("stopped")
+
+
+def _echo_outcome(config: Config, outcome: runner.Outcome, dry_run: bool) -> None:
+    plan = outcome.planned
+    line = (f"{outcome.state}: {plan.occasion.name} of {plan.deadline.sim.id} (deadline "
+            f"{plan.deadline.due.isoformat()}) to {plan.channel}")
+    click.echo(line + (f": {outcome.error}" if outcome.error else ""))
+    if dry_run:
+        today = today_in(config)
+        text = runner.message(config, plan, today, _secret_key())
+        click.echo(f"  {text.title}\n" + "\n".join(f"  | {line}" for line in text.body.splitlines()))
+
+
+@click.command("notify-test", cls=_Command)
+@click.argument("notify_id", metavar="ID")
+@with_appcontext
+def notify_test_command(notify_id: str) -> None:
+    """Send a test message to every URL of the [[notify]] channel ID."""
+    config = _load_or_exit()
+    notify = config.notify(notify_id)
+    if notify is None:
+        known = ", ".join(n.id for n in config.notifies) or "none"
+        _fail([f"no [[notify]] {notify_id!r} in {config.source} (channels: {known})"])
+    failed = 0
+    for shown, error in runner.test_message(notify, config.calendar.language):
+        click.echo(f"{notify.id}: {shown}: " + (f"FAILED: {error}" if error else "sent"))
+        failed += error is not None
+    if failed:
+        raise SystemExit(1)
+
+
 @click.command("token", cls=_Command)
 def token_command() -> None:
     """Print a fresh random token for [calendar] token, a [[feed]] token or the admin token."""
@@ -255,7 +337,8 @@ def token_command() -> None:
 
 def init_app(app: Flask) -> None:
     for command in (check_command, export_command, renew_command, renewals_command, unrenew_command,
-                    presets_command, export_sims_command, token_command, db_group):
+                    presets_command, export_sims_command, token_command, remind_command,
+                    notify_test_command, db_group):
         app.cli.add_command(command)
 
 

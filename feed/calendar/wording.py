@@ -337,3 +337,34 @@ class Wording:
 
     def history_description(self, renewal: Renewal) -> str:
         return self._("Renewed on %(renewal)s.", renewal=self.renewal(renewal))
+
+    # --- Push reminders -------------------------------------------------------------------------
+
+    def reminder_title(self, deadline: Deadline, today: date, stage: Stage | None = None) -> str:
+        """A push reminder's title: days left, or how late it is and what the SIM's stage is."""
+        sim, left = deadline.sim, deadline.days_left(today)
+        if stage is not None:
+            return self.stage_title(sim, stage)
+        if left >= 0:
+            return self.alarm(sim, left, deadline.due)
+        return self._("Overdue: renew %(sim)s (deadline %(date)s, %(ago)s)", sim=sim.label,
+                      date=deadline.due.isoformat(), ago=self.days_left(left))
+
+    def reminder_body(self, deadline: Deadline, today: date, link: str | None,
+                      show_accounts: bool = False) -> str:
+        """A push reminder's text: the deadline's description, how to check, and the one-tap link."""
+        lines = [self._("Deadline: %(date)s (%(left)s).", date=self.day(deadline.due),
+                        left=self.days_left(deadline.days_left(today))),
+                 self.description(deadline, show_accounts)]
+        check = self.check_line(deadline.sim.check)
+        if check:
+            lines.append(check)
+        if link:
+            lines.append(self._("Renewed it? Tap to record it: %(link)s", link=link))
+        return "\n".join(lines)
+
+    def test_message(self) -> tuple[str, str]:
+        """The title and text of `flask --app feed notify-test`."""
+        return (self._("simfeed: test message"),
+                self._("This channel works: simfeed's reminders will arrive here."))
+

@@ -1,0 +1,173 @@
+"""One pass of the reminder runner: what is due now, claimed, sent once, recorded.
+
+`flask --app feed remind` runs a pass; `--loop` one a minute. A pass reads the config and
+the renewal log as the web workers serve them, finds for each channel and SIM the one
+reminder due now (schedule.Schedule.current), and for each of the channel's URLs claims
+it in the database, sends it, and records the outcome. With nothing due a pass asks the
+database nothing; otherwise one read, then two short writes per message.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+import socket
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import Engine
+
+from ..calendar.wording import Wording
+from ..config.notify import masked, target
+from ..core.deadlines import Deadline, deadline_for
+from ..core.model import Config, Notify, Stage
+from ..log import deliveries
+from ..log.deliveries import Delivery, Key
+from . import channels, links
+from .schedule import Occasion, Schedule
+
+log = logging.getLogger("feed.reminders")
+
+# After a failed send, the next tries wait this long (seconds); after the last, it is given up.
+RETRY_DELAYS = (60, 300, 1800)
+# How long a claim is held: far longer than apprise's own time-outs for one send.
+LEASE = 600.0
+
+
+def runner_name() -> str:
+    """Who claimed a delivery: host, process and a random part (a restarted process is another runner)."""
+    return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
+
+
+@dataclass(frozen=True)
+class Planned:
+    """A reminder due now for one URL of one channel."""
+
+    notify: Notify
+    url: str
+    deadline: Deadline
+    occasion: Occasion
+
+    @property
+    def key(self) -> Key:
+        sim_id, due = self.deadline.sim.id, self.deadline.due
+        return Key(self.notify.id, target(self.url), sim_id, due, self.occasion.name)
+
+    @property
+    def channel(self) -> str:
+        """The channel as logs and the CLI may name it: its id and the URL masked."""
+        return f"{self.notify.id} {masked(self.url)}"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What became of one planned reminder in this pass."""
+
+    planned: Planned
+    state: str
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class Message:
+    title: str
+    body: str
+
+
+def due_now(config: Config, now: datetime) -> Iterator[Planned]:
+    """Every reminder due at `now`, per channel, SIM and URL; pure, no database."""
+    zone = config.calendar.timezone
+    for notify in config.notifies:
+        for sim_id in notify.sim_ids:
+            sim = config.sim(sim_id)
+            if sim is None:
+                continue
+            deadline = deadline_for(sim, config.calendar)
+            occasion = Schedule(deadline, zone, notify.alarms).current(now)
+            if occasion is not None:
+                for url in notify.urls:
+                    yield Planned(notify, url, deadline, occasion)
+
+
+def _stage_on(deadline: Deadline, day: date) -> Stage | None:
+    return next((stage for on, stage in deadline.stages if on == day), None)
+
+
+def message(config: Config, planned: Planned, today: date, secret_key: bytes | None) -> Message:
+    """The reminder in the channel's language, with the one-tap link when `public_url` is set."""
+    deadline = planned.deadline
+    words = Wording(planned.notify.language or config.calendar.language)
+    public_url = config.server.public_url
+    link = None
+    if public_url and secret_key:
+        link = links.renewed_url(public_url, secret_key, deadline.sim.id, deadline.due,
+                                 links.expires_for(deadline))
+    stage = _stage_on(deadline, planned.occasion.day)
+    return Message(words.reminder_title(deadline, today, stage),
+                   words.reminder_body(deadline, today, link, planned.notify.show_accounts))
+
+
+def _waiting(found: Delivery | None, now: float) -> bool:
+    """Whether a recorded delivery rules out a claim now (so the pass need not try one)."""
+    if found is None:
+        return False
+    if found.state == deliveries.RETRY:
+        return (found.next_try or 0) > now
+    return found.state != deliveries.SENDING or now < found.lease_until
+
+
+def run_pass(config: Config, engine: Engine, now: datetime, secret_key: bytes | None, runner: str,
+             send: channels.Sender = channels.send, dry_run: bool = False,
+             clock: Callable[[], datetime] | None = None) -> list[Outcome]:
+    """Send what is due at `now`, each message at most once across every runner; the outcomes.
+
+    `clock` stamps each claim and outcome (default: `now`); with `dry_run` nothing is
+    claimed nor sent, and the outcomes say what would be sent.
+    """
+    planned = list(due_now(config, now))
+    if not planned:
+        return []
+    stamp = clock or (lambda: now)
+    today = now.astimezone(config.calendar.timezone).date()
+    seen = deliveries.recorded(engine, min(p.deadline.due for p in planned))
+    outcomes = []
+    for plan in planned:
+        if _waiting(seen.get(plan.key), now.timestamp()):
+            continue
+        if dry_run:
+            outcomes.append(Outcome(plan, "would send"))
+            continue
+        claimed = deliveries.claim(engine, plan.key, plan.occasion.due_at, runner, stamp().timestamp(), LEASE)
+        if claimed is None:
+            continue
+        text = message(config, plan, today, secret_key)
+        error = send(plan.url, text.title, text.body)
+        finished = stamp().timestamp()
+        retry_at = None
+        if error is not None and claimed.attempts <= len(RETRY_DELAYS):
+            retry_at = finished + RETRY_DELAYS[claimed.attempts - 1]
+        done = deliveries.finish(engine, claimed, finished, error, retry_at)
+        _log(plan, done)
+        outcomes.append(Outcome(plan, done.state, done.error))
+    return outcomes
+
+
+def _log(plan: Planned, done: Delivery) -> None:
+    deadline = plan.deadline
+    what = (f"reminder {plan.occasion.name} of {deadline.sim.id} (deadline {deadline.due.isoformat()})"
+            f" to {plan.channel}")
+    if done.state == deliveries.SENT:
+        log.info("sent %s", what)
+    elif done.state == deliveries.RETRY:
+        log.warning("not sent, will retry (attempt %d): %s: %s", done.attempts, what, done.error)
+    else:
+        log.error("not sent, gave up after %d attempts: %s: %s", done.attempts, what, done.error)
+
+
+def test_message(notify: Notify, language: str,
+                 send: channels.Sender = channels.send) -> list[tuple[str, str | None]]:
+    """Send the test message to each URL of a channel: (masked URL, error or None) for each."""
+    title, body = Wording(notify.language or language).test_message()
+    return [(masked(url), send(url, title, body)) for url in notify.urls]

@@ -1,0 +1,96 @@
+"""Real receivers on loopback for the reminders' tests: an HTTP endpoint for apprise's json://,
+and an SMTP server (aiosmtpd) for mailto://. Each records what arrived, and the HTTP one can be
+told to fail for a while, as a channel's service does."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from email import message_from_bytes
+from email.message import Message
+from email.policy import default
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from aiosmtpd.controller import Controller
+
+
+@dataclass
+class HttpReceiver:
+    """Messages POSTed by apprise's json:// plugin; `failing` answers 500 that many times."""
+
+    port: int = 0
+    received: list[dict[str, Any]] = field(default_factory=list)
+    refused: int = 0
+    failing: int = 0
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def url(self, path: str = "hook") -> str:
+        return f"json://127.0.0.1:{self.port}/{path}"
+
+    def titles(self) -> list[str]:
+        with self._lock:
+            return [m["title"] for m in self.received]
+
+
+@contextmanager
+def http_receiver() -> Iterator[HttpReceiver]:
+    receiver = HttpReceiver()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            with receiver._lock:
+                fail = receiver.failing > 0
+                if fail:
+                    receiver.failing -= 1
+                    receiver.refused += 1
+                else:
+                    receiver.received.append({**json.loads(body), "path": self.path})
+            self.send_response(500 if fail else 200)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    receiver.port = server.server_address[1]
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield receiver
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@dataclass
+class SmtpReceiver:
+    """Mails delivered to the local SMTP server."""
+
+    port: int = 0
+    mails: list[Message] = field(default_factory=list)
+
+    def url(self, to: str = "me@example.org") -> str:
+        return f"mailto://127.0.0.1:{self.port}?from=simfeed@example.org&to={to}&mode=insecure"
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        self.mails.append(message_from_bytes(envelope.content, policy=default))
+        return "250 OK"
+
+
+@contextmanager
+def smtp_receiver() -> Iterator[SmtpReceiver]:
+    from .helpers import free_port
+
+    receiver = SmtpReceiver(port=free_port())
+    controller = Controller(receiver, hostname="127.0.0.1", port=receiver.port)
+    controller.start()
+    try:
+        yield receiver
+    finally:
+        controller.stop()
