@@ -21,6 +21,7 @@ from flask.cli import AppGroup, with_appcontext
 from .calendar.wording import Wording
 from .config import presets
 from .config.load import ConfigError, load_config
+from .config.notify import masked
 from .config.problems import Collector
 from .config.sims import parse_sim
 from .core import tokens
@@ -129,6 +130,19 @@ def check_command(file: str | None) -> None:
     for sim in config.sims:
         if sheet.rule_is_old(sim, today) and sim.preset:
             click.echo(f"{sim.id}: preset {sim.preset.id}: {words.checked_ago(sim.preset.checked, today)}")
+    _echo_channels(config)
+
+
+def _echo_channels(config: Config) -> None:
+    """Each push channel, its URLs masked (they are secrets), and what its messages will lack."""
+    for notify in config.notifies:
+        shown = ", ".join(masked(url) for url in notify.urls)
+        origin = "" if notify.urls_from == "urls" else f" from ${notify.urls_from}"
+        click.echo(f"notify {notify.id}: {len(notify.sim_ids)} SIMs, "
+                   f"{notify.language or config.calendar.language}, to {shown}{origin}")
+    if config.notifies and not config.server.public_url:
+        click.echo("reminders carry no \"I have renewed it\" link: set public_url in [server] "
+                   "(the runner cannot know the address people reach the service at)")
 
 
 

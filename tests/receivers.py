@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -20,12 +21,18 @@ from aiosmtpd.controller import Controller
 
 @dataclass
 class HttpReceiver:
-    """Messages POSTed by apprise's json:// plugin; `failing` answers 500 that many times."""
+    """Messages POSTed by apprise's json:// plugin; `failing` answers 500 that many times.
+
+    With `hold_at` = N, the N-th message is stored and then its answer withheld for a while
+    (`held` is set): its sender is left waiting, as when it dies mid-send.
+    """
 
     port: int = 0
     received: list[dict[str, Any]] = field(default_factory=list)
     refused: int = 0
     failing: int = 0
+    hold_at: int = 0
+    held: threading.Event = field(default_factory=threading.Event)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def url(self, path: str = "hook") -> str:
@@ -50,6 +57,10 @@ def http_receiver() -> Iterator[HttpReceiver]:
                     receiver.refused += 1
                 else:
                     receiver.received.append({**json.loads(body), "path": self.path})
+                hold = not fail and len(receiver.received) == receiver.hold_at
+            if hold:
+                receiver.held.set()
+                time.sleep(20)
             self.send_response(500 if fail else 200)
             self.send_header("Content-Length", "0")
             self.end_headers()

@@ -11,14 +11,15 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterable
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from gettext import NullTranslations
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from babel import Locale
-from babel.dates import format_date
+from babel.dates import format_date, format_datetime
 from babel.numbers import format_currency, format_decimal, get_currency_symbol
 from babel.support import Translations
 from dateutil.relativedelta import relativedelta
@@ -37,6 +38,9 @@ METHOD_NAMES = {"app": N_("app"), "web": N_("website"), "ussd": N_("USSD code"),
                 "support": N_("customer service"), "other": N_("other")}
 STATUS_NAMES = {"ok": N_("ok"), "due soon": N_("due soon"), "overdue": N_("overdue"),
                 "in grace": N_("in grace"), "lapsed": N_("lapsed")}
+# What became of a push reminder that did not arrive (feed/log/deliveries.py's states).
+DELIVERY_STATES = {"retry": N_("will retry"), "failed": N_("given up"),
+                   "interrupted": N_("interrupted, not resent")}
 # One message per form field, whatever the domain's (English) reason was.
 FIELD_ERRORS = {
     "date": N_("Enter a real date as YYYY-MM-DD, today or earlier."),
@@ -362,6 +366,24 @@ class Wording:
         if link:
             lines.append(self._("Renewed it? Tap to record it: %(link)s", link=link))
         return "\n".join(lines)
+
+    def occasion(self, days_after: int) -> str:
+        """Which reminder: "14 days before the deadline", "on the deadline", "2 days after it"."""
+        if days_after == 0:
+            return self._("on the deadline")
+        if days_after < 0:
+            return self.ngettext("%(num)d day before the deadline", "%(num)d days before the deadline",
+                                 -days_after)
+        return self.ngettext("%(num)d day after the deadline", "%(num)d days after the deadline", days_after)
+
+    def moment(self, when: datetime, zone: ZoneInfo) -> str:
+        """A moment as people of this language write it, on the calendar's clock ("17 Mar 2027, 09:00")."""
+        return str(format_datetime(when, self._("d MMM y, HH:mm"), tzinfo=zone,
+                                   locale=babel_name(self.language)))
+
+    def delivery_state(self, state: str) -> str:
+        """Why a reminder did not arrive: retrying, given up, or its runner stopped mid-send."""
+        return self._(DELIVERY_STATES.get(state, state))
 
     def test_message(self) -> tuple[str, str]:
         """The title and text of `flask --app feed notify-test`."""

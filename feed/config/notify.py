@@ -10,6 +10,7 @@ like any other.
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import re
 from collections.abc import Mapping
@@ -22,6 +23,20 @@ from ..core import parsers
 from ..core.model import Notify, Sim
 from .problems import Collector
 from .selection import chosen_sims
+
+
+class _HideUrls(logging.Filter):
+    """apprise logs the URLs it cannot parse, credentials and all: every URL it logs becomes its scheme."""
+
+    _URL = re.compile(r"\b([A-Za-z][A-Za-z0-9+.-]*://)\S*")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg, record.args = self._URL.sub(r"\1…", record.getMessage()), ()
+        return True
+
+
+# On apprise's own logger, so that no handler (a log file, a capture, the console) ever sees a URL.
+logging.getLogger("apprise").addFilter(_HideUrls())
 
 NOTIFY_KEYS = frozenset({"id", "urls", "urls_env", "sims", "tags", "language", "alarms", "show_accounts"})
 ENV_NAME = r"[A-Za-z_][A-Za-z0-9_]{0,127}"

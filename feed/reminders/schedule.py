@@ -29,9 +29,20 @@ class Occasion:
     day: date
     due_at: datetime
 
-    def days_after(self, deadline: Deadline) -> int:
-        """Days after the deadline (negative before it)."""
-        return (self.day - deadline.due).days
+
+def name_for(days_after: int) -> str:
+    """An occasion's name in the database: "before-14", "before-0", "overdue-3"."""
+    return f"overdue-{days_after}" if days_after > 0 else f"before-{-days_after}"
+
+
+def days_after(name: str) -> int:
+    """The days after the deadline an occasion's name stands for (negative before it).
+
+    >>> days_after(name_for(-14)), days_after(name_for(0)), days_after(name_for(3))
+    (-14, 0, 3)
+    """
+    kind, _, days = name.partition("-")
+    return int(days) if kind == "overdue" else -int(days)
 
 
 def overdue_days(deadline: Deadline) -> int:
@@ -64,8 +75,7 @@ class Schedule:
 
     def occasion(self, day: date) -> Occasion:
         """The occasion on `day` (a day of this schedule)."""
-        after = (day - self.deadline.due).days
-        name = f"overdue-{after}" if after > 0 else f"before-{-after}"
+        name = name_for((day - self.deadline.due).days)
         return Occasion(name, day, instant(day, self.deadline.alarm_time, self.zone))
 
     def _latest_day(self, limit: date) -> date | None:

@@ -8,6 +8,7 @@ signs in. Recording a renewal always needs the sign-in.
 from __future__ import annotations
 
 import secrets
+from datetime import UTC, datetime
 from typing import Any
 
 from flask import (
@@ -33,6 +34,7 @@ from ..log import renewals
 from ..log.db import LogUnavailable
 from ..log.renewals import INPUT_FIELDS, RenewalInvalid
 from ..log.store import IdempotencyConflict
+from ..reminders import status as reminders
 from . import recording, sessions
 from .auth import TooManyAttempts, admin_matches, admin_token, check_csrf, is_admin, login_required, may_see
 from .current import service, snapshot
@@ -123,7 +125,8 @@ def _sim_page(sim_id: str, values: dict[str, str] | None = None, errors: dict[st
                    check_href=check_href(sim.check) if sim.check else None,
                    links=_links(config, "feeds.sim_calendar", sim_id=sim_id),
                    values=values or defaults, errors=errors or {}, form_error=form_error,
-                   methods=METHODS)
+                   methods=METHODS,
+                   reminders=reminders.for_sim(config, service().store.engine, sim, datetime.now(UTC)))
 
 
 @bp.get("/sims/<sim_id>")
