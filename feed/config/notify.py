@@ -57,7 +57,7 @@ def masked(url: str) -> str:
     that tells two URLs apart without revealing either.
 
     >>> masked("json://127.0.0.1:8080/hook")
-    'JSON (json://… #8c5d)'
+    'JSON (json://… #43e0)'
     """
     plugin = apprise.Apprise.instantiate(url)
     name = str(plugin.service_name) if plugin is not None else "unknown"
