@@ -46,6 +46,11 @@ class Collector:
             self.add(f"{where}: {key}" if where else key, str(problem))
             return default
 
+    def fields(self, where: str, table: Mapping[str, Any],
+               checks: Mapping[str, Callable[[Any], Any]]) -> dict[str, Any]:
+        """`field` for each key of a table-driven parse: its checked value, None if absent or wrong."""
+        return {key: self.field(where, table, key, check) for key, check in checks.items()}
+
     def require(self, where: str, table: Mapping[str, Any], keys: tuple[str, ...]) -> None:
         for key in keys:
             if key not in table:
