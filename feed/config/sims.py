@@ -52,9 +52,7 @@ OPTIONAL_FIELDS = {"carrier": parsers.text, "country": parsers.text, "number": p
 RENEWAL_KEYS = frozenset(RENEWAL_FIELDS)
 TOPUP_KEYS = frozenset({"extends", "min_amount", "tiers", "from"})
 TIER_KEYS = frozenset({"min_amount", "extends"})
-CHARGE_KEYS = frozenset(CHARGE_FIELDS)
 STAGE_KEYS = frozenset({"after", "status", "recovery"})
-COST_KEYS = frozenset(COST_FIELDS)
 CHECK_KEYS = frozenset({"ussd", "sms", "to"})
 LAST_DAY = date(9999, 12, 30)
 
@@ -110,13 +108,9 @@ def _topup(where: str, value: Any, found: Collector) -> TopUp | None:
 
 def _charge(where: str, value: Any, found: Collector) -> Charge | None:
     at = f"{where}: charge"
-    before = len(found.problems)
-    table = found.subtable(at, value, '{ fee = 5, every = "1 month", balance = 23, as_of = 2026-11-01 }',
-                           CHARGE_KEYS, required=("fee", "every", "balance", "as_of"))
-    if table is None:
-        return None
-    given = found.fields(at, table, CHARGE_FIELDS)
-    if len(found.problems) > before:
+    given = found.record(at, value, '{ fee = 5, every = "1 month", balance = 23, as_of = 2026-11-01 }',
+                         CHARGE_FIELDS, required=("fee", "every", "balance", "as_of"))
+    if given is None:
         return None
     every, as_of = given["every"], given["as_of"]
     first = given["first"] or as_of + every[0]
@@ -152,14 +146,9 @@ def _keep_cost(where: str, table: dict[str, Any], found: Collector) -> KeepCost 
     """keep_cost = { amount = 10, currency = "HKD", action = "…", source = "…" }."""
     if "keep_cost" not in table:
         return None
-    at = f"{where}: keep_cost"
-    before = len(found.problems)
-    cost = found.subtable(at, table["keep_cost"], '{ amount = 10, currency = "HKD" }', COST_KEYS,
-                          required=("amount", "currency"))
-    if cost is None:
-        return None
-    given = found.fields(at, cost, COST_FIELDS)
-    if len(found.problems) > before:
+    given = found.record(f"{where}: keep_cost", table["keep_cost"], '{ amount = 10, currency = "HKD" }',
+                         COST_FIELDS, required=("amount", "currency"))
+    if given is None:
         return None
     return KeepCost(**{**given, "amount": decimal(given["amount"])})
 
