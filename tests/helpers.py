@@ -126,7 +126,7 @@ def sim_table(toml: str, sim_id: str, **changes: Any) -> str:
 
 def shared_sim(sim_id: str, **changes: Any) -> str:
     """A base SIM: "giffgaff" or "cubacel" of tests/data/basic.toml (the conftest's BASIC), or one of
-    tests/data/sims.toml ("plan"); see sim_table for the changes."""
+    tests/data/sims.toml ("plan", "tello"); see sim_table for the changes."""
     for name in ("basic.toml", "sims.toml"):
         text = (DATA / name).read_text(encoding="utf-8")
         if any(table["id"] == sim_id for table in tomlkit.parse(text)["sim"]):

@@ -672,14 +672,7 @@ def test_the_deadline_description_lists_the_latest_three_renewals(api):
     assert str(stage["SUMMARY"]) == "Last day to recover: Cubacel ••4567"
 
 
-TELLO = BASIC + """
-[[sim]]
-id = "tello"
-name = "Tello"
-keep_alive = "3 months"
-counts = ["topup"]
-last_renewal = 2026-10-02
-"""
+TELLO = BASIC + shared_sim("tello")
 
 
 @time_machine.travel(NOON, tick=False)
