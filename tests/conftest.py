@@ -32,28 +32,9 @@ settings.register_profile("thorough", max_examples=2000, deadline=None,
                           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
-BASIC = """
-[calendar]
-name = "Test SIMs"
-timezone = "Europe/London"
-
-[[sim]]
-id = "giffgaff"
-name = "giffgaff"
-carrier = "giffgaff"
-number = "+44 7700 900123"
-last_renewal = 2026-06-02
-keep_alive = "6 months"
-renew_url = "https://www.giffgaff.com/"
-
-[[sim]]
-id = "cubacel"
-name = "Cubacel"
-number = "+53 5555 4567"
-keep_alive = "330 days"
-grace = "30 days"
-renewals = [{ date = 2026-01-10, amount = 100, currency = "CUP", method = "app", reference = "T1" }]
-"""
+# The config most tests serve: giffgaff (keep_alive) and Cubacel (keep_alive with grace). Its SIM
+# tables are the shared base SIMs: helpers.shared_sim picks one, with keys changed for a test.
+BASIC = (Path(__file__).parent / "data" / "basic.toml").read_text(encoding="utf-8")
 
 
 def write_config(path: Path, text: str, mtime: float | None = 1_780_000_000) -> Path:

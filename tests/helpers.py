@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import os
 import re
 import shlex
@@ -24,6 +25,7 @@ from typing import Any
 
 import icalendar
 import pytest
+import tomlkit
 import vobject
 from flask.testing import FlaskClient
 from ical.calendar_stream import IcsCalendarStream
@@ -32,6 +34,7 @@ from feed.config.load import ConfigError, parse_toml
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
+DATA = Path(__file__).resolve().parent / "data"
 
 
 # ------------------------------------------------------- gunicorn, as the Procfile runs it
@@ -98,6 +101,37 @@ def gunicorn(config: Path, folder: Path, log: Path, *, kill_if_stuck: bool = Tru
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
+
+
+# ------------------------------------------------------------------- SIM tables
+
+
+def sim_table(toml: str, sim_id: str, **changes: Any) -> str:
+    """The [[sim]] table with this id in a config text, as TOML, with keys changed for one test.
+
+    A change sets a key (added at the end when new); None removes it. The rest stays as written.
+    """
+    (table,) = [t for t in tomlkit.parse(toml)["sim"] if t["id"] == sim_id]
+    table = copy.deepcopy(table)
+    for key, value in changes.items():
+        if value is None:
+            del table[key]
+        else:
+            table[key] = value
+    document = tomlkit.document()
+    document["sim"] = tomlkit.aot()
+    document["sim"].append(table)
+    return document.as_string()
+
+
+def shared_sim(sim_id: str, **changes: Any) -> str:
+    """A base SIM: "giffgaff" or "cubacel" of tests/data/basic.toml (the conftest's BASIC), or one of
+    tests/data/sims.toml ("plan", "tello"); see sim_table for the changes."""
+    for name in ("basic.toml", "sims.toml"):
+        text = (DATA / name).read_text(encoding="utf-8")
+        if any(table["id"] == sim_id for table in tomlkit.parse(text)["sim"]):
+            return sim_table(text, sim_id, **changes)
+    raise KeyError(f"no shared SIM {sim_id!r} in {DATA}")
 
 
 # ------------------------------------------------------------------- the renewal log

@@ -20,6 +20,7 @@ from werkzeug.test import TestResponse
 
 from .conftest import BASIC, write_config
 from .helpers import renewal_rows as rows
+from .helpers import shared_sim
 
 ADMIN = "admin-token-for-tests-uYybk7"
 AUTH = {"Authorization": f"Bearer {ADMIN}"}
@@ -225,25 +226,17 @@ def test_sims_lists_each_with_its_deadline_and_status_soonest_first(api):
     ]
 
 
-STATUS_CONFIG = """
+def status_config(tz: str) -> str:
+    """BASIC's two SIMs without carrier and number, with the calendar in the time zone `tz`."""
+    return f"""
 [calendar]
 timezone = "{tz}"
 alarms = ["7 days", "0 days"]
 
-[[sim]]
-id = "giffgaff"
-name = "giffgaff"
-last_renewal = 2026-06-02
-keep_alive = "6 months"
+""" + shared_sim("giffgaff", carrier=None, number=None, renew_url=None) + shared_sim(
+        "cubacel", number=None, alarms=["21 days", "2 days"])
 
-[[sim]]
-id = "cubacel"
-name = "Cubacel"
-renewals = [{{ date = 2026-01-10 }}]
-keep_alive = "330 days"
-grace = "30 days"
-alarms = ["21 days", "2 days"]
-"""
+
 LONDON, SHANGHAI, LOS_ANGELES = "Europe/London", "Asia/Shanghai", "America/Los_Angeles"
 
 
@@ -287,7 +280,7 @@ STATUS_CASES = [
 @pytest.mark.parametrize(("tz", "now", "sim", "days_left", "status"), STATUS_CASES,
                          ids=[f"{c[2]}-{c[0].split('/')[1]}-{c[1]:%Y%m%dT%H%M}" for c in STATUS_CASES])
 def test_status_counts_days_in_the_calendar_timezone(build, tmp_path, tz, now, sim, days_left, status):
-    config = write_config(tmp_path / "status.toml", STATUS_CONFIG.format(tz=tz))
+    config = write_config(tmp_path / "status.toml", status_config(tz))
     client = build(config, SIMFEED_ADMIN_TOKEN=ADMIN).test_client()
     with time_machine.travel(now, tick=False):
         listed = {entry["id"]: entry for entry in client.get("/api/sims", headers=AUTH).get_json()}
@@ -679,14 +672,7 @@ def test_the_deadline_description_lists_the_latest_three_renewals(api):
     assert str(stage["SUMMARY"]) == "Last day to recover: Cubacel ••4567"
 
 
-TELLO = BASIC + """
-[[sim]]
-id = "tello"
-name = "Tello"
-keep_alive = "3 months"
-counts = ["topup"]
-last_renewal = 2026-10-02
-"""
+TELLO = BASIC + shared_sim("tello")
 
 
 @time_machine.travel(NOON, tick=False)

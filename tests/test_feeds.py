@@ -18,7 +18,7 @@ from flask.testing import FlaskClient
 
 from feed.config.load import parse_toml
 
-from .helpers import Cal, config_problems, fetch, parse, valarm_count
+from .helpers import Cal, config_problems, fetch, parse, shared_sim, valarm_count
 
 # ----------------------------------------------------------------------- reminders
 
@@ -35,12 +35,7 @@ name = "Cubacel"
 number = "+53 5555 4567"
 renewals = [{{ date = 2026-01-24, amount = 100, currency = "CUP" }}]
 
-[[sim]]
-id = "plan"
-name = "Plan"
-expires = 2027-03-31
-alarms = ["1 day", "0 days"]
-"""
+""" + shared_sim("plan", alarms=["1 day", "0 days"])
 
 # Cubacel: 330 days from the top-up of 100 CUP on 2026-01-24: 7 days to Jan 31, then
 # 28 (Feb) + 31 + 30 + 31 + 30 + 31 + 31 + 30 + 31 + 30 (Nov) = 310 more to Nov 30 (310
@@ -212,11 +207,7 @@ COLOURED = """
 name = "Coloured"
 {color}
 
-[[sim]]
-id = "plan"
-name = "Plan"
-expires = 2027-03-31
-"""
+""" + shared_sim("plan")
 
 
 @pytest.mark.parametrize(("setting", "name", "hex_value"), [

@@ -34,7 +34,7 @@ from feed.calendar.builder import render
 from feed.config.load import parse_toml
 from feed.core.model import Config
 
-from .helpers import icalendar_text, unescape_text, vobject_value
+from .helpers import icalendar_text, shared_sim, sim_table, unescape_text, vobject_value
 
 MODIFIED = datetime(2026, 5, 28, 12, 0, tzinfo=UTC)
 GOLDEN = Path(__file__).parent / "data" / "golden_basic.ics"
@@ -214,14 +214,7 @@ SIMS = """
 name = "Test SIMs"
 timezone = "Europe/London"
 
-[[sim]]
-id = "giffgaff"
-name = "giffgaff"
-number = "+44 7700 900123"
-last_renewal = 2026-06-02
-keep_alive = "6 months"
-renew_url = "https://www.giffgaff.com/"
-
+""" + shared_sim("giffgaff") + """
 [[sim]]
 id = "month-end"
 name = "Month end"
@@ -236,11 +229,7 @@ number = "+1 555 0100"
 last_renewal = 2028-02-29
 keep_alive = "1 year"
 
-[[sim]]
-id = "plan"
-name = "Plan"
-expires = 2027-03-31
-
+""" + shared_sim("plan") + """
 [[sim]]
 id = "multi"
 name = "Multi"
@@ -320,11 +309,7 @@ def test_calendar_properties(parse, refresh, written, interval):
         timezone = "America/Havana"
         refresh = "{refresh}"
 
-        [[sim]]
-        id = "plan"
-        name = "Plan"
-        expires = 2027-03-31
-    """))
+    """ + shared_sim("plan")))
     feed = parse(raw)
     assert feed.version == "2.0"
     assert feed.prodid == "-//simfeed//simfeed//EN"
@@ -549,26 +534,13 @@ def test_no_alarms_at_all(parse):
 
 # -------------------------------------------------------------------- grace
 
-GRACE = """
+# SIMS's first two, each with a grace period.
+GRACE = f"""
 [calendar]
 timezone = "Europe/London"
 
-[[sim]]
-id = "giffgaff"
-name = "giffgaff"
-number = "+44 7700 900123"
-last_renewal = 2026-06-02
-keep_alive = "6 months"
-grace = "30 days"
-renew_url = "https://www.giffgaff.com/"
-
-[[sim]]
-id = "month-end"
-name = "Month end"
-last_renewal = 2026-08-31
-keep_alive = "1 month"
-grace = "1 month"
-
+{shared_sim("giffgaff", carrier=None, grace="30 days")}
+{sim_table(SIMS, "month-end", renew_url=None, grace="1 month")}
 [[sim]]
 id = "plain"
 name = "Plain"
@@ -686,11 +658,7 @@ method = "App"
 reference = "TX-991"
 note = "promo"
 
-[[sim]]
-id = "plan"
-name = "Plan"
-expires = 2027-03-31
-"""
+""" + shared_sim("plan")
 
 
 @pytest.mark.parametrize("parse", PARSERS)

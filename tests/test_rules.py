@@ -17,7 +17,7 @@ import pytest
 import time_machine
 from flask.testing import FlaskClient
 
-from .helpers import config_problems, fetch, parse, valarm_count
+from .helpers import config_problems, fetch, parse, shared_sim, valarm_count
 
 ADMIN = "admin-token-for-rules-tPY3zJ"
 AUTH = {"Authorization": f"Bearer {ADMIN}"}
@@ -125,15 +125,9 @@ def test_uncounted_renewals_stay_in_the_history(serve):
 
 
 def test_a_bare_last_renewal_always_counts(serve):
-    raw = fetch(serve(sims("""
-        [[sim]]
-        id = "tello"
-        name = "Tello"
-        keep_alive = "3 months"
-        counts = ["topup"]
-        last_renewal = 2026-10-01
-        renewals = [{ date = 2026-11-01, kind = "call" }]
-    """)), "/calendar.ics")
+    raw = fetch(serve(sims(shared_sim("tello", last_renewal=date(2026, 10, 1),
+                                      renewals=[{"date": date(2026, 11, 1), "kind": "call"}]))),
+                "/calendar.ics")
     # last_renewal is the user's word that it qualified: 2026-10-01 + 3 months = 2027-01-01.
     assert deadlines(raw) == {"tello": date(2027, 1, 1)}
 

@@ -46,6 +46,19 @@ class Collector:
             self.add(f"{where}: {key}" if where else key, str(problem))
             return default
 
+    def fields(self, where: str, table: Mapping[str, Any],
+               checks: Mapping[str, Callable[[Any], Any]]) -> dict[str, Any]:
+        """`field` for each key of a table-driven parse: its checked value, None if absent or wrong."""
+        return {key: self.field(where, table, key, check) for key, check in checks.items()}
+
+    def record(self, where: str, value: Any, example: str, checks: Mapping[str, Callable[[Any], Any]],
+               required: tuple[str, ...] = ()) -> dict[str, Any] | None:
+        """An inline table parsed by `fields`; None when it, a key or a value is wrong (all reported)."""
+        before = len(self.problems)
+        table = self.subtable(where, value, example, frozenset(checks), required)
+        given = self.fields(where, table, checks) if table is not None else None
+        return given if len(self.problems) == before else None
+
     def require(self, where: str, table: Mapping[str, Any], keys: tuple[str, ...]) -> None:
         for key in keys:
             if key not in table:

@@ -37,12 +37,22 @@ SIM_KEYS = frozenset({
     "notes", "last_renewal", "renewals", "alarms", "alarm_time", "tags", "preset",
     *RULES, "counts", "grace", "stages", "keep_cost", "accounts", "check",
 })
-RENEWAL_KEYS = frozenset({"date", "amount", "currency", "method", "reference", "note", "kind"})
+# Table-driven parses: each key of the inline table and the parser of its value.
+RENEWAL_FIELDS = {"date": parsers.toml_date, "amount": parsers.amount, "currency": parsers.currency,
+                  "method": parsers.method, "reference": parsers.text, "note": parsers.text,
+                  "kind": parsers.one_of(KINDS)}
+CHARGE_FIELDS = {"fee": parsers.positive, "every": parsers.period, "balance": parsers.amount,
+                 "as_of": parsers.toml_date, "first": parsers.toml_date, "currency": parsers.currency}
+COST_FIELDS = {"amount": parsers.amount, "currency": parsers.currency, "action": parsers.text,
+               "source": parsers.text}
+# The plain optional keys of a [[sim]], passed to Sim as they are.
+OPTIONAL_FIELDS = {"carrier": parsers.text, "country": parsers.text, "number": parsers.number,
+                   "renew_url": parsers.url, "how_to_renew": parsers.text, "notes": parsers.text,
+                   "alarms": parsers.alarms, "alarm_time": parsers.clock_time}
+RENEWAL_KEYS = frozenset(RENEWAL_FIELDS)
 TOPUP_KEYS = frozenset({"extends", "min_amount", "tiers", "from"})
 TIER_KEYS = frozenset({"min_amount", "extends"})
-CHARGE_KEYS = frozenset({"fee", "every", "balance", "as_of", "first", "currency"})
 STAGE_KEYS = frozenset({"after", "status", "recovery"})
-COST_KEYS = frozenset({"amount", "currency", "action", "source"})
 CHECK_KEYS = frozenset({"ussd", "sms", "to"})
 LAST_DAY = date(9999, 12, 30)
 
@@ -51,17 +61,10 @@ def _renewals(where: str, value: Any, found: Collector) -> list[Renewal]:
     renewals = []
     for at, table in found.items(where, "renewals", value, "{ date = 2026-06-02, amount = 10 }",
                                  RENEWAL_KEYS, ("date",)):
-        on = found.field(at, table, "date", parsers.toml_date)
-        renewal = Renewal(
-            date=on,
-            amount=found.field(at, table, "amount", parsers.amount),
-            currency=found.field(at, table, "currency", parsers.currency),
-            method=found.field(at, table, "method", parsers.method),
-            reference=found.field(at, table, "reference", parsers.text),
-            note=found.field(at, table, "note", parsers.text),
-            kind=found.field(at, table, "kind", parsers.one_of(KINDS), "topup"),
-        )
-        if on is not None:
+        given = found.fields(at, table, RENEWAL_FIELDS)
+        # A kind left out, or one already reported as wrong, is a top-up.
+        renewal = Renewal(**{**given, "kind": given["kind"] or "topup"})
+        if renewal.date is not None:
             renewals.append(renewal)
     return renewals
 
@@ -105,24 +108,16 @@ def _topup(where: str, value: Any, found: Collector) -> TopUp | None:
 
 def _charge(where: str, value: Any, found: Collector) -> Charge | None:
     at = f"{where}: charge"
-    before = len(found.problems)
-    table = found.subtable(at, value, '{ fee = 5, every = "1 month", balance = 23, as_of = 2026-11-01 }',
-                           CHARGE_KEYS, required=("fee", "every", "balance", "as_of"))
-    if table is None:
+    given = found.record(at, value, '{ fee = 5, every = "1 month", balance = 23, as_of = 2026-11-01 }',
+                         CHARGE_FIELDS, required=("fee", "every", "balance", "as_of"))
+    if given is None:
         return None
-    fee = found.field(at, table, "fee", parsers.positive)
-    every = found.field(at, table, "every", parsers.period)
-    balance = found.field(at, table, "balance", parsers.amount)
-    as_of = found.field(at, table, "as_of", parsers.toml_date)
-    first = found.field(at, table, "first", parsers.toml_date)
-    currency = found.field(at, table, "currency", parsers.currency)
-    if len(found.problems) > before:
-        return None
-    first = first or as_of + every[0]
+    every, as_of = given["every"], given["as_of"]
+    first = given["first"] or as_of + every[0]
     if first <= as_of:
         found.add(f"{at}: first", f"{first.isoformat()} must be after as_of ({as_of.isoformat()})")
         return None
-    return Charge(fee, every[0], every[1], balance, as_of, first, currency)
+    return Charge(given["fee"], every[0], every[1], given["balance"], as_of, first, given["currency"])
 
 
 def _rule(where: str, table: dict[str, Any], found: Collector) -> Rule | None:
@@ -151,19 +146,11 @@ def _keep_cost(where: str, table: dict[str, Any], found: Collector) -> KeepCost 
     """keep_cost = { amount = 10, currency = "HKD", action = "…", source = "…" }."""
     if "keep_cost" not in table:
         return None
-    at = f"{where}: keep_cost"
-    before = len(found.problems)
-    cost = found.subtable(at, table["keep_cost"], '{ amount = 10, currency = "HKD" }', COST_KEYS,
-                          required=("amount", "currency"))
-    if cost is None:
+    given = found.record(f"{where}: keep_cost", table["keep_cost"], '{ amount = 10, currency = "HKD" }',
+                         COST_FIELDS, required=("amount", "currency"))
+    if given is None:
         return None
-    amount = found.field(at, cost, "amount", parsers.amount)
-    currency = found.field(at, cost, "currency", parsers.currency)
-    action = found.field(at, cost, "action", parsers.text)
-    source = found.field(at, cost, "source", parsers.text)
-    if len(found.problems) > before:
-        return None
-    return KeepCost(decimal(amount), currency, action, source)
+    return KeepCost(**{**given, "amount": decimal(given["amount"])})
 
 
 def _check(where: str, table: dict[str, Any], found: Collector) -> Check | None:
@@ -254,13 +241,7 @@ def parse_sim(index: int, raw: Any, found: Collector) -> Sim | None:
         key = "keep_alive" if isinstance(rule, KeepAlive) else "topup"
         found.add(f"{where}: {key}", "needs last_renewal (or renewals) to count from")
     stages = _stages(where, table, found)
-    optional = {
-        key: found.field(where, table, key, check)
-        for key, check in (("carrier", parsers.text), ("country", parsers.text),
-                           ("number", parsers.number), ("renew_url", parsers.url),
-                           ("how_to_renew", parsers.text), ("notes", parsers.text),
-                           ("alarms", parsers.alarms), ("alarm_time", parsers.clock_time))
-    }
+    optional = found.fields(where, table, OPTIONAL_FIELDS)
     show_number = found.field(where, table, "show_number", parsers.boolean, False)
     tags = found.field(where, table, "tags", parsers.words(parsers.sim_id), ())
     accounts = found.field(where, table, "accounts", parsers.accounts, ())
