@@ -321,8 +321,8 @@ def _echo_outcome(config: Config, outcome: runner.Outcome, dry_run: bool) -> Non
     click.echo(line + (f": {outcome.error}" if outcome.error else ""))
     if dry_run:
         today = today_in(config)
-        text = runner.message(config, plan, today, _secret_key())
-        click.echo(f"  {text.title}\n" + "\n".join(f"  | {line}" for line in text.body.splitlines()))
+        title, body = runner.message(config, plan, today, _secret_key())
+        click.echo(f"  {title}\n" + "\n".join(f"  | {line}" for line in body.splitlines()))
 
 
 @click.command("notify-test", cls=_Command)

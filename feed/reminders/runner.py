@@ -70,12 +70,6 @@ class Outcome:
     error: str | None = None
 
 
-@dataclass(frozen=True)
-class Message:
-    title: str
-    body: str
-
-
 def due_now(config: Config, now: datetime) -> Iterator[Planned]:
     """Every reminder due at `now`, per channel, SIM and URL; pure, no database."""
     zone = config.calendar.timezone
@@ -95,8 +89,8 @@ def _stage_on(deadline: Deadline, day: date) -> Stage | None:
     return next((stage for on, stage in deadline.stages if on == day), None)
 
 
-def message(config: Config, planned: Planned, today: date, secret_key: bytes | None) -> Message:
-    """The reminder in the channel's language, with the one-tap link when `public_url` is set."""
+def message(config: Config, planned: Planned, today: date, secret_key: bytes | None) -> tuple[str, str]:
+    """The reminder's title and text in the channel's language, with the one-tap link if public_url is set."""
     deadline = planned.deadline
     words = Wording(planned.notify.language or config.calendar.language)
     public_url = config.server.public_url
@@ -105,8 +99,8 @@ def message(config: Config, planned: Planned, today: date, secret_key: bytes | N
         link = links.renewed_url(public_url, secret_key, deadline.sim.id, deadline.due,
                                  links.expires_for(deadline))
     stage = _stage_on(deadline, planned.occasion.day)
-    return Message(words.reminder_title(deadline, today, stage),
-                   words.reminder_body(deadline, today, link, planned.notify.show_accounts))
+    return (words.reminder_title(deadline, today, stage),
+            words.reminder_body(deadline, today, link, planned.notify.show_accounts))
 
 
 def _waiting(found: Delivery | None, now: float) -> bool:
@@ -142,8 +136,7 @@ def run_pass(config: Config, engine: Engine, now: datetime, secret_key: bytes | 
         claimed = deliveries.claim(engine, plan.key, plan.occasion.due_at, runner, stamp().timestamp(), LEASE)
         if claimed is None:
             continue
-        text = message(config, plan, today, secret_key)
-        error = send(plan.url, text.title, text.body)
+        error = send(plan.url, *message(config, plan, today, secret_key))
         finished = stamp().timestamp()
         retry_at = None
         if error is not None and claimed.attempts <= len(RETRY_DELAYS):
