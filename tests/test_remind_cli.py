@@ -183,8 +183,8 @@ def test_the_sim_page_shows_the_last_and_next_reminder_and_signed_in_each_channe
     with time_machine.travel(sent_at + timedelta(hours=2), tick=False):
         html = Visitor(client).html("/sims/s0")
         assert "Push reminders" in html
-        assert "29 Nov 2026, 09:00</time> · 3 days before the deadline · phone" in html
-        assert "2 Dec 2026, 09:00</time> · on the deadline · phone" in html
+        assert "Nov 29, 2026, 9:00\u202fAM</time> · 3 days before the deadline · phone" in html
+        assert "Dec 2, 2026, 9:00\u202fAM</time> · on the deadline · phone" in html
         assert "reminder-channels" not in html  # the channels' record is for the admin
         Visitor(client).sign_in()
         html = Visitor(client).html("/sims/s0")

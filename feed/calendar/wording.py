@@ -19,7 +19,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from babel import Locale
-from babel.dates import format_date, format_datetime
+from babel.dates import format_date, format_time, get_datetime_format
 from babel.numbers import format_currency, format_decimal, get_currency_symbol
 from babel.support import Translations
 from dateutil.relativedelta import relativedelta
@@ -377,9 +377,11 @@ class Wording:
         return self.ngettext("%(num)d day after the deadline", "%(num)d days after the deadline", days_after)
 
     def moment(self, when: datetime, zone: ZoneInfo) -> str:
-        """A moment as people of this language write it, on the calendar's clock ("17 Mar 2027, 09:00")."""
-        return str(format_datetime(when, self._("d MMM y, HH:mm"), tzinfo=zone,
-                                   locale=babel_name(self.language)))
+        """A moment on the calendar's clock, as `day` writes dates ("Mar 17, 2027, 9:00 AM")."""
+        local = when.astimezone(zone)
+        locale = babel_name(self.language)
+        time_of_day = format_time(local, "short", locale=locale)
+        return str(get_datetime_format("medium", locale=locale)).format(time_of_day, self.day(local.date()))
 
     def delivery_state(self, state: str) -> str:
         """Why a reminder did not arrive: retrying, given up, or its runner stopped mid-send."""
