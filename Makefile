@@ -51,6 +51,7 @@ bench: $(BIN)/.installed
 	command -v wrk >/dev/null || { [ "$$(id -u)" -eq 0 ] && apt-get update -qq && apt-get install -y -qq wrk >/dev/null; } \
 		|| { echo "bench needs wrk: apt-get install wrk"; exit 1; }
 	$(BIN)/python bench/build.py
+	$(BIN)/python bench/remind.py
 	$(BIN)/python bench/serve.py
 
 clean:

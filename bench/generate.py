@@ -27,13 +27,15 @@ last_renewal = {last.isoformat()}
 """
 
 
-def config_text(count: int, edited: int | None = None) -> str:
+def config_text(count: int, edited: int | None = None, tail: str = "") -> str:
+    """The config; `tail` is appended as it is (a [[notify]] table, say)."""
     head = ('[calendar]\nname = "Benchmark"\ntimezone = "Europe/London"\n'
             'alarms = ["14 days", "3 days", "0 days"]\n')
-    return head + "".join(sim_table(i, " (edited)" if i == edited else "") for i in range(count))
+    return head + "".join(sim_table(i, " (edited)" if i == edited else "") for i in range(count)) + tail
 
 
-def write_config(path: Path, count: int, edited: int | None = None, mtime: int = FIXED_MTIME) -> Path:
-    path.write_text(config_text(count, edited), encoding="utf-8")
+def write_config(path: Path, count: int, edited: int | None = None, mtime: int = FIXED_MTIME,
+                 tail: str = "") -> Path:
+    path.write_text(config_text(count, edited, tail), encoding="utf-8")
     os.utime(path, (mtime, mtime))
     return path
