@@ -30,6 +30,7 @@ from sqlalchemy import (
     Table,
     Text,
     and_,
+    func,
     insert,
     or_,
     select,
@@ -54,6 +55,7 @@ deliveries = Table(
     Column("deadline", Text, primary_key=True),
     # Which reminder: "before-14" (days before the deadline) or "overdue-3" (days after it).
     Column("occasion", Text, primary_key=True),
+    # When it was due (ISO 8601, UTC, always the same form: compared as text).
     Column("due_at", Text, nullable=False),
     Column("state", Text, nullable=False),
     Column("attempts", Integer, nullable=False),
@@ -124,8 +126,24 @@ def _where(key: Key) -> Any:
 
 
 def recorded(engine: Engine, since: date) -> dict[Key, Delivery]:
-    """Every delivery for a deadline on or after `since`: one query, whatever the number of SIMs."""
+    """Every delivery for a deadline on or after `since`, in one query."""
     query = select(deliveries).where(deliveries.c.deadline >= since.isoformat())
+    with db.unavailable_as_error(engine), db.reading(engine) as connection:
+        return {_key_of(row): _delivery(row) for row in connection.execute(query)}
+
+
+def latest(engine: Engine, since: date) -> dict[Key, Delivery]:
+    """The newest delivery of each SIM's deadline (on or after `since`) to each URL, in one query.
+
+    What a pass needs: a reminder due now is either the newest one recorded for its deadline
+    or not recorded yet, since later ones are not due. Reading only these keeps a pass the
+    size of what is due, however many reminders were sent for a deadline before.
+    """
+    group = [deliveries.c.notify_id, deliveries.c.target, deliveries.c.sim_id, deliveries.c.deadline]
+    newest = (select(*group, func.max(deliveries.c.due_at).label("due_at"))
+              .where(deliveries.c.deadline >= since.isoformat()).group_by(*group).subquery())
+    query = select(deliveries).join(newest, and_(*(column == newest.c[column.name]
+                                                   for column in [*group, deliveries.c.due_at])))
     with db.unavailable_as_error(engine), db.reading(engine) as connection:
         return {_key_of(row): _delivery(row) for row in connection.execute(query)}
 

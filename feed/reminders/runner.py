@@ -125,7 +125,7 @@ def run_pass(config: Config, engine: Engine, now: datetime, secret_key: bytes | 
         return []
     stamp = clock or (lambda: now)
     today = now.astimezone(config.calendar.timezone).date()
-    seen = deliveries.recorded(engine, min(p.deadline.due for p in planned))
+    seen = deliveries.latest(engine, min(p.deadline.due for p in planned))
     outcomes = []
     for plan in planned:
         if _waiting(seen.get(plan.key), now.timestamp()):
