@@ -31,7 +31,8 @@ import tempfile
 import threading
 import time
 from collections import Counter
-from contextlib import closing
+from collections.abc import Iterator
+from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -307,20 +308,29 @@ def check_log(database: Path, tally: Tally) -> tuple[str, int, list[str]]:
     return integrity, len(rows), lost
 
 
-def main() -> int:
-    work = Path(tempfile.mkdtemp(prefix="simfeed-soak-"))
-    config = work / "sims.toml"
-    config.write_text(config_text(0), encoding="utf-8")
-    port = free_port()
+def procfile_argv(*extra: str) -> list[str]:
+    """The Procfile's web command with this venv's gunicorn, `extra` arguments appended."""
     line = next(x for x in (ROOT / "Procfile").read_text().splitlines() if x.startswith("web:"))
     argv = shlex.split(line.removeprefix("web:"))
     argv[0] = str(Path(sys.executable).parent / "gunicorn")
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SIMFEED_", "FLASK_"))}
-    env.update(SIMFEED_CONFIG=str(config), SIMFEED_INSTANCE=str(work / "instance"), HOST="127.0.0.1",
-               PORT=str(port), WEB_CONCURRENCY=WORKERS)
+    return [*argv, *extra]
+
+
+@contextmanager
+def procfile_gunicorn(work: Path, env: dict[str, str], *extra: str) -> Iterator[int]:
+    """The Procfile's gunicorn on a free loopback port, output in work/gunicorn.log; yields the port.
+
+    `env` (SIMFEED_CONFIG, WEB_CONCURRENCY, ...) is added to this environment less its SIMFEED_
+    and FLASK_ variables. Started once /healthz answers 200; stopped with SIGTERM on the way
+    out (SIGKILL after 30 s). Exits with gunicorn's output if it does not start within 30 s.
+    """
+    port = free_port()
+    full = {k: v for k, v in os.environ.items() if not k.startswith(("SIMFEED_", "FLASK_"))}
+    full.update(SIMFEED_INSTANCE=str(work / "instance"), HOST="127.0.0.1", PORT=str(port), **env)
     log = work / "gunicorn.log"
     with log.open("wb") as out:
-        server = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+        server = subprocess.Popen(procfile_argv(*extra), cwd=ROOT, env=full, stdout=out,
+                                  stderr=subprocess.STDOUT)
     try:
         deadline = time.monotonic() + 30
         while True:
@@ -332,9 +342,23 @@ def main() -> int:
             except OSError:
                 pass
             if time.monotonic() > deadline or server.poll() is not None:
-                print(log.read_text(), file=sys.stderr)
-                return 1
+                raise SystemExit(f"gunicorn did not start:\n{log.read_text()}")
             time.sleep(0.1)
+        yield port
+    finally:
+        server.send_signal(signal.SIGTERM)
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+
+
+def main() -> int:
+    work = Path(tempfile.mkdtemp(prefix="simfeed-soak-"))
+    config = work / "sims.toml"
+    config.write_text(config_text(0), encoding="utf-8")
+    with procfile_gunicorn(work, {"SIMFEED_CONFIG": str(config), "WEB_CONCURRENCY": WORKERS}) as port:
         print(f"soak: {SECONDS:g} s, {CLIENTS} clients, {WORKERS} workers, {REWRITES} rewrites, port {port}")
         tally = Tally()
         stop_at = time.monotonic() + SECONDS
@@ -349,17 +373,10 @@ def main() -> int:
             thread.join()
         rewriter.join()
         elapsed = time.monotonic() - began
-    finally:
-        server.send_signal(signal.SIGTERM)
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
 
     checked, answered, wrong = check_periods(rewriter.periods, tally)
     integrity, rows, lost = check_log(work / "instance" / "simfeed.sqlite3", tally)
-    text = log.read_text()
+    text = (work / "gunicorn.log").read_text()
     leaked = [token for token in (TOKEN, FAMILY_TOKEN, ADMIN) if token in text]
     by_group: Counter[str] = Counter()
     for (group, _), count in tally.status.items():
