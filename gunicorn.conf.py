@@ -46,6 +46,17 @@ class Worker(GeventWorker):
         client.settimeout(IO_TIMEOUT)
         AsyncWorker.handle(self, listener, client, addr)
 
+    def handle_request(self, listener_name, req, sock, addr):
+        """An answer the client stopped reading ends its connection with a line, not a traceback.
+
+        (A body that stops arriving is answered 408 by the app: feed/web/timeouts.py.)
+        """
+        try:
+            super().handle_request(listener_name, req, sock, addr)
+        except TimeoutError:
+            self.log.info("connection from %s closed: nothing read or sent for %s s", addr[0], IO_TIMEOUT)
+            raise StopIteration() from None  # how gunicorn's own workers end a connection
+
 
 worker_class = Worker
 # Connections each worker holds at once (gunicorn's default, said here because it is the cap).
