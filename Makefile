@@ -30,7 +30,7 @@ soak: $(BIN)/.installed
 
 # Slow clients and token guessers (issue 15), outside `make test`: 500 header-dribbling and 500
 # idle connections against the Procfile's gunicorn and, in the same run, its settings before
-# (gthread); then guessing with 1, 2 and 4 workers. About 90 s (ATTACK_SECONDS=20 for a quick check).
+# (gthread); then guessing with 1, 2 and 4 workers. About 70 s (ATTACK_SECONDS=20 for a quick check).
 attack: $(BIN)/.installed
 	$(BIN)/python bench/attack.py
 

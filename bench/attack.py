@@ -1,6 +1,6 @@
 """Attack: the Procfile's gunicorn under slow clients and token guessers, on loopback only.
 
-    make attack                      # about 90 s
+    make attack                      # about 70 s
     ATTACK_SECONDS=20 make attack    # a quick check (every phase scales)
 
 Slow clients: 500 connections that send a request line and then one header line a
@@ -11,7 +11,8 @@ settings it had before issue 15 (bench/baseline_gthread.conf.py), with 2 workers
 Printed: slow and idle connections held, normal requests served, their p50 and p99
 (a timed-out request counts as 5 s), 5xx, and the before/after ratios.
 
-Guessing: for 1, 2 and 4 workers sharing one SQLite renewal log, clients on 127.0.0.1
+Guessing: for 1, 2 and 4 workers sharing one renewal log, in SQLite and (with Debian's
+postgresql package) in a PostgreSQL server started for the run, clients on 127.0.0.1
 send wrong feed tokens and wrong admin tokens as fast as they can for a few seconds (all
 inside one limit window). Printed: the guesses that got an answer (404/401) rather than
 429, per minute per client, against the limit plus one per worker; and whether a client
@@ -45,8 +46,9 @@ sys.path.insert(0, str(ROOT))
 from bench.results import report  # noqa: E402
 from bench.soak import ADMIN, TOKEN, config_text, procfile_gunicorn  # noqa: E402
 from feed.web.throttle import ADMIN_LIMIT, ADMIN_WINDOW, LIMIT, WINDOW  # noqa: E402
+from tests.postgres import PostgresServer, pg_bin  # noqa: E402
 
-SECONDS = float(os.environ.get("ATTACK_SECONDS", "80"))
+SECONDS = float(os.environ.get("ATTACK_SECONDS", "60"))
 PHASE = SECONDS / 4  # each slow-client run
 BURST = max(2.0, SECONDS / 20)  # each guessing run
 SLOW = int(os.environ.get("ATTACK_SLOW", "500"))
@@ -223,10 +225,13 @@ def right_tokens_elsewhere(port: int) -> tuple[int, int]:
     return answers[0], answers[1]
 
 
-def guessing(workers: int) -> tuple[list[object], bool]:
+def guessing(workers: int, database: str | None) -> tuple[list[object], bool]:
+    """Guessers against `workers` workers on one log: SQLite in the instance folder, or `database`."""
     work = Path(tempfile.mkdtemp(prefix=f"simfeed-attack-guess-{workers}-"))
     (work / "sims.toml").write_text(config_text(0), encoding="utf-8")
     env = {"SIMFEED_CONFIG": str(work / "sims.toml"), "WEB_CONCURRENCY": str(workers)}
+    if database is not None:
+        env["SIMFEED_DATABASE"] = database
     with procfile_gunicorn(work, env) as port:
         feed: Counter[int] = Counter()
         admin: Counter[int] = Counter()
@@ -242,7 +247,7 @@ def guessing(workers: int) -> tuple[list[object], bool]:
     feed_bound, admin_bound = LIMIT + workers, ADMIN_LIMIT + workers
     unexpected = sum(n for s, n in (feed + admin).items() if s not in (404, 401, 429))
     row: list[object] = [
-        workers,
+        f"{workers}, {'PostgreSQL' if database else 'SQLite'}",
         f"{feed_allowed} of {feed.total()}",
         f"{feed_allowed * 60 / WINDOW:g} (≤ {feed_bound * 60 / WINDOW:g})",
         f"{admin_allowed} of {admin.total()}",
@@ -281,11 +286,22 @@ def main() -> int:
     slow_met = now["p99 (s)"] < 1 and now["5xx"] == 0 and now["normal requests failed or timed out"] == 0
     print()
     guesses, guess_met = [], True
-    for workers in (1, 2, 4):
-        row, met = guessing(workers)
-        guesses.append(row)
-        guess_met = guess_met and met
-    report("attack-guess", ["workers", "feed guesses answered", "per minute (limit + 1/worker)",
+    binaries = pg_bin()
+    postgres = PostgresServer(binaries) if binaries is not None else None
+    if postgres is None:
+        print("no PostgreSQL rows: apt-get install postgresql", file=sys.stderr)
+    else:
+        postgres.start()
+    try:
+        for workers in (1, 2, 4):
+            for database in [None] + ([postgres.create_database()] if postgres else []):
+                row, met = guessing(workers, database)
+                guesses.append(row)
+                guess_met = guess_met and met
+    finally:
+        if postgres is not None:
+            postgres.remove()
+    report("attack-guess", ["workers, log", "feed guesses answered", "per minute (limit + 1/worker)",
                             "admin guesses answered", "per minute (limit + 1/worker)",
                             "right tokens from 127.0.0.2", "other answers"], guesses,
            {"seconds": BURST, "feed_limit": [LIMIT, WINDOW], "admin_limit": [ADMIN_LIMIT, ADMIN_WINDOW]})
