@@ -36,16 +36,18 @@ import tempfile
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.results import report  # noqa: E402
-from bench.soak import ADMIN, TOKEN, config_text, procfile_gunicorn  # noqa: E402
+from bench.soak import ADMIN, TOKEN, config_text  # noqa: E402
 from feed.web.throttle import ADMIN_LIMIT, ADMIN_WINDOW, LIMIT, WINDOW  # noqa: E402
+from tests.helpers import gunicorn  # noqa: E402
 from tests.postgres import PostgresServer, pg_bin  # noqa: E402
 
 SECONDS = float(os.environ.get("ATTACK_SECONDS", "60"))
@@ -129,6 +131,13 @@ class Crowd:
         selector.close()
 
 
+@contextlib.contextmanager
+def serving(work: Path, args: tuple[str, ...], **env: str) -> Iterator[int]:
+    """The Procfile's gunicorn (`args` appended) on work/sims.toml; its port."""
+    with gunicorn(work / "sims.toml", work, work / "gunicorn.log", args=args, **env) as base:
+        yield int(urlsplit(base).port or 0)
+
+
 def percentile(values: list[float], share: float) -> float:
     ordered = sorted(values)
     return ordered[max(0, math.ceil(share * len(ordered)) - 1)] if ordered else float("nan")
@@ -153,10 +162,9 @@ def normal_client(port: int, stop_at: float, latencies: list[float], statuses: C
         time.sleep(0.1)
 
 
-def slow_clients(work: Path, *extra: str) -> dict[str, float]:
+def slow_clients(work: Path, extra: tuple[str, ...]) -> dict[str, float]:
     """The slow-client load against the Procfile's command (with `extra` gunicorn arguments)."""
-    env = {"SIMFEED_CONFIG": str(work / "sims.toml"), "WEB_CONCURRENCY": "2"}
-    with procfile_gunicorn(work, env, *extra) as port:
+    with serving(work, extra, WEB_CONCURRENCY="2") as port:
         crowd, ready = Crowd(port, SLOW, IDLE), threading.Event()
         holder = threading.Thread(target=crowd.run, args=(ready,))
         holder.start()
@@ -229,10 +237,10 @@ def guessing(workers: int, database: str | None) -> tuple[list[object], bool]:
     """Guessers against `workers` workers on one log: SQLite in the instance folder, or `database`."""
     work = Path(tempfile.mkdtemp(prefix=f"simfeed-attack-guess-{workers}-"))
     (work / "sims.toml").write_text(config_text(0), encoding="utf-8")
-    env = {"SIMFEED_CONFIG": str(work / "sims.toml"), "WEB_CONCURRENCY": str(workers)}
+    env = {"WEB_CONCURRENCY": str(workers)}
     if database is not None:
         env["SIMFEED_DATABASE"] = database
-    with procfile_gunicorn(work, env) as port:
+    with serving(work, (), **env) as port:
         feed: Counter[int] = Counter()
         admin: Counter[int] = Counter()
         stop_at = time.monotonic() + BURST
@@ -269,7 +277,7 @@ def main() -> int:
     for name, extra in (("before: gthread, 4 threads", ("-c", BASELINE)), ("now: gunicorn.conf.py", ())):
         work = Path(tempfile.mkdtemp(prefix="simfeed-attack-slow-"))
         (work / "sims.toml").write_text(config_text(0), encoding="utf-8")
-        figures[name] = slow_clients(work, *extra)
+        figures[name] = slow_clients(work, extra)
     before, now = figures.values()
     rows: list[list[object]] = []
     for measure in now:

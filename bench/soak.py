@@ -22,19 +22,16 @@ import json
 import os
 import random
 import re
-import shlex
-import signal
 import sqlite3
-import subprocess
 import sys
 import tempfile
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import closing, contextmanager
+from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -42,7 +39,7 @@ sys.path.insert(0, str(ROOT))
 from icalendar import Calendar  # noqa: E402
 
 from bench.results import report  # noqa: E402
-from bench.serve import free_port  # noqa: E402
+from tests.helpers import gunicorn  # noqa: E402
 
 SECONDS = float(os.environ.get("SOAK_SECONDS", "60"))
 REWRITES = int(os.environ.get("SOAK_REWRITES", str(max(5, round(100 * SECONDS / 60)))))
@@ -308,57 +305,12 @@ def check_log(database: Path, tally: Tally) -> tuple[str, int, list[str]]:
     return integrity, len(rows), lost
 
 
-def procfile_argv(*extra: str) -> list[str]:
-    """The Procfile's web command with this venv's gunicorn, `extra` arguments appended."""
-    line = next(x for x in (ROOT / "Procfile").read_text().splitlines() if x.startswith("web:"))
-    argv = shlex.split(line.removeprefix("web:"))
-    argv[0] = str(Path(sys.executable).parent / "gunicorn")
-    return [*argv, *extra]
-
-
-@contextmanager
-def procfile_gunicorn(work: Path, env: dict[str, str], *extra: str) -> Iterator[int]:
-    """The Procfile's gunicorn on a free loopback port, output in work/gunicorn.log; yields the port.
-
-    `env` (SIMFEED_CONFIG, WEB_CONCURRENCY, ...) is added to this environment less its SIMFEED_
-    and FLASK_ variables. Started once /healthz answers 200; stopped with SIGTERM on the way
-    out (SIGKILL after 30 s). Exits with gunicorn's output if it does not start within 30 s.
-    """
-    port = free_port()
-    full = {k: v for k, v in os.environ.items() if not k.startswith(("SIMFEED_", "FLASK_"))}
-    full.update(SIMFEED_INSTANCE=str(work / "instance"), HOST="127.0.0.1", PORT=str(port), **env)
-    log = work / "gunicorn.log"
-    with log.open("wb") as out:
-        server = subprocess.Popen(procfile_argv(*extra), cwd=ROOT, env=full, stdout=out,
-                                  stderr=subprocess.STDOUT)
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                with closing(http.client.HTTPConnection("127.0.0.1", port, timeout=2)) as probe:
-                    probe.request("GET", "/healthz")
-                    if probe.getresponse().status == 200:
-                        break
-            except OSError:
-                pass
-            if time.monotonic() > deadline or server.poll() is not None:
-                raise SystemExit(f"gunicorn did not start:\n{log.read_text()}")
-            time.sleep(0.1)
-        yield port
-    finally:
-        server.send_signal(signal.SIGTERM)
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
-
-
 def main() -> int:
     work = Path(tempfile.mkdtemp(prefix="simfeed-soak-"))
     config = work / "sims.toml"
     config.write_text(config_text(0), encoding="utf-8")
-    with procfile_gunicorn(work, {"SIMFEED_CONFIG": str(config), "WEB_CONCURRENCY": WORKERS}) as port:
+    with gunicorn(config, work, work / "gunicorn.log", WEB_CONCURRENCY=WORKERS) as base:
+        port = int(urlsplit(base).port or 0)
         print(f"soak: {SECONDS:g} s, {CLIENTS} clients, {WORKERS} workers, {REWRITES} rewrites, port {port}")
         tally = Tally()
         stop_at = time.monotonic() + SECONDS
