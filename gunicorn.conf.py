@@ -54,7 +54,7 @@ class Worker(GeventWorker):
         try:
             super().handle_request(listener_name, req, sock, addr)
         except TimeoutError:
-            self.log.info("connection from %s closed: nothing read or sent for %s s", addr[0], IO_TIMEOUT)
+            self.log.info("connection closed: nothing read or sent for %s s", IO_TIMEOUT)
             raise StopIteration() from None  # how gunicorn's own workers end a connection
 
 
