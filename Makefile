@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 export HOST PORT
 
-.PHONY: run test lint check clean translations screenshots bench soak
+.PHONY: run test lint check clean translations screenshots bench soak attack
 
 # Reinstall only when a requirements file changes.
 $(BIN)/.installed: requirements.txt requirements-dev.txt
@@ -27,6 +27,12 @@ test: $(BIN)/.installed
 # clients for 60 s (SOAK_SECONDS=15 for a quick check), the config rewritten 100 times.
 soak: $(BIN)/.installed
 	$(BIN)/python bench/soak.py
+
+# Slow clients and token guessers (issue 15), outside `make test`: 500 header-dribbling and 500
+# idle connections against the Procfile's gunicorn and, in the same run, its settings before
+# (gthread); then guessing with 1, 2 and 4 workers. About 70 s (ATTACK_SECONDS=20 for a quick check).
+attack: $(BIN)/.installed
+	$(BIN)/python bench/attack.py
 
 check: $(BIN)/.installed
 	$(BIN)/flask --app feed check

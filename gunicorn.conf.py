@@ -1,17 +1,66 @@
 """gunicorn settings, read by `make run` and by the Procfile's plain `gunicorn` alike."""
 
+# gevent's cooperative sockets, locks and thread-locals, installed before anything else is
+# imported: the app is loaded here in the master (preload_app) and forked into the workers,
+# so whatever it makes at start-up (the database pool's locks, its thread-locals) must
+# already be the cooperative kind. gunicorn imported ssl before reading this file, which
+# gevent warns about: only gunicorn's own modules keep the plain ssl, and gunicorn serves
+# plain HTTP here (TLS ends at the proxy); whatever the app imports gets gevent's.
+import warnings
+
+from gevent import monkey
+
+with warnings.catch_warnings():
+    warnings.filterwarnings("ignore", "Monkey-patching ssl after ssl has already been imported",
+                            monkey.MonkeyPatchWarning)
+    monkey.patch_all()
+
 import os
 
 from gunicorn import glogging, util
+from gunicorn.workers.base_async import AsyncWorker
+from gunicorn.workers.ggevent import GeventWorker
 
 from feed.core.tokens import RedactingFilter
 
 # A PaaS sets PORT and wants every interface; `make run` sets HOST=127.0.0.1.
 bind = f"{os.environ.get('HOST', '0.0.0.0')}:{os.environ.get('PORT', '8000')}"
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
-# Threads, so that a browser's parallel requests never wait behind one another.
-worker_class = "gthread"
-threads = 4
+# A request line and its headers must arrive within this many seconds of the connection
+# opening (or of the previous answer on a kept-alive one), or the connection is closed:
+# the gevent worker bounds each request's head by the keep-alive time.
+keepalive = 5
+# A request body or an answer that makes no progress for this long ends the connection.
+IO_TIMEOUT = 10
+
+
+class Worker(GeventWorker):
+    """gunicorn's gevent worker: a waiting connection costs a greenlet, not a thread.
+
+    A client that dribbles its headers or body, or never reads its answer, holds only
+    its own connection, and only until the timeouts above. Every socket read and write
+    waits at most IO_TIMEOUT (gunicorn's worker makes them wait for ever).
+    """
+
+    def handle(self, listener, client, addr):
+        client.settimeout(IO_TIMEOUT)
+        AsyncWorker.handle(self, listener, client, addr)
+
+    def handle_request(self, listener_name, req, sock, addr):
+        """An answer the client stopped reading ends its connection with a line, not a traceback.
+
+        (A body that stops arriving is answered 408 by the app: feed/web/timeouts.py.)
+        """
+        try:
+            super().handle_request(listener_name, req, sock, addr)
+        except TimeoutError:
+            self.log.info("connection closed: nothing read or sent for %s s", IO_TIMEOUT)
+            raise StopIteration() from None  # how gunicorn's own workers end a connection
+
+
+worker_class = Worker
+# Connections each worker holds at once (gunicorn's default, said here because it is the cap).
+worker_connections = 1000
 # Load the app once in the master: a bad config stops gunicorn at start-up
 # instead of leaving workers that fail to boot and respawn.
 preload_app = True

@@ -22,10 +22,7 @@ import json
 import os
 import random
 import re
-import shlex
-import signal
 import sqlite3
-import subprocess
 import sys
 import tempfile
 import threading
@@ -34,6 +31,7 @@ from collections import Counter
 from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -41,7 +39,7 @@ sys.path.insert(0, str(ROOT))
 from icalendar import Calendar  # noqa: E402
 
 from bench.results import report  # noqa: E402
-from bench.serve import free_port  # noqa: E402
+from tests.helpers import gunicorn  # noqa: E402
 
 SECONDS = float(os.environ.get("SOAK_SECONDS", "60"))
 REWRITES = int(os.environ.get("SOAK_REWRITES", str(max(5, round(100 * SECONDS / 60)))))
@@ -311,30 +309,8 @@ def main() -> int:
     work = Path(tempfile.mkdtemp(prefix="simfeed-soak-"))
     config = work / "sims.toml"
     config.write_text(config_text(0), encoding="utf-8")
-    port = free_port()
-    line = next(x for x in (ROOT / "Procfile").read_text().splitlines() if x.startswith("web:"))
-    argv = shlex.split(line.removeprefix("web:"))
-    argv[0] = str(Path(sys.executable).parent / "gunicorn")
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SIMFEED_", "FLASK_"))}
-    env.update(SIMFEED_CONFIG=str(config), SIMFEED_INSTANCE=str(work / "instance"), HOST="127.0.0.1",
-               PORT=str(port), WEB_CONCURRENCY=WORKERS)
-    log = work / "gunicorn.log"
-    with log.open("wb") as out:
-        server = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                with closing(http.client.HTTPConnection("127.0.0.1", port, timeout=2)) as probe:
-                    probe.request("GET", "/healthz")
-                    if probe.getresponse().status == 200:
-                        break
-            except OSError:
-                pass
-            if time.monotonic() > deadline or server.poll() is not None:
-                print(log.read_text(), file=sys.stderr)
-                return 1
-            time.sleep(0.1)
+    with gunicorn(config, work, work / "gunicorn.log", WEB_CONCURRENCY=WORKERS) as base:
+        port = int(urlsplit(base).port or 0)
         print(f"soak: {SECONDS:g} s, {CLIENTS} clients, {WORKERS} workers, {REWRITES} rewrites, port {port}")
         tally = Tally()
         stop_at = time.monotonic() + SECONDS
@@ -349,17 +325,10 @@ def main() -> int:
             thread.join()
         rewriter.join()
         elapsed = time.monotonic() - began
-    finally:
-        server.send_signal(signal.SIGTERM)
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
 
     checked, answered, wrong = check_periods(rewriter.periods, tally)
     integrity, rows, lost = check_log(work / "instance" / "simfeed.sqlite3", tally)
-    text = log.read_text()
+    text = (work / "gunicorn.log").read_text()
     leaked = [token for token in (TOKEN, FAMILY_TOKEN, ADMIN) if token in text]
     by_group: Counter[str] = Counter()
     for (group, _), count in tally.status.items():

@@ -21,7 +21,7 @@ from .core.model import LANGUAGES
 from .log.db import LogUnavailable
 from .log.store import RenewalStore
 from .service import Service
-from .web import api, editor, feeds, headers, i18n, pages, renewed, sessions
+from .web import api, editor, feeds, headers, i18n, pages, renewed, sessions, timeouts
 from .web.current import snapshot
 from .web.throttle import Misses
 
@@ -86,6 +86,7 @@ def _install_web(app: Flask) -> None:
     app.config.setdefault("WTF_CSRF_TIME_LIMIT", None)  # the token lives as long as the session
     app.jinja_env.globals.update(csrf_token=generate_csrf, languages=LANGUAGES)
     app.after_request(headers.security_headers)
+    app.register_error_handler(TimeoutError, timeouts.body_timed_out)  # a body too slow to arrive
     app.register_blueprint(feeds.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(pages.bp)

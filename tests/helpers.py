@@ -76,16 +76,17 @@ def wait_until_up(url: str, process: subprocess.Popen[bytes], seconds: float = 2
 
 @contextmanager
 def gunicorn(config: Path, folder: Path, log: Path, *, kill_if_stuck: bool = True,
-             **env: str) -> Iterator[str]:
+             args: tuple[str, ...] = (), **env: str) -> Iterator[str]:
     """The Procfile's gunicorn serving `config` on a free loopback port, its output in `log`.
 
     Yields the base URL once /healthz answers. At the end it is sent SIGTERM and given 15 s
     to stop; after that it is killed, or with kill_if_stuck=False the wait's TimeoutExpired
-    is raised instead.
+    is raised instead. `args` go after the Procfile's (bench/attack.py's `-c` baseline).
     """
     port = free_port()
     with log.open("wb") as out:
-        process = subprocess.Popen(procfile_command(), cwd=ROOT, env={**env_for(config, folder, port), **env},
+        process = subprocess.Popen([*procfile_command(), *args], cwd=ROOT,
+                                   env={**env_for(config, folder, port), **env},
                                    stdout=out, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:

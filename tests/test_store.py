@@ -272,6 +272,36 @@ def test_each_thread_has_its_own_connection_and_sees_the_others_writes(store):
     assert {s.sim_id for s in entries} == {"sim-0", "sim-1", "sim-2", "sim-3"}
 
 
+
+def test_many_threads_reading_the_generation_leave_the_pool_to_the_rest(store):
+    """Under gevent each connection is a greenlet with its own thread-locals: 30 of them, each
+    alive after its read (a kept-alive client), must not hold 30 connections of a pool of 10."""
+    readers = 30
+    done, release = threading.Barrier(readers + 1), threading.Event()
+    errors: list[BaseException] = []
+
+    def client() -> None:
+        try:
+            store.generation()
+        except BaseException as error:  # pragma: no cover - reported below
+            errors.append(error)
+        done.wait(30)
+        release.wait(30)
+
+    threads = [threading.Thread(target=client) for _ in range(readers)]
+    for thread in threads:
+        thread.start()
+    try:
+        done.wait(30)
+        store.add("a", Renewal(date(2026, 11, 1)))  # needs a connection of the pool: one is free
+        assert store.generation() == 1
+    finally:
+        release.set()
+        for thread in threads:
+            thread.join()
+    assert errors == []
+
+
 # --- idempotency keys -----------------------------------------------------------------------------
 
 

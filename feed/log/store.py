@@ -34,11 +34,14 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.pool import PoolProxiedConnection
 
 from ..core.model import Renewal
 from . import db
 
 IDEMPOTENCY_KEEP = timedelta(hours=48)
+# Idle connections generation() keeps for its next reads; more at once go back to the pool.
+KEEP_READERS = 4
 # SQLite's INTEGER, PostgreSQL's BIGINT: 64-bit ids on both.
 _ID = BigInteger().with_variant(Integer, "sqlite")
 
@@ -128,7 +131,8 @@ class RenewalStore:
         self._clock = clock
         self._lock = threading.Lock()
         self._engine: Engine | None = None
-        self._local = threading.local()
+        # Connections kept out of the pool for generation(), each outside any transaction.
+        self._readers: list[PoolProxiedConnection] = []
 
     @property
     def path(self) -> Path | None:
@@ -155,7 +159,7 @@ class RenewalStore:
 
     def close(self) -> None:
         """Close the pool's connections (before a fork, or at the end of a test); reopened on next use."""
-        self._drop_reader()
+        self._drop_readers()
         if self._engine is not None:
             self._engine.dispose()
 
@@ -169,34 +173,41 @@ class RenewalStore:
     def generation(self) -> int:
         """How many times the log has changed: one indexed read, cheap enough for every request.
 
-        Each thread keeps one connection of the pool for it, outside any transaction, so the
-        read is a single statement; a connection that failed is dropped and the next call
-        opens another, so service resumes by itself once the database is back.
+        The read borrows one of a few connections kept out of the pool, outside any
+        transaction, so it is a single statement (no checkout, no ping). They are kept per
+        store, not per thread: under gevent every connection is served by its own greenlet,
+        and one reader each would drain the pool. A connection that failed is dropped and
+        the next call opens another, so service resumes by itself once the database is back.
         """
         engine = self.engine
-        raw = getattr(self._local, "reader", None)
         dbapi = engine.dialect.loaded_dbapi
+        try:
+            raw = self._readers.pop()
+        except IndexError:
+            raw = None
         try:
             if raw is None:
                 with db.unavailable_as_error(engine):
                     raw = engine.raw_connection()
                 if engine.dialect.name == "postgresql":
                     raw.driver_connection.autocommit = True  # type: ignore[union-attr]
-                self._local.reader = raw
             cursor = raw.cursor()
             cursor.execute("SELECT value FROM meta WHERE key = 'generation'")
             value = cursor.fetchone()[0]  # type: ignore[index]
             cursor.close()
         except (dbapi.OperationalError, dbapi.InterfaceError) as error:
-            self._drop_reader()
+            if raw is not None:
+                raw.invalidate()
             raise db.LogUnavailable(f"{db.describe(engine)} is unavailable: {db.reason(error)}") from None
+        if len(self._readers) < KEEP_READERS:
+            self._readers.append(raw)
+        else:
+            raw.close()  # back to the pool
         return int(value)
 
-    def _drop_reader(self) -> None:
-        raw = getattr(self._local, "reader", None)
-        self._local.reader = None
-        if raw is not None:
-            raw.invalidate()
+    def _drop_readers(self) -> None:
+        while self._readers:
+            self._readers.pop().invalidate()
 
     def state(self) -> LogState:
         """The log's generation and when it last changed."""
