@@ -8,6 +8,8 @@ gg   (giffgaff): due 2026-11-30, alarm 7 days before at 20:30 London; no stages,
      after the deadline; renewed on 2026-12-04, which moves it to 2027-06-04.
 plan (Annual plan): ends 2027-03-31, 3 days' grace, the calendar's alarms (14, 3, 0 days) at
      09:00 London; clocks go forward on 2027-03-28, so from then 09:00 is 08:00 UTC.
+cuba (a top-up rule): due 2026-12-06, suspended from 2026-12-16, lost on 2026-12-26.
+fee  (a monthly fee from a balance): due 2027-04-01, when the balance no longer covers it.
 """
 
 from __future__ import annotations
@@ -197,16 +199,24 @@ def test_a_year_of_reminders_each_once_at_its_moment_with_a_renewal_in_the_middl
     plan_phone = [utc(2027, 3, 17, 9), utc(2027, 3, 28, 8), utc(2027, 3, 31, 8),
                   utc(2027, 4, 1, 8), utc(2027, 4, 2, 8), utc(2027, 4, 3, 8)]
     plan_mail = [utc(2027, 3, 30, 8), utc(2027, 4, 1, 8), utc(2027, 4, 2, 8), utc(2027, 4, 3, 8)]
+    cuba = [utc(2026, 11, 22, 9), utc(2026, 12, 3, 9)] + [utc(2026, 12, 6, 9) + timedelta(days=n)
+                                                          for n in range(21)]  # 6 to 26 December
+    fee = [utc(2027, 3, 25, 9)] + [utc(2027, 4, 2, 8) + timedelta(days=n) for n in range(30)]  # to 1 May
     assert moments("json", "giffgaff") == sorted(gg_before + gg_overdue)
     assert moments("json", "Annual plan") == plan_phone
     assert moments("mailto", "Annual plan") == plan_mail
+    assert moments("json", "Cubacel") == cuba
+    assert moments("json", "Monthly fee") == fee
     # Every message arrived, once: the receivers hold exactly what was sent.
-    assert len(walker.http.received) == len(gg_before + gg_overdue + plan_phone)
+    assert len(walker.http.received) == len(gg_before + gg_overdue + plan_phone + cuba + fee)
     assert len(walker.smtp.mails) == len(plan_mail)
     titles = walker.http.titles()
-    assert titles[0] == "Renew giffgaff ••0123: deadline in 7 days (2026-11-30)"
-    assert titles[1] == "Overdue: renew giffgaff ••0123 (deadline 2026-11-30, 1 day ago)"
+    assert titles[:3] == ["Renew Cubacel: deadline in 14 days (2026-12-06)",
+                          "Renew giffgaff ••0123: deadline in 7 days (2026-11-30)",
+                          "Overdue: renew giffgaff ••0123 (deadline 2026-11-30, 1 day ago)"]
     assert "Last day to recover: Annual plan" in titles
+    assert "Suspended: Cubacel" in titles and "Number lost: Cubacel" in titles
+    assert "Renew Monthly fee: deadline in 7 days (2027-04-01)" in titles
     assert walker.smtp.mails[0]["Subject"] == "续费 Annual plan：1 天后截止（2027-03-31）"
     with time_machine.travel(utc(2027, 11, 1), tick=False):
         rows = deliveries.recorded(walker.service.store.engine, date(2000, 1, 1)).values()
