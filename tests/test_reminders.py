@@ -161,10 +161,27 @@ def receivers() -> Iterator[tuple[HttpReceiver, SmtpReceiver]]:
         yield http, smtp
 
 
+def make_walk(build: Callable[..., Flask], tmp_path: Path, receivers: tuple[HttpReceiver, SmtpReceiver],
+              phone_sims: list[str] | None = None) -> Walk:
+    """The app on the walk's config with its channels on the receivers (the phone's for some SIMs only)."""
+    http, smtp = receivers
+    text = walk_config(http.url(), smtp.url())
+    if phone_sims is not None:
+        chosen = ", ".join(f'"{sim_id}"' for sim_id in phone_sims)
+        text = text.replace(f'urls = ["{http.url()}"]', f'urls = ["{http.url()}"]\nsims = [{chosen}]')
+    return Walk(build(write_config(tmp_path / "sims.toml", text)), http, smtp)
+
+
 @pytest.fixture
 def walker(build: Callable[..., Flask], tmp_path: Path, receivers: tuple[HttpReceiver, SmtpReceiver]) -> Walk:
-    http, smtp = receivers
-    return Walk(build(write_config(tmp_path / "sims.toml", walk_config(http.url(), smtp.url()))), http, smtp)
+    return make_walk(build, tmp_path, receivers)
+
+
+@pytest.fixture
+def gg_walker(build: Callable[..., Flask], tmp_path: Path,
+              receivers: tuple[HttpReceiver, SmtpReceiver]) -> Walk:
+    """The walk with the phone's channel for giffgaff alone, for the tests of one SIM's reminders."""
+    return make_walk(build, tmp_path, receivers, ["gg"])
 
 
 def stamped(send: channels.Sender, log: list[tuple[str, str, datetime]]) -> channels.Sender:
@@ -224,76 +241,76 @@ def test_a_year_of_reminders_each_once_at_its_moment_with_a_renewal_in_the_middl
     assert "900123" not in "".join(str(m) for m in walker.http.received)
 
 
-def test_the_message_carries_the_one_tap_link_which_records_the_renewal_once(walker: Walk):
-    walker.run(utc(2026, 11, 23, 20, 30))
-    (message,) = walker.http.received
+def test_the_message_carries_the_one_tap_link_which_records_the_renewal_once(gg_walker: Walk):
+    gg_walker.run(utc(2026, 11, 23, 20, 30))
+    (message,) = gg_walker.http.received
     body = message["message"]
     assert "Send a text to another number" in body and "renew at least every 6 months" in body
     link = re.search(r"https://sims\.example\.org(/renewed/\S+)", body)
     assert link is not None
-    client = walker.app.test_client()
+    client = gg_walker.app.test_client()
     with time_machine.travel(utc(2026, 11, 24, 10), tick=False):
         page = client.get(link.group(1))
         assert page.status_code == 200 and "giffgaff" in page.get_data(as_text=True)
-        assert walker.service.store.list() == []  # opening it stores nothing
+        assert gg_walker.service.store.list() == []  # opening it stores nothing
         csrf = re.search(r'name="csrf_token" value="([^"]+)"', page.get_data(as_text=True))
         assert csrf is not None
         for _ in range(2):  # a double tap
             client.post(link.group(1), data={"csrf_token": csrf.group(1), "date": "2026-11-24"})
-        assert len(walker.service.store.list()) == 1
+        assert len(gg_walker.service.store.list()) == 1
     # The deadline moved to 2027-05-24: the old deadline's reminders stop.
     for day in range(24, 31):
-        walker.run(utc(2026, 11, day, 21))
-    walker.run(utc(2026, 12, 1, 21))
-    assert len(walker.http.received) == 1
+        gg_walker.run(utc(2026, 11, day, 21))
+    gg_walker.run(utc(2026, 12, 1, 21))
+    assert len(gg_walker.http.received) == 1
 
 
-def test_a_runner_down_for_days_sends_one_reminder_not_a_burst(walker: Walk):
-    walker.run(utc(2026, 11, 10))  # nothing due yet
-    walker.run(utc(2026, 12, 2, 12))  # down since: the 7-day alarm and overdue-1 passed
-    assert walker.http.titles() == ["Overdue: renew giffgaff ••0123 (deadline 2026-11-30, 2 days ago)"]
+def test_a_runner_down_for_days_sends_one_reminder_not_a_burst(gg_walker: Walk):
+    gg_walker.run(utc(2026, 11, 10))  # nothing due yet
+    gg_walker.run(utc(2026, 12, 2, 12))  # down since: the 7-day alarm and overdue-1 passed
+    assert gg_walker.http.titles() == ["Overdue: renew giffgaff ••0123 (deadline 2026-11-30, 2 days ago)"]
 
 
-def test_a_failing_receiver_is_retried_with_backoff_then_recovers(walker: Walk):
-    walker.http.failing = 2
+def test_a_failing_receiver_is_retried_with_backoff_then_recovers(gg_walker: Walk):
+    gg_walker.http.failing = 2
     start = utc(2026, 11, 23, 20, 30)
     for offset in (0, 30, 60, 61, 300, 361, 1000):  # seconds: tries at 0, 60 (fails), 360 (sent)
-        walker.run(start + timedelta(seconds=offset))
-    assert walker.http.refused == 2 and len(walker.http.received) == 1
+        gg_walker.run(start + timedelta(seconds=offset))
+    assert gg_walker.http.refused == 2 and len(gg_walker.http.received) == 1
     with time_machine.travel(start + timedelta(hours=1), tick=False):
-        (row,) = deliveries.recorded(walker.service.store.engine, date(2026, 11, 30)).values()
+        (row,) = deliveries.recorded(gg_walker.service.store.engine, date(2026, 11, 30)).values()
     assert (row.state, row.attempts, row.error) == ("sent", 3, None)
 
 
-def test_a_receiver_that_never_recovers_is_given_up_after_four_tries(walker: Walk):
-    walker.http.failing = 100
+def test_a_receiver_that_never_recovers_is_given_up_after_four_tries(gg_walker: Walk):
+    gg_walker.http.failing = 100
     start = utc(2026, 11, 23, 20, 30)
     for minutes in range(0, 60 * 12, 1):
-        walker.run(start + timedelta(minutes=minutes))
-    assert walker.http.refused == 4 and walker.http.received == []
+        gg_walker.run(start + timedelta(minutes=minutes))
+    assert gg_walker.http.refused == 4 and gg_walker.http.received == []
     with time_machine.travel(start + timedelta(hours=12), tick=False):
-        (row,) = deliveries.recorded(walker.service.store.engine, date(2026, 11, 30)).values()
+        (row,) = deliveries.recorded(gg_walker.service.store.engine, date(2026, 11, 30)).values()
     assert row.state == "failed" and row.attempts == 4 and "500" in (row.error or "")
-    walker.http.failing = 0  # the next day's reminder (overdue-1) is a new one, and goes out
-    walker.run(utc(2026, 12, 1, 20, 30))
-    assert len(walker.http.received) == 1
+    gg_walker.http.failing = 0  # the next day's reminder (overdue-1) is a new one, and goes out
+    gg_walker.run(utc(2026, 12, 1, 20, 30))
+    assert len(gg_walker.http.received) == 1
 
 
-def test_a_runner_killed_while_sending_never_sends_that_message_twice(walker: Walk):
+def test_a_runner_killed_while_sending_never_sends_that_message_twice(gg_walker: Walk):
     at = utc(2026, 11, 23, 20, 30)
-    engine = walker.service.store.engine
+    engine = gg_walker.service.store.engine
 
     def killed(url: str, title: str, body: str) -> str | None:
         channels.send(url, title, body)  # it left, then the process died before recording it
         raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
-        walker.run(at, "first", send=killed)
-    assert len(walker.http.received) == 1
-    walker.run(at + timedelta(minutes=1), "second")  # restarted at once: the claim's lease holds
-    walker.run(at + timedelta(seconds=runner.LEASE + 60), "third")  # the lease ran out: interrupted
-    walker.run(at + timedelta(hours=3), "fourth")
-    assert len(walker.http.received) == 1
+        gg_walker.run(at, "first", send=killed)
+    assert len(gg_walker.http.received) == 1
+    gg_walker.run(at + timedelta(minutes=1), "second")  # restarted at once: the claim's lease holds
+    gg_walker.run(at + timedelta(seconds=runner.LEASE + 60), "third")  # the lease ran out: interrupted
+    gg_walker.run(at + timedelta(hours=3), "fourth")
+    assert len(gg_walker.http.received) == 1
     with time_machine.travel(at + timedelta(hours=3), tick=False):
         (row,) = deliveries.recorded(engine, date(2026, 11, 30)).values()
     assert row.state == "interrupted" and "never to send it twice" in (row.error or "")
