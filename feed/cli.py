@@ -310,6 +310,8 @@ def remind_command(dry_run: bool, loop: bool) -> None:
                     _echo_outcome(config, outcome, dry_run)
         except db.LogUnavailable as error:  # the database is down: try again next minute
             logging.getLogger("feed").warning("%s", error)
+        except Exception:  # a bug in one pass must not stop the reminders for good
+            logging.getLogger("feed").exception("the reminder pass failed; trying again next minute")
         stop.wait(60 - datetime.now(UTC).timestamp() % 60)
     click.echo("stopped")
 
