@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -352,3 +353,23 @@ def test_two_runners_at_once_send_each_message_once(build: Callable[..., Flask],
     assert sorted(m["title"] for m in http.received) == sorted(
         f"Renew S{n}: deadline in 14 days (2026-12-01)" for n in range(40))
     assert sum(len(r) for r in results) == 40 and {o.state for r in results for o in r} == {"sent"}
+
+
+def test_a_receiver_that_does_not_answer_in_time_is_retried(gg_walker: Walk):
+    """apprise's read time-out (rto, seconds) counts as a failure: tried again a minute later."""
+    url = gg_walker.http.url() + "?rto=1"
+    config = gg_walker.service.snapshot().config
+    phone = config.notify("phone")
+    assert phone is not None
+    timed = replace(config, notifies=(replace(phone, urls=(url,)),))
+    gg_walker.http.hold_at = 1  # the first message is taken in, and no answer comes
+    at = utc(2026, 11, 23, 20, 30)
+    engine = gg_walker.service.store.engine
+    with time_machine.travel(at, tick=False):
+        (first,) = runner.run_pass(timed, engine, at, b"k" * 32, "r")
+    assert first.state == "retry" and "connection error" in (first.error or "").lower()  # apprise's words
+    gg_walker.http.hold_at = 0
+    later = at + timedelta(seconds=61)
+    with time_machine.travel(later, tick=False):
+        (second,) = runner.run_pass(timed, engine, later, b"k" * 32, "r")
+    assert second.state == "sent"
