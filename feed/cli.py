@@ -265,19 +265,14 @@ def export_sims_command(form: str) -> None:
     click.echo(sheet.export(config, today_in(config), form), nl=False)
 
 
-def _secret_key() -> bytes:
-    key = current_app.secret_key
-    return key if isinstance(key, bytes) else str(key).encode()
-
-
 def _remind_once(dry_run: bool, name: str) -> list[runner.Outcome]:
     """One pass over the config and log as the web workers serve them (the last good config)."""
     view = _service().snapshot()
     if view.errors:
         logging.getLogger("feed").warning("the config has errors; reminding from the last good one: %s",
                                           "; ".join(view.errors))
-    return runner.run_pass(view.config, _service().store.engine, datetime.now(UTC), _secret_key(), name,
-                           dry_run=dry_run, clock=lambda: datetime.now(UTC))
+    return runner.run_pass(view.config, _service().store.engine, datetime.now(UTC), current_app.secret_key,
+                           name, dry_run=dry_run, clock=lambda: datetime.now(UTC))
 
 
 @click.command("remind", cls=_Command)
@@ -323,7 +318,7 @@ def _echo_outcome(config: Config, outcome: runner.Outcome, dry_run: bool) -> Non
     click.echo(line + (f": {outcome.error}" if outcome.error else ""))
     if dry_run:
         today = today_in(config)
-        title, body = runner.message(config, plan, today, _secret_key())
+        title, body = runner.message(config, plan, today, current_app.secret_key)
         click.echo(f"  {title}\n" + "\n".join(f"  | {line}" for line in body.splitlines()))
 
 

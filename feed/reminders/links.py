@@ -44,7 +44,7 @@ class Claim:
         return f"renewed-link-{digest}"
 
 
-def _serializer(secret_key: bytes) -> URLSafeSerializer:
+def _serializer(secret_key: str | bytes) -> URLSafeSerializer:
     return URLSafeSerializer(secret_key, salt=SALT)
 
 
@@ -53,7 +53,7 @@ def expires_for(deadline: Deadline) -> date:
     return max((on for on, _stage in deadline.stages), default=deadline.due)
 
 
-def token_for(secret_key: bytes, sim_id: str, deadline: date, expires: date) -> str:
+def token_for(secret_key: str | bytes, sim_id: str, deadline: date, expires: date) -> str:
     """The signed token for this SIM and deadline; the same arguments give the same token.
 
     >>> args = (b"k" * 32, "giffgaff", date(2026, 12, 2), date(2026, 12, 2))
@@ -63,12 +63,12 @@ def token_for(secret_key: bytes, sim_id: str, deadline: date, expires: date) -> 
     return str(_serializer(secret_key).dumps([sim_id, deadline.isoformat(), expires.isoformat()]))
 
 
-def renewed_url(public_url: str, secret_key: bytes, sim_id: str, deadline: date, expires: date) -> str:
+def renewed_url(public_url: str, secret_key: str | bytes, sim_id: str, deadline: date, expires: date) -> str:
     """The absolute link a reminder carries: `public_url` + /renewed/<token>."""
     return public_url.rstrip("/") + PATH + token_for(secret_key, sim_id, deadline, expires)
 
 
-def read_token(secret_key: bytes, token: str, today: date) -> Claim:
+def read_token(secret_key: str | bytes, token: str, today: date) -> Claim:
     """The claim of a genuine, unexpired token; LinkInvalid or LinkExpired otherwise.
 
     >>> key = b"k" * 32

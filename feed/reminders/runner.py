@@ -89,7 +89,7 @@ def _stage_on(deadline: Deadline, day: date) -> Stage | None:
     return next((stage for on, stage in deadline.stages if on == day), None)
 
 
-def message(config: Config, planned: Planned, today: date, secret_key: bytes | None) -> tuple[str, str]:
+def message(config: Config, planned: Planned, today: date, secret_key: str | bytes | None) -> tuple[str, str]:
     """The reminder's title and text in the channel's language, with the one-tap link if public_url is set."""
     deadline = planned.deadline
     words = Wording(planned.notify.language or config.calendar.language)
@@ -112,7 +112,7 @@ def _waiting(found: Delivery | None, now: float) -> bool:
     return found.state != deliveries.SENDING or now < found.lease_until
 
 
-def run_pass(config: Config, engine: Engine, now: datetime, secret_key: bytes | None, runner: str,
+def run_pass(config: Config, engine: Engine, now: datetime, secret_key: str | bytes | None, runner: str,
              send: channels.Sender = channels.send, dry_run: bool = False,
              clock: Callable[[], datetime] | None = None) -> list[Outcome]:
     """Send what is due at `now`, each message at most once across every runner; the outcomes.

@@ -34,11 +34,6 @@ bp.before_request(check_csrf)
 FIELDS = ("date", "amount", "currency", "reference")
 
 
-def _key() -> bytes:
-    key = current_app.secret_key
-    return key if isinstance(key, bytes) else str(key).encode()
-
-
 def _render(template: str, status: int = 200, **context: Any) -> tuple[str, int]:
     config = snapshot().config
     return render_template(template, config=config, stale_errors=(), signed_in=is_admin(config),
@@ -48,7 +43,7 @@ def _render(template: str, status: int = 200, **context: Any) -> tuple[str, int]
 def _target(token: str, today: date) -> tuple[links.Claim, Sim, Deadline]:
     """The SIM and its deadline now, for a genuine link; a 4xx page otherwise."""
     try:
-        claim = links.read_token(_key(), token, today)
+        claim = links.read_token(str(current_app.secret_key), token, today)
     except links.LinkExpired:
         abort(410, gettext("This link has expired. Record the renewal on the SIM card's page instead."))
     except links.LinkInvalid:
