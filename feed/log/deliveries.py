@@ -41,8 +41,6 @@ from . import db
 
 SENDING, SENT, RETRY, FAILED, INTERRUPTED, SUPERSEDED = (
     "sending", "sent", "retry", "failed", "interrupted", "superseded")
-# States after which a delivery is never sent (again).
-FINAL = frozenset({SENT, FAILED, INTERRUPTED, SUPERSEDED})
 
 # The table of migrations/versions/0004_deliveries.py.
 deliveries = Table(
@@ -101,7 +99,19 @@ class Delivery:
 
     def as_seen(self, now: float) -> str:
         """The state, with a claim whose runner died (its lease ran out) shown as interrupted."""
-        return INTERRUPTED if self.state == SENDING and now >= self.lease_until else self.state
+        return INTERRUPTED if self.abandoned(now) else self.state
+
+    def abandoned(self, now: float) -> bool:
+        """Claimed by a runner that died: its lease ran out with no outcome recorded."""
+        return self.state == SENDING and now >= self.lease_until
+
+    def retry_due(self, now: float) -> bool:
+        """A failed send whose next try has come."""
+        return self.state == RETRY and (self.next_try or 0) <= now
+
+    def claimable(self, now: float) -> bool:
+        """Whether `claim` at `now` would change it (claim it again, or mark it interrupted)."""
+        return self.retry_due(now) or self.abandoned(now)
 
 
 def _key_of(row: Row[Any]) -> Key:
@@ -123,13 +133,6 @@ def _iso(now: float) -> str:
 
 def _where(key: Key) -> Any:
     return and_(*(deliveries.c[name] == value for name, value in key.values().items()))
-
-
-def recorded(engine: Engine, since: date) -> dict[Key, Delivery]:
-    """Every delivery for a deadline on or after `since`, in one query."""
-    query = select(deliveries).where(deliveries.c.deadline >= since.isoformat())
-    with db.unavailable_as_error(engine), db.reading(engine) as connection:
-        return {_key_of(row): _delivery(row) for row in connection.execute(query)}
 
 
 def latest(engine: Engine, since: date) -> dict[Key, Delivery]:
@@ -174,12 +177,12 @@ def claim(engine: Engine, key: Key, due_at: datetime, runner: str, now: float,
                 runner=runner, lease_until=now + lease, next_try=None, error=None, updated_at=stamp))
         else:
             found = _delivery(row)
-            if found.as_seen(now) == INTERRUPTED and found.state == SENDING:
+            if found.abandoned(now):
                 connection.execute(update(deliveries).where(_where(key)).values(
                     state=INTERRUPTED, updated_at=stamp,
                     error="the runner stopped while sending; not sent again, so as never to send it twice"))
                 return None
-            if found.state != RETRY or (found.next_try or 0) > now:
+            if not found.retry_due(now):
                 return None
             connection.execute(update(deliveries).where(_where(key)).values(
                 state=SENDING, attempts=found.attempts + 1, runner=runner, lease_until=now + lease,

@@ -16,6 +16,7 @@ import socket
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import cached_property
 
 from sqlalchemy import Engine
 
@@ -50,8 +51,9 @@ class Planned:
     deadline: Deadline
     occasion: Occasion
 
-    @property
+    @cached_property
     def key(self) -> Key:
+        """Its row in the deliveries table (read, then claimed: made once)."""
         sim_id, due = self.deadline.sim.id, self.deadline.due
         return Key(self.notify.id, target(self.url), sim_id, due, self.occasion.name)
 
@@ -103,15 +105,6 @@ def message(config: Config, planned: Planned, today: date, secret_key: str | byt
             words.reminder_body(deadline, today, link, planned.notify.show_accounts))
 
 
-def _waiting(found: Delivery | None, now: float) -> bool:
-    """Whether a recorded delivery rules out a claim now (so the pass need not try one)."""
-    if found is None:
-        return False
-    if found.state == deliveries.RETRY:
-        return (found.next_try or 0) > now
-    return found.state != deliveries.SENDING or now < found.lease_until
-
-
 def run_pass(config: Config, engine: Engine, now: datetime, secret_key: str | bytes | None, runner: str,
              send: channels.Sender = channels.send, dry_run: bool = False,
              clock: Callable[[], datetime] | None = None) -> list[Outcome]:
@@ -128,8 +121,9 @@ def run_pass(config: Config, engine: Engine, now: datetime, secret_key: str | by
     seen = deliveries.latest(engine, min(p.deadline.due for p in planned))
     outcomes = []
     for plan in planned:
-        if _waiting(seen.get(plan.key), now.timestamp()):
-            continue
+        found = seen.get(plan.key)
+        if found is not None and not found.claimable(now.timestamp()):
+            continue  # sent, given up, being sent, or a retry not yet due: no claim needed
         if dry_run:
             outcomes.append(Outcome(plan, "would send"))
             continue
