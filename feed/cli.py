@@ -265,14 +265,21 @@ def export_sims_command(form: str) -> None:
     click.echo(sheet.export(config, today_in(config), form), nl=False)
 
 
-def _remind_once(dry_run: bool, name: str) -> list[runner.Outcome]:
-    """One pass over the config and log as the web workers serve them (the last good config)."""
+def _remind_once(dry_run: bool, name: str, echo: bool = True) -> list[runner.Outcome]:
+    """One pass over the config and log as the web workers serve them (the last good config).
+
+    With `echo`, prints each outcome (as it went, or with its message for a dry run), described
+    with the config the pass used.
+    """
     view = _service().snapshot()
     if view.errors:
         logging.getLogger("feed").warning("the config has errors; reminding from the last good one: %s",
                                           "; ".join(view.errors))
-    return runner.run_pass(view.config, _service().store.engine, datetime.now(UTC), current_app.secret_key,
-                           name, dry_run=dry_run, clock=lambda: datetime.now(UTC))
+    outcomes = runner.run_pass(view.config, _service().store.engine, datetime.now(UTC),
+                               current_app.secret_key, name, dry_run=dry_run, clock=lambda: datetime.now(UTC))
+    for outcome in outcomes if echo else ():
+        _echo_outcome(view.config, outcome, dry_run)
+    return outcomes
 
 
 @click.command("remind", cls=_Command)
@@ -288,10 +295,7 @@ def remind_command(dry_run: bool, loop: bool) -> None:
             return
     name = runner.runner_name()
     if not loop:
-        outcomes = _remind_once(dry_run, name)
-        for outcome in outcomes:
-            _echo_outcome(config, outcome, dry_run)
-        if not outcomes:
+        if not _remind_once(dry_run, name):
             click.echo("nothing due now")
         return
     stop = threading.Event()
@@ -300,9 +304,7 @@ def remind_command(dry_run: bool, loop: bool) -> None:
     click.echo(f"reminding every minute ({name}); stop with Ctrl-C or SIGTERM")
     while not stop.is_set():
         try:
-            for outcome in _remind_once(dry_run, name):
-                if dry_run:
-                    _echo_outcome(config, outcome, dry_run)
+            _remind_once(dry_run, name, echo=dry_run)  # what a loop sends is in its log
         except db.LogUnavailable as error:  # the database is down: try again next minute
             logging.getLogger("feed").warning("%s", error)
         except Exception:  # a bug in one pass must not stop the reminders for good
