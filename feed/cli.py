@@ -59,8 +59,8 @@ def _service() -> Service:
     return found
 
 
-def _load_or_exit(path: str | None = None, also: Sequence[str] = ()) -> Config:
-    """The config (the app's unless a path is given) with the renewal log applied.
+def _config_or_exit(path: str | None = None, also: Sequence[str] = ()) -> Config:
+    """The config (the app's unless a path is given), read without the renewal log.
 
     `also` are problems found beside the config (a refused setting): they fail it too.
     """
@@ -70,6 +70,12 @@ def _load_or_exit(path: str | None = None, also: Sequence[str] = ()) -> Config:
         _fail([*also, *error.problems])
     if also:
         _fail(also)
+    return config
+
+
+def _load_or_exit(path: str | None = None, also: Sequence[str] = ()) -> Config:
+    """The config (the app's unless a path is given) with the renewal log applied."""
+    config = _config_or_exit(path, also)
     state, log = _service().store.snapshot()
     return with_log(config, log, state)
 
@@ -287,8 +293,11 @@ def _remind_once(dry_run: bool, name: str, echo: bool = True) -> list[runner.Out
 @click.option("--loop", is_flag=True, help="Run a pass every minute until stopped (a Procfile worker).")
 @with_appcontext
 def remind_command(dry_run: bool, loop: bool) -> None:
-    """Send the push reminders due now ([[notify]]), each once, however many runners there are."""
-    config = _load_or_exit()
+    """Send the push reminders due now ([[notify]]), each once, however many runners there are.
+
+    With --loop it starts even while the database is down, and tries again every minute.
+    """
+    config = _config_or_exit()  # the log is read by each pass: with --loop it may still be starting
     if not config.notifies:
         click.echo(f"{config.source}: no [[notify]] channel: nothing to send")
         if not loop:
@@ -343,9 +352,32 @@ def notify_test_command(notify_id: str) -> None:
 
 
 @click.command("token", cls=_Command)
-def token_command() -> None:
-    """Print a fresh random token for [calendar] token, a [[feed]] token or the admin token."""
-    click.echo(tokens.fresh())
+@click.option("--show", is_flag=True, help="Print the admin token this service made and keeps, to sign in.")
+def token_command(show: bool) -> None:
+    """Print a fresh random token for [calendar] token, a [[feed]] token or the admin token.
+
+    With --show, the admin token kept in the data folder (made on the first start when none
+    is configured). A token configured in SIMFEED_ADMIN_TOKEN or [server] admin_token wins.
+    """
+    if not show:
+        click.echo(tokens.fresh())
+        return
+    if current_app.config.get("SIMFEED_ADMIN_TOKEN"):
+        raise click.ClickException("the admin token is the one set in SIMFEED_ADMIN_TOKEN")
+    try:
+        configured = _service().watcher.current().config.server.admin_token
+    except ConfigError:  # `simfeed check` says what is wrong; the kept token may still serve
+        configured = None
+    if configured == "":
+        raise click.ClickException(f"signing in is switched off by admin_token = \"\" in [server] of "
+                                   f"{current_app.config['SIMFEED_CONFIG']}")
+    if configured:
+        raise click.ClickException(f"the admin token is the one set in [server] admin_token of "
+                                   f"{current_app.config['SIMFEED_CONFIG']}")
+    kept: str | None = current_app.config.get("SIMFEED_KEPT_TOKEN")
+    if kept is None:
+        raise click.ClickException("no admin token is kept in the data folder")
+    click.echo(kept)
 
 
 def init_app(app: Flask) -> None:

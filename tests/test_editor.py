@@ -97,7 +97,8 @@ def _sim_lines(text: str, sim_id: str) -> set[int]:
     return set(range(start, end))
 
 
-EXAMPLES = [Path(__file__).parent.parent / "config" / name for name in ("sims.toml", "sims.example.toml")]
+ROOT = Path(__file__).parent.parent
+EXAMPLES = [ROOT / "feed" / "config" / "starter.toml", ROOT / "config" / "sims.example.toml"]
 
 
 @pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.name)

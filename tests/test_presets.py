@@ -1,4 +1,4 @@
-"""Carrier presets (feed/presets.toml) and the example config (config/sims.toml), through the feed.
+"""Carrier presets (feed/presets.toml) and the starter SIM file (feed/config/starter.toml), through the feed.
 
 Each preset's deadline and stages are worked out by hand from the carrier's rule as
 the catalogue states it; so are the example config's, which uses the presets and
@@ -27,7 +27,7 @@ from feed.core.model import Charge, Expires, KeepAlive, TopUp
 from .helpers import config_problems, fetch, parse, valarm_count
 
 ROOT = Path(__file__).resolve().parent.parent
-EXAMPLE = ROOT / "config" / "sims.toml"
+EXAMPLE = ROOT / "feed" / "config" / "starter.toml"
 ADMIN = "admin-token-for-presets"
 CHECKED = date(2026, 11, 24)
 
@@ -272,7 +272,7 @@ def test_flask_presets_through_the_real_command(tmp_path):
 
 # --------------------------------------------------------------- the example config
 
-# config/sims.toml, by hand (its comments say the same):
+# the starter file, by hand (its comments say the same):
 EXAMPLE_DEADLINES = {
     # giffgaff preset: last text 2026-06-02 + 6 months.
     "giffgaff-uk": date(2026, 12, 2),

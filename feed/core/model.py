@@ -251,6 +251,7 @@ class ServerSettings:
     """The `[server]` table."""
 
     # Opens the JSON API and the page's forms; env SIMFEED_ADMIN_TOKEN takes precedence.
+    # None (not set): the token made and kept in the data folder; "": nobody signs in.
     admin_token: str | None = None
     # Where people reach the service ("https://sims.example.org"), for the page's absolute
     # links behind a proxy; None: the host of each request.  Never ends with "/".
