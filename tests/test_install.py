@@ -256,6 +256,9 @@ def test_settings_defaults_and_overrides(tmp_path: Path, monkeypatch):
     assert settings.instance == ROOT / "instance"  # a checkout keeps its data in instance/, git-ignored
     assert settings.config == ROOT / "instance" / "sims.toml" and settings.default_config
     assert settings.database == str(ROOT / "instance" / "simfeed.sqlite3")
+    if (ROOT / ".git").exists():  # what the page's editor writes leaves `git status` clean
+        ignored = subprocess.run(["git", "check-ignore", "-q", str(settings.config)], cwd=ROOT)
+        assert ignored.returncode == 0
     given = Settings.from_env({"SIMFEED_INSTANCE": "d", "SIMFEED_CONFIG": "c.toml", "DATABASE_URL": "postgresql://x",
                                "SIMFEED_PROXIES": "1"})
     assert (given.instance, given.config, given.database, given.proxies) == (
