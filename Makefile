@@ -58,7 +58,7 @@ translations: $(BIN)/.installed
 	$(BIN)/pybabel -q update -i $(POT) -d feed/translations --no-wrap --ignore-obsolete
 	$(BIN)/pybabel compile -d feed/translations --statistics
 
-# Refresh the README's screenshots in docs/ (needs Debian's chromium: see tests/test_browser.py).
+# Refresh the screenshots in docs/ (README and docs pages) (needs Debian's chromium: see tests/test_browser.py).
 screenshots: $(BIN)/.installed
 	SIMFEED_SCREENSHOTS=docs $(BIN)/python -m pytest -q tests/test_browser.py
 
