@@ -55,7 +55,7 @@ CONFIDENCE_NAMES = {Confidence.CARRIER: N_("carrier's own terms"),
                     Confidence.MIXED: N_("carrier's terms, partly reported by users"),
                     Confidence.USERS: N_("reported by users")}
 WAY_NAMES = {"app": N_("app"), "web": N_("website"), "ussd": N_("USSD code"), "sms": N_("text message"),
-             "phone": N_("phone call"), "shop": N_("shop"), "auto": N_("automatic")}
+             "phone": N_("phone call"), "shop": N_("shop"), "auto": N_("auto-renewal")}
 _STARTS = {"topup": N_("the top-up date"), "expiry": N_("the current expiry"),
            "later": N_("the later of the top-up date and the current expiry"),
            "max": N_("the top-up date, unless the current expiry is later")}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from ..core import parsers
@@ -265,3 +265,15 @@ def parse_sim(index: int, raw: Any, found: Collector) -> Sim | None:
               check=check, used_in=used_in, **optional)
     _check_deadline(where, sim, found)
     return sim
+
+
+def preset_sample(preset_id: str, renewed: date, used_in: str | None = None) -> tuple[Sim | None, list[str]]:
+    """A SIM made of nothing but a preset, last renewed on `renewed` (a preset without a rule,
+    like Hotlink's, expires 180 days later): for listing presets and testing every one."""
+    table: dict[str, Any] = {"id": "sample", "name": preset_id, "preset": preset_id, "last_renewal": renewed}
+    if not presets.RULE_KEYS & presets.catalogue()[preset_id].keys.keys():
+        table["expires"] = renewed + timedelta(days=180)
+    if used_in is not None:
+        table["used_in"] = used_in
+    found = Collector(f"preset {preset_id}")
+    return parse_sim(0, table, found), found.problems
