@@ -287,9 +287,11 @@ def dial(value: Any) -> str:
 
 @functools.cache
 def _territories() -> frozenset[str]:
-    # CLDR's regions: two letters are countries ("CN"), three digits are areas ("001").
+    # CLDR's regions: two letters are countries ("CN"), three digits are areas ("001"); a few
+    # two-letter codes are groupings or placeholders, not a place a SIM is (EU, UN, ZZ, …).
+    groupings = {"EU", "EZ", "UN", "QO", "XA", "XB", "ZZ"}
     return frozenset(str(code) for code in Locale("en").territories
-                     if isinstance(code, str) and len(code) == 2 and code.isalpha())
+                     if isinstance(code, str) and len(code) == 2 and code.isalpha() and code not in groupings)
 
 
 def used_in(value: Any) -> str:
