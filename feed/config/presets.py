@@ -263,7 +263,7 @@ def apply(preset: Preset, table: dict[str, Any]) -> tuple[dict[str, Any], bool]:
 def filled(preset: Preset, table: dict[str, Any]) -> frozenset[str]:
     """Which of TEXT_KEYS the preset fills in on this SIM table (the SIM's own keys win).
 
-    >>> sorted(filled(catalogue()["ee-uk"], {"notes": "mine", "grace": "30 days"}))
+    >>> sorted(filled(catalogue()["povo"], {"notes": "mine", "grace": "30 days"}))
     ['how_to_renew', 'keep_cost']
     """
     own_stages = bool(STAGE_KEYS & table.keys())
