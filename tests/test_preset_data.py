@@ -449,3 +449,12 @@ def test_the_sims_page_shows_prerequisites_ways_confidence_and_sources(serve):
     chinese = client.get("/sims/x", headers={"Accept-Language": "zh-CN"}).get_data(as_text=True)
     assert CATALOGUE["cmhk"].texts("zh-Hans").prerequisites[0] in chinese
     assert CATALOGUE["cmhk"].texts("zh-Hans").how_to_renew in chinese
+
+
+def test_the_docs_table_lists_every_preset_with_its_checked_date():
+    from pathlib import Path
+    docs = (Path(__file__).resolve().parent.parent / "docs" / "presets.md").read_text("utf-8")
+    for preset in CATALOGUE.values():
+        row = next((line for line in docs.splitlines() if line.startswith(f"| `{preset.id}` |")), None)
+        assert row is not None, preset.id
+        assert row.endswith(f"| {preset.confidence.value} | {preset.checked.isoformat()} |")
