@@ -21,7 +21,7 @@ from __future__ import annotations
 import tomllib
 from dataclasses import dataclass, field
 from datetime import date
-from functools import cache
+from functools import cache, cached_property
 from importlib import resources
 from typing import Any
 
@@ -121,7 +121,12 @@ class Preset:
         )
 
     def all_texts(self) -> tuple[PresetTexts, ...]:
-        """The texts in every language of TEXT_LANGUAGES, English first."""
+        """The texts in every language of TEXT_LANGUAGES, English first (made once per preset)."""
+        return self._all_texts
+
+    @cached_property
+    def _all_texts(self) -> tuple[PresetTexts, ...]:
+        # Every SIM naming the preset shares this tuple: one per catalogue, not per reload.
         return tuple(self.texts(language) for language in TEXT_LANGUAGES)
 
 
