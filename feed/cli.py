@@ -22,13 +22,12 @@ from .calendar.wording import Wording
 from .config import presets
 from .config.load import ConfigError, load_config
 from .config.notify import masked
-from .config.problems import Collector
-from .config.sims import parse_sim
+from .config.sims import preset_sample
 from .core import tokens
 from .core.costs import checked_long_ago, months_since, totals, year_cost
 from .core.deadlines import deadline_for
 from .core.files import atomic_write
-from .core.model import KINDS, METHODS, Config
+from .core.model import KINDS, LANGUAGES, METHODS, Config
 from .ledger import sheet
 from .log import db, renewals
 from .log.records import RECORD_FIELDS, TABLE_FIELDS, renewal_record, spreadsheet_safe
@@ -236,29 +235,44 @@ def unrenew_command(renewal_id: int) -> None:
 
 
 @click.command("presets", cls=_Command)
-def presets_command() -> None:
-    """List the carrier presets a SIM can name with preset = "…", with the age of each rule."""
+@click.option("--language", type=click.Choice(LANGUAGES), default="en", help="The language of the texts.")
+def presets_command(language: str) -> None:
+    """List the carrier presets a SIM can name with preset = "…": rule, confidence, sources, age."""
     today = date.today()
+    words = Wording(language)
     for preset in presets.catalogue().values():
-        found = Collector(f"preset {preset.id}")
-        sim = parse_sim(0, {"id": preset.id, "name": preset.title, "preset": preset.id,
-                            "last_renewal": date(2000, 1, 1)}, found)
+        sim, problems = preset_sample(preset.id, date(2000, 1, 1))
         if sim is None:  # the test suite parses every preset; this guards a hand-edited catalogue
-            _fail(found.problems)
-        words = Wording()
-        after = "; ".join(f"+{stage.after_text}: {stage.status}" for stage in sim.stages)
+            _fail(problems)
+        texts = preset.texts(language)
+        after = "; ".join(f"+{stage.after_text}: {words.status(stage, sim)}" for stage in sim.stages)
         months = months_since(preset.checked, today)
         age = words.days((today - preset.checked).days) if months == 0 else \
             words.ngettext("%(num)d month", "%(num)d months", months)
-        cost = sim.keep_cost
-        click.echo(f"{preset.id}: {preset.title}\n  rule: {words.rule_summary(sim.rule)}"
-                   + (f"\n  after the deadline: {after}" if after else "")
-                   + (f"\n  cheapest action: {words.money(cost.amount, cost.currency)}, {cost.action} "
-                      f"({cost.source})" if cost else "")
-                   + (f"\n  {words.check_line(sim.check)}" if sim.check else "")
-                   + f"\n  source: {preset.source} (checked {preset.checked.isoformat()}, {age} ago)"
-                   + (f"\n  {words.checked_ago(preset.checked, today)}"
-                      if checked_long_ago(preset.checked, today) else ""))
+        lines = [f"{preset.id}: {texts.title}", f"  rule: {words.rule_summary(sim.rule)}",
+                 f"  what counts: {texts.what_counts}"]
+        if texts.not_counted:
+            lines.append(f"  does not count: {texts.not_counted}")
+        if after:
+            lines.append(f"  after the deadline: {after}")
+        lines += [f"  renew by {words.way(way)}: {how}" for way, how in texts.renew_ways]
+        for country, variant in (("home", preset.keys.get("keep_cost")), *sorted(preset.abroad.items())):
+            if variant is not None:
+                home = country == "home"
+                action = texts.keep_cost_action if home else texts.abroad_action(country)
+                lines.append(f"  cheapest action ({'at home' if home else 'kept in ' + country}): "
+                             f"{words.money(variant['amount'], variant['currency'])}, {action} "
+                             f"({variant.get('source', 'no source')})")
+        if sim.check:
+            lines.append(f"  {words.check_line(sim.check)}")
+        lines += [f"  needs: {need}" for need in texts.prerequisites]
+        lines.append(f"  confidence: {words.confidence(preset.confidence)} "
+                     f"(checked {preset.checked.isoformat()}, {age} ago)")
+        lines += [f"  source [{source.kind}]: {source.title}, {source.date or 'undated'}"
+                  + (f" <{source.url}>" if source.url else "") for source in preset.sources]
+        if checked_long_ago(preset.checked, today):
+            lines.append(f"  {words.checked_ago(preset.checked, today)}")
+        click.echo("\n".join(lines))
     click.echo("Carriers change their rules: check your carrier's current terms.")
 
 

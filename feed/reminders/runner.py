@@ -101,8 +101,10 @@ def message(config: Config, planned: Planned, today: date, secret_key: str | byt
         link = links.renewed_url(public_url, secret_key, deadline.sim.id, deadline.due,
                                  links.expires_for(deadline))
     stage = _stage_on(deadline, planned.occasion.day)
+    days = Schedule(deadline, config.calendar.timezone, planned.notify.alarms).before or [deadline.due]
     return (words.reminder_title(deadline, today, stage),
-            words.reminder_body(deadline, today, link, planned.notify.show_accounts))
+            words.reminder_body(deadline, today, link, planned.notify.show_accounts,
+                                first=planned.occasion.day == days[0]))
 
 
 def run_pass(config: Config, engine: Engine, now: datetime, secret_key: str | bytes | None, runner: str,

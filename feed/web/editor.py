@@ -162,10 +162,11 @@ def _who() -> str:
 
 def _new_form(values: Mapping[str, str] | None = None) -> SimForm:
     form = SimForm(data=_form_data(values) if values is not None else None)
-    form["preset"].choices = [SelectChoice("", "—"),
-                              *(SelectChoice(p.id, p.title) for p in presets.catalogue().values())]
-    # The kinds and starts in simfeed's one wording, as the feed and the SIM page say them.
+    # The kinds and starts in simfeed's one wording, as the feed and the SIM page say them;
+    # the presets by their titles in the visitor's language.
     words = i18n.wording()
+    form["preset"].choices = [SelectChoice("", "—"), *(SelectChoice(p.id, p.texts(words.language).title)
+                                                       for p in presets.catalogue().values())]
     form["topup_from"].choices = [SelectChoice("", "—"),
                                   *(SelectChoice(c, words.extends_from(c)) for c in EXTEND_FROM)]
     form["counts"].choices = [SelectChoice(k, words.kind(k)) for k in KINDS]
