@@ -266,6 +266,18 @@ def test_the_message_carries_the_one_tap_link_which_records_the_renewal_once(gg_
     assert len(gg_walker.http.received) == 1
 
 
+def test_the_link_in_an_overdue_reminder_still_opens_the_form(gg_walker: Walk):
+    # gg has no stages: reminded daily for 30 days after its deadline (30 November), each with the link.
+    at = utc(2026, 12, 20, 20, 30)  # overdue-20
+    gg_walker.run(at)
+    (message,) = gg_walker.http.received
+    link = re.search(r"https://sims\.example\.org(/renewed/\S+)", message["message"])
+    assert link is not None
+    with time_machine.travel(at + timedelta(hours=1), tick=False):
+        page = gg_walker.app.test_client().get(link.group(1))
+    assert page.status_code == 200 and 'action="/renewed/' in page.get_data(as_text=True)
+
+
 def test_a_runner_down_for_days_sends_one_reminder_not_a_burst(gg_walker: Walk):
     gg_walker.run(utc(2026, 11, 10))  # nothing due yet
     gg_walker.run(utc(2026, 12, 2, 12))  # down since: the 7-day alarm and overdue-1 passed
