@@ -69,6 +69,7 @@ bench: $(BIN)/.installed
 		|| { echo "bench needs wrk: apt-get install wrk"; exit 1; }
 	$(BIN)/python bench/build.py
 	$(BIN)/python bench/remind.py
+	$(BIN)/python bench/save.py
 	$(BIN)/python bench/serve.py
 
 clean:

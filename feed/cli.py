@@ -359,7 +359,8 @@ def notify_test_command(notify_id: str) -> None:
         _fail([f"no [[notify]] {notify_id!r} in {config.source} (channels: {known})"])
     failed = 0
     for shown, error in runner.test_message(notify, config.calendar.language):
-        click.echo(f"{notify.id}: {shown}: " + (f"FAILED: {error}" if error else "sent"))
+        said = "sent" if error is None else f"{'UNCONFIRMED' if error.unconfirmed else 'FAILED'}: {error}"
+        click.echo(f"{notify.id}: {shown}: {said}")
         failed += error is not None
     if failed:
         raise SystemExit(1)

@@ -41,7 +41,8 @@ STATUS_NAMES = {"ok": N_("ok"), "due soon": N_("due soon"), "overdue": N_("overd
                 "in grace": N_("in grace"), "lapsed": N_("lapsed")}
 # What became of a push reminder that did not arrive (feed/log/deliveries.py's states).
 DELIVERY_STATES = {"retry": N_("will retry"), "failed": N_("given up"),
-                   "interrupted": N_("interrupted, not resent")}
+                   "interrupted": N_("interrupted, not resent"),
+                   "unconfirmed": N_("no answer in time, not resent")}
 # One message per form field, whatever the domain's (English) reason was.
 FIELD_ERRORS = {
     "date": N_("Enter a real date as YYYY-MM-DD, today or earlier."),
