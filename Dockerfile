@@ -23,7 +23,9 @@ COPY requirements.txt /src/
 RUN /opt/simfeed/bin/pip install ${PIP_CERT:+--cert "$PIP_CERT"} -r /src/requirements.txt
 COPY pyproject.toml README.md /src/
 COPY feed /src/feed
+# pip and setuptools only install: the image runs without them (about 20 MB less).
 RUN /opt/simfeed/bin/pip install ${PIP_CERT:+--cert "$PIP_CERT"} --no-deps /src \
+    && /opt/simfeed/bin/python -m pip uninstall --quiet --yes pip setuptools \
     && find /opt/simfeed -name __pycache__ -prune -exec rm -rf {} + \
     && /opt/simfeed/bin/python -m compileall -q /opt/simfeed/lib
 

@@ -143,33 +143,31 @@ def _key(folder: Path) -> str:
 # ------------------------------------------------------------------ refused, nothing changed
 
 
-def _tampered(archive: bytes) -> bytes:
-    """The same archive, rebuilt whole (valid gzip and tar) with the SIM file's bytes changed."""
+def _rebuilt(archive: bytes, name: str, change: Callable[[bytes], bytes]) -> bytes:
+    """The same archive, rebuilt whole (valid gzip and tar) with member `name`'s bytes changed."""
     out = io.BytesIO()
     with tarfile.open(fileobj=io.BytesIO(archive), mode="r:gz") as old, \
             tarfile.open(fileobj=out, mode="w:gz") as new:
         for info in old:
             data = old.extractfile(info).read()  # type: ignore[union-attr]
-            if info.name == "sims.toml":
-                data = data.replace(b"giffgaff", b"giffgafF")
+            if info.name == name:
+                data = change(data)
             info.size = len(data)
             new.addfile(info, io.BytesIO(data))
     return out.getvalue()
+
+
+def _tampered(archive: bytes) -> bytes:
+    return _rebuilt(archive, "sims.toml", lambda data: data.replace(b"giffgaff", b"giffgafF"))
 
 
 def _with_manifest(archive: bytes, change: Callable[[dict[str, Any]], None]) -> bytes:
-    out = io.BytesIO()
-    with tarfile.open(fileobj=io.BytesIO(archive), mode="r:gz") as old, \
-            tarfile.open(fileobj=out, mode="w:gz") as new:
-        for info in old:
-            data = old.extractfile(info).read()  # type: ignore[union-attr]
-            if info.name == "manifest.json":
-                manifest = json.loads(data)
-                change(manifest)
-                data = json.dumps(manifest).encode()
-            info.size = len(data)
-            new.addfile(info, io.BytesIO(data))
-    return out.getvalue()
+    def changed(data: bytes) -> bytes:
+        manifest = json.loads(data)
+        change(manifest)
+        return json.dumps(manifest).encode()
+
+    return _rebuilt(archive, "manifest.json", changed)
 
 
 def _flip(data: bytes, at: int) -> bytes:
