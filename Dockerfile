@@ -20,7 +20,10 @@ ARG PIP_CERT=
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_CACHE_DIR=1
 RUN python3 -m venv /opt/simfeed
 COPY requirements.txt /src/
-RUN /opt/simfeed/bin/pip install ${PIP_CERT:+--cert "$PIP_CERT"} -r /src/requirements.txt
+# The pins, without requirements.txt's editable install of the checkout (`-e .`): the package
+# itself is installed from the copied sources below, not linked to them.
+RUN sed '/^-e /d' /src/requirements.txt > /src/pins.txt \
+    && /opt/simfeed/bin/pip install ${PIP_CERT:+--cert "$PIP_CERT"} -r /src/pins.txt
 COPY pyproject.toml README.md /src/
 COPY feed /src/feed
 # pip and setuptools only install: the image runs without them (about 20 MB less).
@@ -40,7 +43,7 @@ RUN groupadd --system --gid 10001 simfeed \
     && useradd --system --uid 10001 --gid simfeed --home-dir /data --no-create-home simfeed \
     && mkdir /data && chown simfeed:simfeed /data && chmod 0700 /data
 COPY --from=build /opt/simfeed /opt/simfeed
-COPY gunicorn.conf.py deploy/container/entrypoint.sh /app/
+COPY deploy/container/entrypoint.sh /app/
 WORKDIR /app
 ENV PATH=/opt/simfeed/bin:$PATH PYTHONUNBUFFERED=1 \
     SIMFEED_INSTANCE=/data HOST=0.0.0.0 PORT=8000

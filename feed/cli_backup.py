@@ -7,12 +7,12 @@ and written through the editor's ConfigFile, under the lock its saves take.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from pathlib import Path
 
 import click
 from flask import current_app
 from flask.cli import with_appcontext
 
+from .config.starter import is_starter
 from .editing.configfile import ConfigFile
 from .log import backup, db
 from .service import Service
@@ -61,13 +61,14 @@ def backup_command(file: str) -> None:
 def restore_command(file: str, replace: bool) -> None:
     """Put back what `backup` wrote to FILE; refused where a SIM file or log entries exist, unless --replace.
 
-    The whole archive is checked first: a damaged or truncated one changes nothing.
+    The whole archive is checked first: a damaged or truncated one changes nothing. The
+    starter SIM file a first start writes, still unchanged, counts as no SIM file.
     """
     config_file = _config_file()
     store = _service().store
     try:
         found = backup.read(file)
-        if not replace and Path(config_file.path).exists():
+        if not replace and config_file.path.exists() and not is_starter(config_file.path):
             raise click.ClickException(f"{config_file.path} exists: nothing was restored "
                                        "(restore --replace overwrites it and the log)")
         counts = backup.restore_log(store.engine, found.tables, replace=replace)

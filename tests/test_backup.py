@@ -19,6 +19,7 @@ from flask import Flask
 from sqlalchemy import insert
 
 from feed import create_app
+from feed.config.starter import is_starter
 from feed.core.model import Renewal
 from feed.editing.configfile import Change, ConfigFile, digest
 from feed.log import db
@@ -34,10 +35,9 @@ T0 = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 
 
 def cli_app(folder: Path, database: str | None = None) -> Flask:
-    """The app as `simfeed …` / `flask --app feed …` builds it: inside a command, so a missing SIM file
-    is not fatal; its SIM file, data folder and log (SQLite in the folder unless `database`) are its own."""
-    settings: dict[str, Any] = {"TESTING": True, "SIMFEED_CONFIG": str(folder / "sims.toml"),
-                                "SIMFEED_INSTANCE": str(folder)}
+    """The app as `simfeed …` builds it, on the data folder `folder` (its SIM file, its log: SQLite
+    there unless `database`); with no SIM file there, it writes the starter, as a first start does."""
+    settings: dict[str, Any] = {"TESTING": True, "SIMFEED_INSTANCE": str(folder)}
     if database:
         settings["SIMFEED_DATABASE"] = database
     with click.Context(click.Command("simfeed")):
@@ -109,6 +109,7 @@ def test_sqlite_to_postgresql_to_sqlite_keeps_every_row_and_file(source: Flask, 
     assert first.stat().st_mode & 0o777 == 0o600  # it holds the tokens
 
     on_postgres = cli_app(tmp_path / "pg", postgres.create_database())
+    assert is_starter(tmp_path / "pg" / "sims.toml")  # a first start's file, as good as none
     code, output = run(on_postgres, "restore", str(first))
     assert code == 0, output
     assert "the log into PostgreSQL postgres@127.0.0.1" in output and PASSWORD not in output
@@ -234,7 +235,7 @@ def test_a_target_with_a_sim_file_or_a_log_is_refused_unless_replace(source: Fla
     assert code == 1
     assert output == (f"Error: SQLite file {tmp_path / 'has-log' / 'simfeed.sqlite3'} is not empty (table "
                       "meta): nothing was restored (restore --replace overwrites it)\n")
-    assert rows(has_log) == before and not (tmp_path / "has-log" / "sims.toml").exists()
+    assert rows(has_log) == before and is_starter(tmp_path / "has-log" / "sims.toml")
 
     # --replace: everything as in the archive, and the log's generation moves on, so workers reload.
     generation = service(has_log).store.generation()

@@ -12,6 +12,7 @@ they fail instead, since .ci/run installs both.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shlex
@@ -33,6 +34,8 @@ import requests
 from .helpers import ADMIN_TOKEN, ROOT, Visitor, free_port
 from .receivers import HttpReceiver, http_receiver
 from .test_remind_cli import config_text
+
+pytestmark = pytest.mark.slow
 
 PODMAN = ["podman", "--runtime", "runc", "--cgroup-manager", "cgroupfs"]
 LIMITS = ["--ulimit", "nofile=20000:20000", "--ulimit", "nproc=4096:4096"]
@@ -222,11 +225,9 @@ def test_web_and_worker_serve_keep_their_data_and_report_health(containers: Cont
     _give(config)
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    env = {"HOST": "127.0.0.1", "PORT": str(port), "WEB_CONCURRENCY": "1",
-           # the file written above (SIMFEED_INSTANCE=/data's sims.toml), named for versions that need it
-           "SIMFEED_CONFIG": "/data/sims.toml"}
+    env = {"HOST": "127.0.0.1", "PORT": str(port), "WEB_CONCURRENCY": "1"}
 
-    web = containers.run("web", _procfile("web"), env)
+    web = containers.run("web", [], env)  # the image's own command
     containers.wait_for("the web container did not answer", lambda: _answers(f"{base}/healthz"), web)
     assert _health(web) == (0, "healthy")
     with urllib.request.urlopen(f"{base}/calendar.ics", timeout=10) as feed:
@@ -243,7 +244,7 @@ def test_web_and_worker_serve_keep_their_data_and_report_health(containers: Cont
 
     # A new container on the same data folder (as after an upgrade) still has it.
     _podman("rm", "--force", "--time", "10", web)
-    web = containers.run("web", _procfile("web"), env)
+    web = containers.run("web", [], env)
     containers.wait_for("the new web container did not answer", lambda: _answers(f"{base}/healthz"), web)
     assert _health(web) == (0, "healthy")
     with urllib.request.urlopen(f"{base}/sims/hk-hahasim.ics", timeout=10) as kept:
@@ -299,3 +300,10 @@ def test_compose_runs_web_and_worker_from_one_image_on_one_volume_postgres_opt_i
     assert "command" not in web and "disable" not in web["healthcheck"]  # the image's command and check
     assert worker["command"] == ["simfeed", "remind", "--loop"] and worker["healthcheck"] == {"disable": True}
     assert set(compose["volumes"]) == {"data", "postgres"}
+
+
+def test_the_image_compose_and_procfile_name_the_same_two_commands():
+    cmd = re.findall(r"^CMD (.+)$", (ROOT / "Dockerfile").read_text(), re.M)
+    assert [json.loads(c) for c in cmd] == [_procfile("web")] == [["simfeed", "serve"]]
+    compose = (ROOT / "compose.yaml").read_text()
+    assert f"command: {json.dumps(_procfile('worker'))}" in compose
