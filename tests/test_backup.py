@@ -5,6 +5,7 @@ before anything is written."""
 from __future__ import annotations
 
 import gzip
+import hashlib
 import io
 import json
 import tarfile
@@ -171,6 +172,17 @@ def _with_manifest(archive: bytes, change: Callable[[dict[str, Any]], None]) -> 
     return _rebuilt(archive, "manifest.json", changed)
 
 
+def _with_log(archive: bytes, change: Callable[[dict[str, Any]], None]) -> bytes:
+    """The log changed and the manifest's checksum made to match: what a newer version might write."""
+    with tarfile.open(fileobj=io.BytesIO(archive), mode="r:gz") as tar:
+        log = json.load(tar.extractfile("log.json"))  # type: ignore[arg-type]
+    change(log)
+    data = json.dumps(log).encode()
+    rebuilt = _rebuilt(archive, "log.json", lambda _: data)
+    return _with_manifest(rebuilt, lambda m: m["members"].update({"log.json": {
+        "size": len(data), "sha256": hashlib.sha256(data).hexdigest()}}))
+
+
 def _flip(data: bytes, at: int) -> bytes:
     return data[:at] + bytes([data[at] ^ 0x55]) + data[at + 1:]
 
@@ -189,6 +201,10 @@ DAMAGES: dict[str, tuple[Callable[[bytes], bytes], str]] = {
     "other-format": (lambda d: _with_manifest(d, lambda m: m.update(format="zip")), "not a simfeed backup"),
     "newer-version": (lambda d: _with_manifest(d, lambda m: m.update(version=2)),
                       "backup format version 2; this simfeed reads version 1"),
+    "unknown-table": (lambda d: _with_log(d, lambda log: log["tables"].update(later=[])),
+                      "table 'later' is not one this simfeed keeps"),
+    "unknown-column": (lambda d: _with_log(d, lambda log: log["tables"]["renewals"][0].update(later=1)),
+                       "table renewals: a row this simfeed cannot store"),
 }
 
 

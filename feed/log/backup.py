@@ -109,12 +109,12 @@ def read(path: str | Path) -> Backup:
         tables = json.loads(members.pop(LOG))["tables"]
         _check_tables(where, tables)
         created = str(manifest["created_at"])
+    except BackupInvalid:
+        raise
     except KeyError as error:
         raise BackupInvalid(f"{where}: damaged: {error} missing (no manifest, or not a simfeed backup)") \
             from None
-    except (ValueError, TypeError, AttributeError) as error:
-        if isinstance(error, BackupInvalid):
-            raise
+    except (ValueError, TypeError, AttributeError):  # JSON that does not parse, or not of this shape
         raise BackupInvalid(f"{where}: damaged: the manifest or the log cannot be read") from None
     return Backup(files=members, tables=tables, created_at=created)
 
