@@ -17,7 +17,7 @@ from typing import Any
 RULE_KEYS = frozenset({"keep_alive", "expires", "topup", "charge", "counts"})
 STAGE_KEYS = frozenset({"grace", "stages"})
 # Keys of a catalogue entry that describe it rather than the SIM.
-ABOUT_KEYS = frozenset({"title", "source", "checked"})
+ABOUT_KEYS = frozenset({"title", "source", "checked", "free_numbers"})
 
 
 @dataclass(frozen=True)
@@ -29,6 +29,8 @@ class Preset:
     source: str
     checked: date
     keys: dict[str, Any]
+    # Numbers a text to which does not count as activity (giffgaff's 43430): no autopilot may use them.
+    free_numbers: tuple[str, ...] = ()
 
 
 @cache
@@ -42,6 +44,7 @@ def catalogue() -> dict[str, Preset]:
             source=entry["source"],
             checked=entry["checked"],
             keys={k: v for k, v in entry.items() if k not in ABOUT_KEYS},
+            free_numbers=tuple(entry.get("free_numbers", ())),
         )
         for preset_id, entry in data.items()
     }
