@@ -119,7 +119,7 @@ def parse_gateway(index: int, raw: Any, found: Collector, environ: Mapping[str, 
     kind = found.field(where, table, "kind", parsers.one_of(GATEWAY_KINDS))
     if kind is None:
         return None
-    url, origin, command = None, "url", ()
+    url, origin, command = None, "url", tuple[str, ...]()
     if kind == "command":
         for key in ("url", "url_env", "service"):
             if key in table:
@@ -163,7 +163,8 @@ def parse_autopilot(where: str, table: Mapping[str, Any], rule: Rule | None, pre
         return None
     at = f"{where}: autopilot"
     example = '{ gateway = "old-phone", to = "+447700900123", text = "hello", before = "14 days" }'
-    given = found.record(at, table["autopilot"], example, AUTOPILOT_FIELDS, required=("gateway", "to", "text"))
+    given = found.record(at, table["autopilot"], example, AUTOPILOT_FIELDS,
+                         required=("gateway", "to", "text"))
     if given is None:
         return None
     if isinstance(rule, KeepAlive) and "sms" not in rule.counts:
