@@ -167,9 +167,8 @@ class Walk:
             held = autopilot.held_now(config, store, now)
             sent = runner.run_pass(config, store.engine, now, self.key, "walker", held=held)
         for outcome in done:
-            if outcome.state != attempts.PENDING or outcome.detail:
-                self.events.append((now, outcome.sim_id, f"autopilot {outcome.state}"
-                                    + (f": {outcome.detail}" if outcome.detail else "")))
+            self.events.append((now, outcome.sim_id, f"autopilot {outcome.state}"
+                                + (f": {outcome.detail}" if outcome.detail else "")))
         for reminder in sent:
             self.events.append((now, reminder.planned.deadline.sim.id, f"reminder {reminder.planned.occasion.name}"))
 

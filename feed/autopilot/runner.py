@@ -142,7 +142,7 @@ class Pass:
                               cost.amount if cost else None, cost.currency if cost else None)
         log.info("autopilot text of %s (deadline %s) handed to %s, try %d", plan.sim.id,
                  plan.deadline.due.isoformat(), masked_gateway(plan.gateway), claimed.tries)
-        return self._settle(plan, taken, report)
+        return self._settle(plan, taken, report, fresh=True)
 
     def _interrupted(self, plan: Plan) -> Outcome | None:
         """A claim whose runner died, which `claim` marked interrupted: the person does it by hand."""
@@ -159,8 +159,12 @@ class Pass:
             report = gateways.Report(attempt.message_id, gateways.PENDING, str(error))
         return self._settle(plan, attempt, report)
 
-    def _settle(self, plan: Plan, attempt: Attempt, report: gateways.Report) -> Outcome | None:
-        """Act on what the gateway said: confirm, wait, hand over to the person, or fail."""
+    def _settle(self, plan: Plan, attempt: Attempt, report: gateways.Report,
+                fresh: bool = False) -> Outcome | None:
+        """Act on what the gateway said: confirm, wait, hand over to the person, or fail.
+
+        A text just handed over is an outcome; a poll that changes nothing is not (unless it erred).
+        """
         confirm = plan.pilot.confirm
         if report.state == gateways.FAILED:
             reason = report.error or "no reason given"
@@ -177,7 +181,9 @@ class Pass:
         if self._t() - (attempt.sent_at or self._t()) > CONFIRM_WITHIN:
             hours = CONFIRM_WITHIN / 3600
             return self._fail(plan, attempt, f"no confirmation from the gateway within {hours:g} hours")
-        return self._outcome(plan, attempts.PENDING, report.error)
+        if fresh:
+            return self._outcome(plan, attempts.PENDING, f"handed over, message {report.message_id or '-'}")
+        return self._outcome(plan, attempts.PENDING, report.error) if report.error else None
 
     def _confirm(self, plan: Plan, attempt: Attempt, message_id: str | None) -> Outcome | None:
         key = idempotency_key(plan.sim.id, plan.deadline.due)
