@@ -37,7 +37,7 @@ from feed.reminders import runner
 
 from .conftest import write_config
 from .gateways import PASSWORD, TOKEN, HomeAssistant, SmsGate, fake_command, home_assistant, sms_gate
-from .helpers import config_problems
+from .helpers import ADMIN_TOKEN, Visitor, config_problems
 from .receivers import HttpReceiver, http_receiver
 
 pytestmark = pytest.mark.usefixtures("clean_environment")
@@ -196,6 +196,7 @@ def walker(build: Callable[..., Flask], tmp_path: Path, monkeypatch: pytest.Monk
         monkeypatch.setenv("SIMFEED_GATEWAY_BROKEN_PHONE", broken.url())
         monkeypatch.setenv("SIMFEED_GATEWAY_HOME", ha.url())
         monkeypatch.setenv("SIMFEED_GATEWAY_APPRISE", f"json://127.0.0.1:{sms.port}/sms/{{to}}")
+        monkeypatch.setenv("SIMFEED_ADMIN_TOKEN", ADMIN_TOKEN)
         text = (DATA / "autopilot.toml").read_text().replace("json://127.0.0.1:PORT/hook", http.url())
         app = build(write_config(tmp_path / "sims.toml", text))
         yield Walk(app, phone, broken, ha, http, sms, calls)
@@ -437,3 +438,25 @@ def test_remind_dry_run_prints_the_text_and_sends_nothing(build: Callable[..., F
         assert result.exit_code == 0, result.output
         assert "autopilot would send: s00" in result.output and "'keep 0' to ••0000" in result.output
         assert phone.sent() == [] and PASSWORD not in result.output
+
+
+def test_the_page_shows_the_gateway_masked_the_next_and_last_text_and_signed_in_pauses_it(walker: Walk):
+    walker.run(utc(2026, 11, 26, 9))  # gg's text handed over, pending
+    with time_machine.travel(utc(2026, 11, 26, 9, 30), tick=False):
+        visitor = Visitor(walker.app.test_client())
+        page = visitor.html("/sims/gg")
+        assert re.search(r'id="autopilot-gateway">SMS Gate \(http://… #[0-9a-f]{4}\)<', page), page
+        assert "sent, waiting for the gateway&#39;s confirmation" in page
+        assert PASSWORD not in page and "Pause the autopilot" not in page
+        voda = visitor.html("/sims/voda")
+        assert 'datetime="2026-12-21T09:00:00+00:00"' in voda  # its next text
+        visitor.sign_in()
+        voda = visitor.html("/sims/voda")
+        answer = visitor.client.post("/sims/voda/autopilot",
+                                     data={"csrf_token": Visitor.hidden(voda, "csrf_token"), "pause": "1"})
+        assert answer.status_code == 303
+        voda = visitor.html("/sims/voda")
+        assert "Resume the autopilot" in voda and 'id="autopilot-next">paused<' in voda
+    walker.run(utc(2026, 12, 21, 9))
+    assert walker.ha.calls == []  # paused: no text
+    assert "voda" not in [s for _at, s, w in walker.events if w.startswith("autopilot")]
