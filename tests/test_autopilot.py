@@ -39,6 +39,7 @@ from .conftest import write_config
 from .gateways import PASSWORD, TOKEN, HomeAssistant, SmsGate, fake_command, home_assistant, sms_gate
 from .helpers import ADMIN_TOKEN, Visitor, config_problems
 from .receivers import HttpReceiver, http_receiver
+from .test_remind_cli import flask_env
 
 pytestmark = pytest.mark.usefixtures("clean_environment")
 
@@ -109,7 +110,8 @@ autopilot = { gateway = "ha", to = "+447700900123", text = "hi", confirm = "deli
     assert any('sim "gg": autopilot: slot: must be' in p for p in problems), problems
     assert any('sim "voda": autopilot: before:' in p for p in problems), problems
     problems = config_problems(text.replace("slot = 4", "slot = 2").replace(', before = "soon"', ""))
-    assert any('sim "gg": autopilot: gateway: no [[gateway]] with id = "nope"' in p for p in problems), problems
+    unknown = 'sim "gg": autopilot: gateway: no [[gateway]] with id = "nope"'
+    assert any(unknown in p for p in problems), problems
     assert any('sim "voda": autopilot: confirm: home-assistant cannot report "delivered"' in p
                for p in problems), problems
 
@@ -170,7 +172,8 @@ class Walk:
             self.events.append((now, outcome.sim_id, f"autopilot {outcome.state}"
                                 + (f": {outcome.detail}" if outcome.detail else "")))
         for reminder in sent:
-            self.events.append((now, reminder.planned.deadline.sim.id, f"reminder {reminder.planned.occasion.name}"))
+            plan = reminder.planned
+            self.events.append((now, plan.deadline.sim.id, f"reminder {plan.occasion.name}"))
 
     def table(self) -> str:
         """The events, a run of daily overdue reminders of one SIM on one line."""
@@ -216,7 +219,8 @@ def test_a_year_on_autopilot_one_text_per_deadline_renewals_only_on_confirmation
         return [at for at, s, w in walker.events if s == sim and w.startswith(what)]
 
     # One text per deadline at its moment, confirmed as each gateway can.
-    assert when("gg", "autopilot confirmed") == [utc(2026, 11, 26, 11), utc(2027, 5, 12, 10), utc(2027, 10, 29, 10)]
+    assert when("gg", "autopilot confirmed") == [utc(2026, 11, 26, 11), utc(2027, 5, 12, 10),
+                                                 utc(2027, 10, 29, 10)]
     assert [m["at"] for m in walker.phone.sent()] and len(walker.phone.sent()) == 3
     assert all(m["phoneNumbers"] == ["+447700900999"] and m["simNumber"] == 2 and m["withDeliveryReport"]
                and m["textMessage"] == {"text": "hello"} for m in walker.phone.sent())
@@ -253,7 +257,8 @@ def test_a_year_on_autopilot_one_text_per_deadline_renewals_only_on_confirmation
     titles = walker.http.titles()
     assert sum(t.startswith("Kept alive") for t in titles) == 8
     assert [t for t in titles if t.startswith("Automatic keep-alive failed")] == [
-        "Automatic keep-alive failed: renew EE by hand", "Automatic keep-alive failed: renew giffgaff spare by hand"]
+        "Automatic keep-alive failed: renew EE by hand",
+        "Automatic keep-alive failed: renew giffgaff spare by hand"]
     for sim in ("gg", "voda", "three"):
         assert when(sim, "reminder") == [], sim
     assert when("ee", "reminder")[:3] == [utc(2027, 2, 13, 12), utc(2027, 2, 24, 9), utc(2027, 2, 27, 9)]
@@ -307,7 +312,8 @@ def test_an_error_answer_and_no_confirmation_in_time_fall_back_to_reminders(walk
         at += timedelta(hours=1)
     gg = [w for _at, s, w in walker.events if s == "gg"]
     assert gg[0].startswith("autopilot retry: ") and "500" in gg[0], gg
-    assert any(w.startswith("autopilot failed: no confirmation from the gateway within 6 hours") for w in gg), gg
+    unconfirmed = "autopilot failed: no confirmation from the gateway within 6 hours"
+    assert any(w.startswith(unconfirmed) for w in gg), gg
     assert "reminder before-14" in gg  # the ordinary reminder, once the autopilot gave up
     assert walker.service.store.list("gg") == []
 
@@ -325,13 +331,6 @@ def test_dry_run_and_pause_send_nothing(walker: Walk):
 
 
 # ------------------------------------------------------------------- real runner processes
-
-
-def flask_env(config: Path, database: str, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("SIMFEED_", "FLASK_")) and k != "DATABASE_URL"}
-    return {**env, "SIMFEED_CONFIG": str(config), "SIMFEED_DATABASE": database,
-            "SIMFEED_INSTANCE": str(config.parent / "instance"), "SIMFEED_SECRET_KEY": "k" * 40, **extra}
 
 
 def due_today(tmp_path: Path, sims: int) -> Path:
@@ -359,7 +358,7 @@ url_env = "SIMFEED_GATEWAY_PHONE"
 
 def remind(config: Path, database: str, url: str) -> subprocess.Popen[str]:
     return subprocess.Popen([str(BIN / "flask"), "--app", "feed", "remind"], cwd=ROOT,
-                            env=flask_env(config, database, SIMFEED_GATEWAY_PHONE=url),
+                            env={**flask_env(config, database), "SIMFEED_GATEWAY_PHONE": url},
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
 
