@@ -23,7 +23,9 @@ import subprocess
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 import time_machine
@@ -31,6 +33,7 @@ from flask import Flask
 
 from feed.autopilot import gateways as gateway_io
 from feed.autopilot import runner as autopilot
+from feed.core.costs import Money, year_cost
 from feed.core.deadlines import deadline_for
 from feed.log import attempts
 from feed.reminders import runner
@@ -160,14 +163,14 @@ class Walk:
         self.key = str(app.secret_key).encode()
         self.events: list[tuple[datetime, str, str]] = []
 
-    def run(self, now: datetime) -> None:
+    def run(self, now: datetime, name: str = "walker", text: autopilot.Texter = gateway_io.send) -> None:
         """One pass, as `remind` runs it: the autopilot, then the reminders of the SIMs it does not hold."""
         with time_machine.travel(now, tick=False):
             config = self.service.snapshot().config
             store = self.service.store
-            done = autopilot.run_pass(config, store, now, self.key, "walker")
+            done = autopilot.run_pass(config, store, now, self.key, name, text=text)
             held = autopilot.held_now(config, store, now)
-            sent = runner.run_pass(config, store.engine, now, self.key, "walker", held=held)
+            sent = runner.run_pass(config, store.engine, now, self.key, name, held=held)
         for outcome in done:
             self.events.append((now, outcome.sim_id, f"autopilot {outcome.state}"
                                 + (f": {outcome.detail}" if outcome.detail else "")))
@@ -263,6 +266,10 @@ def test_a_year_on_autopilot_one_text_per_deadline_renewals_only_on_confirmation
         assert when(sim, "reminder") == [], sim
     assert when("ee", "reminder")[:3] == [utc(2027, 2, 13, 12), utc(2027, 2, 24, 9), utc(2027, 2, 27, 9)]
     assert when("capped", "reminder")[:3] == [utc(2027, 6, 17, 8), utc(2027, 6, 28, 8), utc(2027, 7, 1, 8)]
+
+    # The ledger: what the texts cost, as paid in the last 12 months (giffgaff's 10p each).
+    paid = {sim.id: year_cost(sim, date(2027, 11, 1)).actual for sim in config.sims}
+    assert paid["gg"] == (Money(Decimal("0.3"), "GBP"),) and paid["capped"] == (Money(Decimal("0.1"), "GBP"),)
 
     # Secrets: never in what left, in the logs, nor in the database.
     leaving = str(walker.http.received) + str(walker.sms.received) + caplog.text
@@ -459,3 +466,46 @@ def test_the_page_shows_the_gateway_masked_the_next_and_last_text_and_signed_in_
     walker.run(utc(2026, 12, 21, 9))
     assert walker.ha.calls == []  # paused: no text
     assert "voda" not in [s for _at, s, w in walker.events if w.startswith("autopilot")]
+
+
+def test_a_runner_killed_while_texting_never_sends_it_again_and_the_person_is_reminded(walker: Walk):
+    at = utc(2026, 11, 26, 9)
+
+    def killed(gateway: Any, pilot: Any) -> gateway_io.Report:
+        gateway_io.send(gateway, pilot)  # the text left, then the process died before recording it
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        walker.run(at, "first", text=killed)
+    walker.run(at + timedelta(minutes=1), "second")  # restarted at once: the claim's lease holds
+    assert [w for _at, s, w in walker.events if s == "gg"] == []
+    walker.run(at + timedelta(seconds=autopilot.LEASE + 60), "third")  # the lease ran out: interrupted
+    walker.run(at + timedelta(hours=3), "fourth")
+    assert len(walker.phone.sent()) == 1 and walker.service.store.list("gg") == []
+    gg = [w for _at, s, w in walker.events if s == "gg"]
+    assert gg[0].startswith("autopilot interrupted: the runner stopped while sending"), gg
+    assert "reminder before-14" in gg  # reminded as if there were no autopilot
+    assert "Automatic keep-alive failed: renew giffgaff ••0123 by hand" in walker.http.titles()
+
+
+def test_confirm_manual_waits_for_the_one_tap_link_which_records_one_renewal(walker: Walk):
+    path = Path(walker.app.config["SIMFEED_CONFIG"])
+    text = path.read_text().replace('confirm = "delivered"', 'confirm = "manual"')
+    write_config(path, text, mtime=1_780_000_100)
+    walker.phone.script = ["Sent"]
+    walker.run(utc(2026, 11, 26, 9))
+    walker.run(utc(2026, 11, 26, 10))
+    assert walker.service.store.list("gg") == []
+    (message,) = [m for m in walker.http.received if m["title"].startswith("Keep-alive text sent")]
+    assert message["title"] == "Keep-alive text sent: giffgaff ••0123"
+    link = re.search(r"https://sims\.example\.org(/renewed/\S+)", message["message"])
+    assert link is not None
+    client = walker.app.test_client()
+    with time_machine.travel(utc(2026, 11, 26, 12), tick=False):
+        page = client.get(link.group(1)).get_data(as_text=True)
+        for _ in range(2):
+            csrf = Visitor.hidden(page, "csrf_token")
+            client.post(link.group(1), data={"csrf_token": csrf, "date": "2026-11-26"})
+    assert [r.renewal.date for r in walker.service.store.list("gg")] == [date(2026, 11, 26)]
+    walker.run(utc(2026, 11, 26, 13))
+    assert len(walker.phone.sent()) == 1
