@@ -34,9 +34,15 @@ from sqlalchemy import (
 )
 
 from . import db
+from .deliveries import FAILED as FAILED
+from .deliveries import INTERRUPTED as INTERRUPTED
+from .deliveries import RETRY as RETRY
+from .deliveries import SENDING as SENDING
+from .deliveries import Leased
 
-SENDING, PENDING, AWAITING, CONFIRMED, RETRY, FAILED, INTERRUPTED, CAPPED = (
-    "sending", "pending", "awaiting", "confirmed", "retry", "failed", "interrupted", "capped")
+# Beside the deliveries' states: a text taken by the gateway waits for its confirmation (pending)
+# or for the person (awaiting); confirmed goes with a renewal; capped was never sent.
+PENDING, AWAITING, CONFIRMED, CAPPED = "pending", "awaiting", "confirmed", "capped"
 # Attempts after which the person is reminded as if there were no autopilot.
 GAVE_UP = frozenset({FAILED, INTERRUPTED, CAPPED})
 
@@ -73,7 +79,7 @@ paused = Table(
 
 
 @dataclass(frozen=True)
-class Attempt:
+class Attempt(Leased):
     """One deadline's keep-alive attempt as recorded (never a URL, never the number)."""
 
     sim_id: str
@@ -92,16 +98,6 @@ class Attempt:
     currency: str | None
     renewal_id: int | None
     updated_at: datetime
-
-    def as_seen(self, now: float) -> str:
-        """The state, with a claim whose runner died (its lease ran out) shown as interrupted."""
-        return INTERRUPTED if self.abandoned(now) else self.state
-
-    def abandoned(self, now: float) -> bool:
-        return self.state == SENDING and now >= self.lease_until
-
-    def retry_due(self, now: float) -> bool:
-        return self.state == RETRY and (self.next_try or 0) <= now
 
 
 def _attempt(row: Row[Any]) -> Attempt:
