@@ -56,19 +56,31 @@ def _json(handler: BaseHTTPRequestHandler, status: int, body: Any) -> None:
     handler.wfile.write(raw)
 
 
-def _serve(handler: type[BaseHTTPRequestHandler]) -> tuple[ThreadingHTTPServer, threading.Thread]:
+class Quiet(BaseHTTPRequestHandler):
+    """A handler that keeps the test output clean."""
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+@contextmanager
+def _serving(handler: type[BaseHTTPRequestHandler]) -> Iterator[int]:
+    """A server on a free loopback port, in a thread, for the `with` block; its port."""
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    return server, thread
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield server.server_address[1]
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 @contextmanager
 def sms_gate() -> Iterator[SmsGate]:
     gate = SmsGate()
 
-    class Handler(BaseHTTPRequestHandler):
+    class Handler(Quiet):
         def _authorized(self) -> bool:
             expected = "Basic " + base64.b64encode(f"sms:{PASSWORD}".encode()).decode()
             if self.headers.get("Authorization") == expected:
@@ -118,16 +130,8 @@ def sms_gate() -> Iterator[SmsGate]:
                               "recipients": [{"phoneNumber": n, "state": state, "error": error}
                                              for n in message["phoneNumbers"]]})
 
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server, _thread = _serve(Handler)
-    gate.port = server.server_address[1]
-    try:
+    with _serving(Handler) as gate.port:
         yield gate
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 @dataclass
@@ -146,7 +150,7 @@ class HomeAssistant:
 def home_assistant() -> Iterator[HomeAssistant]:
     ha = HomeAssistant()
 
-    class Handler(BaseHTTPRequestHandler):
+    class Handler(Quiet):
         def do_POST(self) -> None:
             body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}")
             if self.headers.get("Authorization") != f"Bearer {TOKEN}":
@@ -158,16 +162,8 @@ def home_assistant() -> Iterator[HomeAssistant]:
             ha.calls.append({**body, "path": self.path})
             _json(self, 200, [])
 
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server, _thread = _serve(Handler)
-    ha.port = server.server_address[1]
-    try:
+    with _serving(Handler) as ha.port:
         yield ha
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def fake_command(folder: Path, name: str = "fake-inject") -> tuple[Path, Path]:
