@@ -18,8 +18,6 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 
-from .autopilot import gateways as autopilot_gateways
-from .autopilot import runner as autopilot
 from .calendar.wording import Wording
 from .config import presets
 from .config.gateways import masked_gateway
@@ -280,6 +278,8 @@ def _remind_once(dry_run: bool, name: str, echo: bool = True) -> int:
     With `echo`, prints each outcome (as it went, or with its message for a dry run), described
     with the config the pass used.
     """
+    from .autopilot import runner as autopilot  # here: gateway clients take 0.3 s to import, web workers none
+
     view = _service().snapshot()
     if view.errors:
         logging.getLogger("feed").warning("the config has errors; reminding from the last good one: %s",
@@ -335,6 +335,8 @@ def remind_command(dry_run: bool, loop: bool) -> None:
 @with_appcontext
 def autopilot_test_command(sim_id: str, yes: bool) -> None:
     """Send SIM ID's keep-alive text now through its gateway, to test it; records no renewal."""
+    from .autopilot import gateways as autopilot_gateways  # here: as in _remind_once
+
     config = _load_or_exit()
     sim = config.sim(sim_id)
     if sim is None or sim.autopilot is None:

@@ -274,6 +274,7 @@ def test_a_year_on_autopilot_one_text_per_deadline_renewals_only_on_confirmation
     # Secrets: never in what left, in the logs, nor in the database.
     leaving = str(walker.http.received) + str(walker.sms.received) + caplog.text
     assert PASSWORD not in leaving and TOKEN not in leaving
+    assert "+4477009009" not in str(walker.http.received) + caplog.text  # nor the numbers texted
     engine = store.engine
     with engine.connect() as connection:
         dump = "\n".join(str(row) for table in ("autopilot_attempts", "deliveries", "renewals")
