@@ -17,6 +17,7 @@ from typing import Any
 from ..core import parsers
 from ..core.durations import parse_interval, quote
 from ..core.model import REMINDERS, CalendarSettings, Config, NamedFeed, ServerSettings, Sim
+from .gateways import check_autopilots, parse_gateway
 from .notify import parse_notify
 from .problems import Collector, ConfigError
 from .selection import chosen_sims
@@ -30,7 +31,7 @@ CALENDAR_KEYS = frozenset({"name", "timezone", "alarms", "alarm_time", "refresh"
                            "reminders", "color", "language", "show_accounts"})
 SERVER_KEYS = frozenset({"admin_token", "public_url", "editable"})
 FEED_KEYS = frozenset({"id", "name", "token", "sims", "tags", "reminders"})
-TOP_KEYS = frozenset({"calendar", "server", "sim", "feed", "notify"})
+TOP_KEYS = frozenset({"calendar", "server", "sim", "feed", "notify", "gateway"})
 
 
 def _calendar(table: Any, found: Collector) -> CalendarSettings:
@@ -141,10 +142,14 @@ def parse_config(data: Mapping[str, Any], source: str = "<config>", modified: da
     notifies = [parse_notify(index, table, sims, found, environ)
                 for index, table in enumerate(_tables(data, "notify", found))]
     channels = _unique("notify", [notify for notify in notifies if notify is not None], found)
+    parsed_gateways = [parse_gateway(index, table, found, os.environ if environ is None else environ)
+                       for index, table in enumerate(_tables(data, "gateway", found))]
+    gateways = _unique("gateway", [g for g in parsed_gateways if g is not None], found)
+    check_autopilots(sims, gateways, found)
     if found.problems:
         raise ConfigError(found.problems)
     return Config(calendar=calendar, server=server, sims=tuple(sims), feeds=tuple(named),
-                  notifies=tuple(channels), source=source, modified=modified)
+                  notifies=tuple(channels), gateways=tuple(gateways), source=source, modified=modified)
 
 
 def parse_toml(text: str, source: str = "<config>", modified: datetime = _EPOCH) -> Config:

@@ -52,21 +52,38 @@ def scheme(url: str) -> str:
     return f"{head.lower()}://" if found and head.isascii() and head.isalnum() else "?://"
 
 
-def masked(url: str) -> str:
+def masked(url: str, service: str | None = None) -> str:
     """A URL as the page, the CLI and the logs may show it: its service and scheme, and a short digest
-    that tells two URLs apart without revealing either.
+    that tells two URLs apart without revealing either. The service is apprise's name for it
+    unless given (a [[gateway]] names its kind).
 
-    >>> masked("json://127.0.0.1:8080/hook")
-    'JSON (json://… #43e0)'
+    >>> masked("json://127.0.0.1:8080/hook"), masked("http://sms:pw@10.0.0.2:8080", "SMS Gate")
+    ('JSON (json://… #43e0)', 'SMS Gate (http://… #4655)')
     """
-    plugin = apprise.Apprise.instantiate(url)
-    name = str(plugin.service_name) if plugin is not None else "unknown"
-    return f"{name} ({scheme(url)}… #{target(url)[:4]})"
+    if service is None:
+        plugin = apprise.Apprise.instantiate(url)
+        service = str(plugin.service_name) if plugin is not None else "unknown"
+    return f"{service} ({scheme(url)}… #{target(url)[:4]})"
 
 
 def target(url: str) -> str:
     """A stable name for one URL in the database (which delivery went where), not the URL itself."""
     return hashlib.sha256(url.encode()).hexdigest()[:16]
+
+
+def env_value(where: str, table: Mapping[str, Any], key: str, environ: Mapping[str, str],
+              found: Collector) -> tuple[str, str] | None:
+    """The variable `table[key]` names and its value, read when the config is loaded; None with a problem."""
+    name = found.field(where, table, key, parsers.text)
+    if name is None:
+        return None
+    if not re.fullmatch(ENV_NAME, name):
+        found.add(f"{where}: {key}", "must name an environment variable, like SIMFEED_NOTIFY")
+        return None
+    if not environ.get(name, "").strip():
+        found.add(f"{where}: {key}", f"the environment variable {name} is not set (or empty)")
+        return None
+    return name, environ[name].strip()
 
 
 def _urls(where: str, table: Mapping[str, Any], environ: Mapping[str, str],
@@ -84,16 +101,11 @@ def _urls(where: str, table: Mapping[str, Any], environ: Mapping[str, str],
         labels = [f"urls[{index}]" for index in range(len(entries))]
         origin = "urls"
     else:
-        name = found.field(where, table, "urls_env", parsers.text)
-        if name is None:
+        named = env_value(where, table, "urls_env", environ, found)
+        if named is None:
             return None
-        if not re.fullmatch(ENV_NAME, name):
-            found.add(f"{where}: urls_env", "must name an environment variable, like SIMFEED_NOTIFY")
-            return None
-        if not environ.get(name, "").strip():
-            found.add(f"{where}: urls_env", f"the environment variable {name} is not set (or empty)")
-            return None
-        entries = [str(url) for url in parse_urls(environ[name])]  # type: ignore[no-untyped-call]
+        name, value = named
+        entries = [str(url) for url in parse_urls(value)]  # type: ignore[no-untyped-call]
         if not entries:
             found.add(f"{where}: urls_env", f"the environment variable {name} holds no URL")
             return None

@@ -29,13 +29,14 @@ from ..core.model import (
     TopUp,
 )
 from . import presets
+from .gateways import parse_autopilot
 from .problems import Collector
 
 RULES = ("keep_alive", "expires", "topup", "charge")
 SIM_KEYS = frozenset({
     "id", "name", "carrier", "country", "number", "show_number", "renew_url", "how_to_renew",
     "notes", "last_renewal", "renewals", "alarms", "alarm_time", "tags", "preset",
-    *RULES, "counts", "grace", "stages", "keep_cost", "accounts", "check", "used_in",
+    *RULES, "counts", "grace", "stages", "keep_cost", "accounts", "check", "used_in", "autopilot",
 })
 # Table-driven parses: each key of the inline table and the parser of its value.
 RENEWAL_FIELDS = {"date": parsers.toml_date, "amount": parsers.amount, "currency": parsers.currency,
@@ -258,11 +259,12 @@ def parse_sim(index: int, raw: Any, found: Collector) -> Sim | None:
     accounts = found.field(where, table, "accounts", parsers.accounts, ())
     keep_cost = _keep_cost(where, table, found)
     check = _check(where, table, found)
+    autopilot = parse_autopilot(where, table, rule, preset.id if preset else None, found)
     if len(found.problems) > before or rule is None or sim_id is None or name is None:
         return None
     sim = Sim(id=sim_id, name=name, rule=rule, renewals=tuple(renewals), show_number=show_number,
               stages=stages, tags=tags, preset=preset, keep_cost=keep_cost, accounts=accounts,
-              check=check, used_in=used_in, **optional)
+              check=check, used_in=used_in, autopilot=autopilot, **optional)
     _check_deadline(where, sim, found)
     return sim
 

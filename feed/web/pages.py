@@ -27,6 +27,7 @@ from flask_babel import gettext, ngettext
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response as BaseResponse
 
+from ..autopilot import status as autopilot
 from ..core.costs import totals, year_cost
 from ..core.model import LANGUAGES, METHODS, Config
 from ..ledger import sheet
@@ -127,7 +128,8 @@ def _sim_page(sim_id: str, values: dict[str, str] | None = None, errors: dict[st
                    links=_links(config, "feeds.sim_calendar", sim_id=sim_id),
                    values=values or defaults, errors=errors or {}, form_error=form_error,
                    methods=METHODS,
-                   reminders=reminders.for_sim(config, service().store.engine, sim, datetime.now(UTC)))
+                   reminders=reminders.for_sim(config, service().store.engine, sim, datetime.now(UTC)),
+                   autopilot=autopilot.for_sim(config, service().store.engine, sim, datetime.now(UTC)))
 
 
 @bp.get("/sims/<sim_id>")
@@ -159,6 +161,17 @@ def record(sim_id: str) -> tuple[str, int] | BaseResponse:
                                  "below, then send it again if it is missing."))
     recording.flash_recorded(chosen.name, recorded)
     return redirect(url_for("pages.sim", sim_id=sim_id), 303)
+
+
+@bp.post("/sims/<sim_id>/autopilot")
+@login_required
+def pause_autopilot(sim_id: str) -> BaseResponse:
+    """Pause or resume a SIM's autopilot: kept in the database, the config file is not rewritten."""
+    chosen = snapshot().config.sim(sim_id)
+    if chosen is None or chosen.autopilot is None:
+        abort(404)
+    autopilot.pause(service().store.engine, sim_id, request.form.get("pause") == "1", datetime.now(UTC))
+    return redirect(url_for("pages.sim", sim_id=sim_id) + "#autopilot", 303)
 
 
 @bp.route("/signin", methods=["GET", "POST"])
