@@ -39,6 +39,7 @@ from . import recording, sessions
 from .auth import TooManyAttempts, admin_matches, admin_token, check_csrf, is_admin, login_required, may_see
 from .current import service, snapshot
 from .links import FeedLinks, check_href, feed_links
+from .redirects import safe_next
 
 bp = Blueprint("pages", __name__)
 
@@ -56,13 +57,6 @@ def _links(config: Config, endpoint: str, **values: Any) -> FeedLinks | None:
     if not may_see(config):
         return None
     return feed_links(_absolute(endpoint, **values), config.calendar.token)
-
-
-def _safe_next(target: str | None) -> str:
-    """Only a path on this site: never an open redirect to another."""
-    if target and target.startswith("/") and not target.startswith(("//", "/\\")):
-        return target
-    return url_for("pages.index")
 
 
 # Every form POST carries the session's CSRF token, checked before anything else.
@@ -163,7 +157,7 @@ def record(sim_id: str) -> tuple[str, int] | BaseResponse:
 @bp.route("/signin", methods=["GET", "POST"])
 def signin() -> tuple[str, int] | BaseResponse:
     expected = admin_token(snapshot().config)
-    target = _safe_next(request.values.get("next"))
+    target = safe_next(request.values.get("next"))
     error = None
     if request.method == "POST":
         if expected is not None and admin_matches(request.form.get("token"), snapshot().config):
@@ -186,7 +180,7 @@ def language(tag: str) -> BaseResponse:
     if tag not in LANGUAGES:
         abort(404)
     session["lang"] = tag
-    return redirect(_safe_next(request.args.get("next")), 303)
+    return redirect(safe_next(request.args.get("next")), 303)
 
 
 @bp.get("/favicon.ico")
