@@ -21,7 +21,7 @@ from .core.model import LANGUAGES
 from .log.db import LogUnavailable
 from .log.store import RenewalStore
 from .service import Service
-from .web import api, editor, feeds, headers, i18n, pages, renewed, sessions, timeouts
+from .web import api, bodies, editor, errors, feeds, headers, i18n, pages, renewed, sessions
 from .web.current import snapshot
 from .web.throttle import Misses
 
@@ -86,7 +86,8 @@ def _install_web(app: Flask) -> None:
     app.config.setdefault("WTF_CSRF_TIME_LIMIT", None)  # the token lives as long as the session
     app.jinja_env.globals.update(csrf_token=generate_csrf, languages=LANGUAGES)
     app.after_request(headers.security_headers)
-    app.register_error_handler(TimeoutError, timeouts.body_timed_out)  # a body too slow to arrive
+    bodies.init_app(app)  # 413 for a body larger than any form or API call sends
+    errors.init_app(app)  # every error answer, for every blueprint
     app.register_blueprint(feeds.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(pages.bp)

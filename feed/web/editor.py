@@ -13,10 +13,9 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, request, session, url_for
 from flask_babel import gettext, lazy_gettext
 from flask_wtf import FlaskForm
-from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response as BaseResponse
 from wtforms import (
     BooleanField,
@@ -35,14 +34,15 @@ from ..config.load import ConfigError
 from ..core.model import EXTEND_FROM, KINDS
 from ..editing import document, drafts
 from ..editing.configfile import Change, ConfigFile, NothingToUndo, NotWritable, Stale, digest
-from ..editing.document import NotEditable
 from ..editing.fields import FIELDS, RULE_CHOICES, to_values
 from ..log.renewals import today_in, with_log
-from . import i18n
-from .auth import admin_token, is_admin, login_required, may_see
+from . import bodies, i18n
+from .auth import is_admin, login_required
 from .current import service, snapshot
+from .layout import render_page
 
 bp = Blueprint("editor", __name__)
+bp.before_request(bodies.allow_editor_body)
 
 # Each field's label and hint, in FIELDS order; a field added there gets its words here.
 LABELS: Mapping[str, Any] = {
@@ -182,18 +182,11 @@ def _form_data(values: Mapping[str, str]) -> dict[str, Any]:
     return data
 
 
-def _render(template: str, **context: Any) -> str:
-    config = snapshot().config
-    return render_template(template, config=config, stale_errors=snapshot().errors if may_see(config) else (),
-                           signed_in=is_admin(config), admin_configured=admin_token(config) is not None,
-                           **context)
-
-
 def _page(form: SimForm, sim_id: str | None, draft: drafts.Draft | None = None, *,
           preview: drafts.Preview | None = None, paste: str | None = None,
           message: str | None = None) -> str:
     file = _file()
-    return _render("editor.html", form=form, sim_id=sim_id, draft=draft, preview=preview, paste=paste,
+    return render_page("editor.html", form=form, sim_id=sim_id, draft=draft, preview=preview, paste=paste,
                    message=message, errors=draft.errors if draft else {}, fields=FIELDS, hints=HINTS,
                    presets=presets.catalogue(), writable=file.writable(snapshot().config),
                    retire=ConfirmForm(digest=form.digest.data) if sim_id else None,
@@ -344,22 +337,6 @@ def undo() -> BaseResponse:
     else:
         flash(gettext("The config file is back as it was before the last change made here."), "success")
     return redirect(url_for("pages.index"), 303)
-
-
-@bp.errorhandler(NotEditable)
-def _not_editable(error: NotEditable) -> tuple[str, int]:
-    """The file is not TOML right now (an edit elsewhere in progress): nothing can be placed in it."""
-    message = gettext("The config file cannot be edited from the page right now: fix it first.")
-    return _render("message.html", message=message, details=str(error)), 409
-
-
-@bp.errorhandler(400)
-@bp.errorhandler(403)
-@bp.errorhandler(404)
-def _error_page(error: HTTPException) -> tuple[str, int]:
-    """The editor's refusals as the page's own error page, not Werkzeug's."""
-    message = gettext("There is no such page.") if error.code == 404 else error.description
-    return _render("message.html", message=message), error.code or 500
 
 
 @bp.app_context_processor
