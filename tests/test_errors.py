@@ -52,7 +52,8 @@ def test_a_deeply_nested_json_body_is_refused_not_a_500(site, depth, status):
     assert response.is_json and "error" in response.get_json()
 
 
-@pytest.mark.parametrize(("language", "sentence"), [("en", "There is no such page."), ("zh-CN", "没有这个页面。")])
+@pytest.mark.parametrize(("language", "sentence"),
+                         [("en", "There is no such page."), ("zh-CN", "没有这个页面。")])
 def test_a_page_that_does_not_exist_is_the_sites_own_page_in_the_readers_language(site, language, sentence):
     response = site.get("/nothing/here", headers={"Accept-Language": language})
     assert response.status_code == 404
