@@ -18,7 +18,7 @@ from .config.load import ConfigError
 from .config.watcher import ConfigWatcher
 from .core import parsers, tokens
 from .core.model import LANGUAGES
-from .log.db import LogUnavailable
+from .log.db import BadDatabaseUrl, LogUnavailable
 from .log.store import RenewalStore
 from .service import Service
 from .web import api, bodies, editor, errors, feeds, headers, i18n, pages, renewed, sessions
@@ -133,8 +133,12 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     os.makedirs(app.instance_path, exist_ok=True)
 
     watcher = ConfigWatcher(app.config["SIMFEED_CONFIG"], app.instance_path)
-    store = RenewalStore(app.config["SIMFEED_DATABASE"]
-                         or os.path.join(app.instance_path, "simfeed.sqlite3"))
+    try:
+        store = RenewalStore(app.config["SIMFEED_DATABASE"]
+                             or os.path.join(app.instance_path, "simfeed.sqlite3"))
+    except BadDatabaseUrl as error:
+        raise StartupError(f"invalid setting, not starting: the database (SIMFEED_DATABASE or "
+                           f"DATABASE_URL): {error}") from None
     app.extensions["simfeed"] = Service(watcher, store)
     serving = click.get_current_context(silent=True) is None
     refused = _admin_token_problems(app)
