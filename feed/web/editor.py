@@ -33,7 +33,7 @@ from ..config import presets
 from ..config.load import ConfigError
 from ..core.model import EXTEND_FROM, KINDS
 from ..editing import document, drafts
-from ..editing.configfile import Change, ConfigFile, NothingToUndo, NotWritable, Stale, digest
+from ..editing.configfile import Change, ConfigFile, NothingToUndo, NotSaved, NotWritable, Stale, digest
 from ..editing.fields import FIELDS, RULE_CHOICES, to_values
 from ..log.renewals import today_in, with_log
 from . import bodies, i18n
@@ -223,6 +223,8 @@ def _submit(form: SimForm, sim_id: str | None, draft: drafts.Draft, what: str) -
         return _page(form, sim_id, draft, preview=preview, message=_stale())
     except NotWritable:
         return _page(form, sim_id, draft, preview=preview, paste=document.table_text(draft.table))
+    except NotSaved as error:
+        return _page(form, sim_id, draft, preview=preview, message=_not_saved(error))
     except ConfigError:  # pragma: no cover - validated above; only a new parser rule gets here
         return _page(form, sim_id, draft, message=gettext("Nothing was saved: the file would be invalid."))
     flash(gettext("Saved to the config file. The feed shows %(name)s from now on.",
@@ -243,6 +245,13 @@ def _posted(form: F) -> F:
 def _stale() -> str:
     return str(gettext("The config file changed since this form was opened (another tab, an editor, a "
                        "git pull). Nothing was saved: reload the page to see the file as it is now."))
+
+
+def _not_saved(error: NotSaved) -> str:
+    if error.disk_full:
+        return str(gettext("Nothing was saved: the disk that holds the config file is full. The file is "
+                           "as it was; free some space and save again."))
+    return str(gettext("Nothing was saved: the config file could not be written. The file is as it was."))
 
 
 def _refuse_signed_out() -> BaseResponse | None:
@@ -319,6 +328,8 @@ def retire(sim_id: str) -> str | BaseResponse:
                   datetime.now(UTC))
     except (Stale, NotWritable):
         return _page(form, sim_id, draft, message=_stale())
+    except NotSaved as error:
+        return _page(form, sim_id, draft, message=_not_saved(error))
     flash(gettext("%(name)s was retired: its table left the config file; its renewal log is kept.",
                   name=table.get("name", sim_id)), "success")
     return redirect(url_for("pages.index"), 303)
@@ -334,6 +345,8 @@ def undo() -> BaseResponse:
         flash(gettext("Nothing to undo: the file changed since the last change made here."), "info")
     except NotWritable:
         flash(gettext("This service may not write the config file."), "info")
+    except NotSaved as error:
+        flash(_not_saved(error), "info")
     else:
         flash(gettext("The config file is back as it was before the last change made here."), "success")
     return redirect(url_for("pages.index"), 303)
