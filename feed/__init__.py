@@ -21,7 +21,7 @@ from .core.model import LANGUAGES
 from .log.db import BadDatabaseUrl, LogUnavailable
 from .log.store import RenewalStore
 from .service import Service
-from .web import api, bodies, editor, errors, feeds, headers, i18n, pages, renewed, sessions
+from .web import api, bodies, currencies, editor, errors, feeds, headers, i18n, pages, renewed, sessions
 from .web.current import snapshot
 from .web.throttle import Misses
 
@@ -84,7 +84,7 @@ def _install_web(app: Flask) -> None:
     sessions.init_app(app, lambda: snapshot().config.server.public_url)
     i18n.init_app(app, lambda: snapshot().config.calendar.language)
     app.config.setdefault("WTF_CSRF_TIME_LIMIT", None)  # the token lives as long as the session
-    app.jinja_env.globals.update(csrf_token=generate_csrf, languages=LANGUAGES)
+    app.jinja_env.globals.update(csrf_token=generate_csrf, languages=LANGUAGES, currencies=currencies.options)
     app.after_request(headers.security_headers)
     bodies.init_app(app)  # 413 for a body larger than any form or API call sends
     errors.init_app(app)  # every error answer, for every blueprint
