@@ -190,7 +190,8 @@ def test_retiring_removes_the_table_and_keeps_the_renewal_log(editor: Editor, co
                                                         "key": editor.hidden(page, "key")})
     edit = editor.html("/sims/giffgaff/edit")
     response = editor.client.post("/sims/giffgaff/retire", data={
-        "csrf_token": editor.hidden(edit, "csrf_token"), "digest": editor.hidden(edit, "digest")})
+        "csrf_token": editor.hidden(edit, "csrf_token"), "digest": editor.hidden(edit, "digest"),
+        "confirmed": "yes"})
     assert response.status_code == 303
     text = config_file.read_text(encoding="utf-8")
     assert 'id = "giffgaff"' not in text and 'id = "cubacel"' in text

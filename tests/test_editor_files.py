@@ -74,3 +74,24 @@ def config_file_editor(tmp_path, make_app) -> tuple[Editor, Path]:
     editor = Editor(make_app(path).test_client())
     editor.sign_in()
     return editor, path
+
+
+def test_retire_asks_first_and_undo_puts_the_sim_back(config_file_editor):
+    editor, path = config_file_editor
+    before = path.read_bytes()
+    edit = editor.html("/sims/giffgaff/edit")
+    first = editor.client.post("/sims/giffgaff/retire", data={
+        "csrf_token": editor.hidden(edit, "csrf_token"), "digest": editor.hidden(edit, "digest")})
+    assert first.status_code == 200
+    assert path.read_bytes() == before  # one click retires nothing
+    page = first.get_data(as_text=True)
+    assert "Retire giffgaff?" in page and 'href="/sims/giffgaff/edit"' in page  # or keep it
+    # The question is a plain form: the answer works without JavaScript.
+    answer = editor.client.post("/sims/giffgaff/retire", data={
+        "csrf_token": editor.hidden(page, "csrf_token"), "digest": editor.hidden(page, "digest"),
+        "confirmed": editor.hidden(page, "confirmed")})
+    assert answer.status_code == 303
+    assert 'id = "giffgaff"' not in path.read_text(encoding="utf-8")
+    csrf = editor.hidden(editor.html("/"), "csrf_token")
+    assert editor.client.post("/config/undo", data={"csrf_token": csrf}).status_code == 303
+    assert path.read_bytes() == before

@@ -313,6 +313,9 @@ def update(sim_id: str) -> str | BaseResponse:
 def retire(sim_id: str) -> str | BaseResponse:
     confirm = _posted(ConfirmForm())
     text, table = _current_table(sim_id)
+    if request.form.get("confirmed") != "yes":  # the editor's button: ask first, without JavaScript
+        return render_page("retire.html", sim_id=sim_id, name=table.get("name", sim_id),
+                           retire=ConfirmForm(digest=confirm.digest.data))
     file = _file()
     draft = drafts.retire(file, text, sim_id)
     form = _new_form(to_values(table))
