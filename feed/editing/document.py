@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+import tomllib
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import tomlkit
@@ -44,14 +45,6 @@ def _parse(text: str) -> tomlkit.TOMLDocument:
 def _sims(doc: tomlkit.TOMLDocument) -> AoT | None:
     sims = doc.get("sim")
     return sims if isinstance(sims, AoT) else None
-
-
-def _index(doc: tomlkit.TOMLDocument, sim_id: str) -> int:
-    sims = _sims(doc)
-    for index, table in enumerate(sims or ()):
-        if table.get("id") == sim_id:
-            return index
-    raise NotEditable(f"no [[sim]] table has the id {sim_id!r}")
 
 
 def sim_tables(text: str) -> dict[str, dict[str, Any]]:
@@ -97,45 +90,99 @@ def _splice(text: str, replacement: str) -> str:
     before, after = text[:found.start()], text[found.end():]
     if not replacement and before.endswith("\n\n") and after.startswith("\n"):
         after = after[1:]  # one blank line goes with the table
+    if replacement:  # a new table: one blank line before it and one after it
+        replacement = replacement.removeprefix("\n") if before.endswith("\n\n") else replacement
+        replacement += "\n" if after and not after.startswith("\n") else ""
     return before + replacement + after
 
 
-def add_sim(text: str, table: Mapping[str, Any]) -> str:
-    """The text with a new [[sim]] table after the last one (before any [[feed]])."""
-    doc = _parse(text)
-    sims = _sims(doc)
-    new = table_text(table)
+# A table header on a line of its own: [name], [[name]], [sim.topup] (quotes and dots allowed).
+_HEADER = re.compile(r"""^[ \t]*(\[\[?)[ \t]*([A-Za-z0-9_."' -]+?)[ \t]*\]\]?[ \t]*(?:#[^\n]*)?$""", re.M)
+
+
+def _sim_spans(text: str) -> list[tuple[int, int]]:
+    """Where each [[sim]] table stands in the text, in the file's order, wherever other tables are.
+
+    A span runs from its header to the next header that is not one of its own sub-tables
+    ([sim.topup]), so it holds the comments and blank lines that follow the table. tomlkit
+    alone would gather the [[sim]] tables in one place when it writes the file back.
+    """
+    headers = [(match.start(), match[1], match[2].replace('"', "").replace("'", "").replace(" ", ""))
+               for match in _HEADER.finditer(text)]
+    spans = []
+    for index, (start, brackets, name) in enumerate(headers):
+        if brackets == "[[" and name == "sim":
+            ends = (at for at, _brackets, later in headers[index + 1:] if not later.startswith("sim."))
+            end = next(ends, len(text))
+            spans.append((start, end))
+    return spans
+
+
+def _edit_sim(text: str, sim_id: str | None, edit: Callable[[Table], None]) -> str:
+    """The text with one [[sim]] table (by id, or the last when None) edited by `edit`: only its span
+    is rewritten, and the rest of the file is checked to read the same as before."""
+    sims = _sims(_parse(text))
     if not sims:
+        raise NotEditable("the file has no [[sim]] table")
+    for start, end in reversed(_sim_spans(text)):
+        segment = _parse(text[start:end])
+        found = _sims(segment)
+        if found is None or len(found) != 1 or (sim_id is not None and found[0].get("id") != sim_id):
+            continue
+        edit(found[0])
+        edited = text[:start] + segment.as_string() + text[end:]
+        _same_elsewhere(text, edited, text[start:end], segment.as_string())
+        return edited
+    raise NotEditable(f"no [[sim]] table has the id {sim_id!r}" if sim_id else "no [[sim]] table found")
+
+
+def _same_elsewhere(before: str, after: str, old: str, new: str) -> None:
+    """Refuse an edit whose span was misread: every other table must read exactly as before."""
+    def without(text: str, segment: str) -> Any:
+        data = tomllib.loads(text.replace(_MARK + " = 1\n", ""))
+        gone = tomllib.loads(segment.replace(_MARK + " = 1\n", "")).get("sim", [])
+        return {**data, "sim": [table for table in data.get("sim", []) if table not in gone]}
+
+    try:
+        same = without(before, old) == without(after, new)
+    except tomllib.TOMLDecodeError:
+        same = False
+    if not same:
+        raise NotEditable("could not tell where the [[sim]] table ends: edit the file by hand")
+
+
+def add_sim(text: str, table: Mapping[str, Any]) -> str:
+    """The text with a new [[sim]] table after the last one in the file."""
+    doc = _parse(text)
+    new = table_text(table)
+    if not _sims(doc):
         if "sim" in doc:
             raise NotEditable("sim is not written as [[sim]] tables")
         return text.rstrip("\n") + "\n\n" + new
-    _put(sims[-1], _MARK, 1)
-    return _splice(doc.as_string(), "\n" + new)
+    return _splice(_edit_sim(text, None, lambda last: _put(last, _MARK, 1)), "\n" + new)
 
 
 def update_sim(text: str, sim_id: str, table: Mapping[str, Any]) -> str:
-    """The text with this SIM's form-managed keys set to `table`'s; unchanged keys keep their lines."""
-    doc = _parse(text)
-    sims = _sims(doc)
-    assert sims is not None
-    current = sims[_index(doc, sim_id)]
-    # An unticked box is absent from the form: an explicit `show_number = false` stays as written.
-    for key in [k for k in current if k in MANAGED_KEYS and k not in table and current[k] is not False]:
-        del current[key]
-    for key, value in table.items():
-        old = current.get(key)
-        if old is None or (old.unwrap() if hasattr(old, "unwrap") else old) != value:
-            _put(current, key, _item(value))
-    return doc.as_string()
+    """The text with this SIM's form-managed keys set to `table`'s; every other line as it was."""
+
+    def edit(current: Table) -> None:
+        # An unticked box is absent from the form: an explicit `show_number = false` stays as written.
+        for key in [k for k in current if k in MANAGED_KEYS and k not in table and current[k] is not False]:
+            del current[key]
+        for key, value in table.items():
+            old = current.get(key)
+            if old is None or (old.unwrap() if hasattr(old, "unwrap") else old) != value:
+                _put(current, key, _item(value))
+
+    return _edit_sim(text, sim_id, edit)
 
 
 def remove_sim(text: str, sim_id: str) -> str:
     """The text without this SIM's table; the comments after it (about the next one) stay."""
-    doc = _parse(text)
-    sims = _sims(doc)
-    assert sims is not None
-    table = sims[_index(doc, sim_id)]
-    for key in list(table):
-        del table[key]
-    _put(table, _MARK, 1)
-    return _splice(doc.as_string(), "")
+
+    def empty(table: Table) -> None:
+        for key in list(table):
+            del table[key]
+        _put(table, _MARK, 1)
+
+    return _splice(_edit_sim(text, sim_id, empty), "")
