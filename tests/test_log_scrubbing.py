@@ -73,5 +73,5 @@ def test_apprise_and_urllib3_records_name_no_part_of_a_configured_url(root_log: 
 
 def test_other_loggers_are_left_alone(root_log: io.StringIO) -> None:
     _configure(9)
-    logging.getLogger("feed.test").warning("the topic %s is named in our own line", TOPIC)
+    logging.getLogger("elsewhere").warning("the topic %s is named in our own line", TOPIC)
     assert TOPIC in root_log.getvalue()

@@ -14,7 +14,7 @@ from typing import Any
 
 from flask import Flask, Response, current_app, jsonify, request
 from flask_babel import gettext, lazy_gettext, ngettext
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import ClientDisconnected, HTTPException
 
 from ..editing.document import NotEditable
 from ..log.db import LogUnavailable
@@ -76,6 +76,17 @@ def _http_error(error: HTTPException) -> Response | HTTPException:
         return error
 
 
+def _disconnected(error: ClientDisconnected) -> Response | HTTPException:
+    """A body cut short: one that stopped arriving (a read timed out) is the 408 of timeouts.py.
+
+    werkzeug's limited stream (used whenever a body size limit is set) turns the read's
+    TimeoutError into ClientDisconnected, a 400.
+    """
+    if isinstance(error.__context__, TimeoutError):
+        return timeouts.body_timed_out(error.__context__)
+    return _http_error(error)
+
+
 def _too_many(error: TooManyAttempts) -> Response:
     """Too many wrong admin tokens from this address (or from everyone): when to try again."""
     headers = {"Retry-After": str(error.retry_after)}
@@ -119,6 +130,7 @@ def _not_editable(error: NotEditable) -> Response:
 def init_app(app: Flask) -> None:
     """Register every error answer once, for the whole app."""
     app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(ClientDisconnected, _disconnected)
     app.register_error_handler(TooManyAttempts, _too_many)
     app.register_error_handler(LogUnavailable, _log_unavailable)
     app.register_error_handler(NotEditable, _not_editable)
