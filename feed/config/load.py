@@ -17,6 +17,7 @@ from typing import Any
 from ..core import parsers
 from ..core.durations import parse_interval, quote
 from ..core.model import REMINDERS, CalendarSettings, Config, NamedFeed, ServerSettings, Sim
+from . import syntax
 from .gateways import check_autopilots, parse_gateway
 from .notify import parse_notify
 from .problems import Collector, ConfigError
@@ -153,11 +154,11 @@ def parse_config(data: Mapping[str, Any], source: str = "<config>", modified: da
 
 
 def parse_toml(text: str, source: str = "<config>", modified: datetime = _EPOCH) -> Config:
-    """Parse TOML text; a syntax error names the line and column."""
+    """Parse TOML text; a syntax error names the line and its table, and says what to write."""
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
-        raise ConfigError([f"{source}: {error}"]) from None
+        raise ConfigError([syntax.explain(text, error, source)]) from None
     except ValueError:  # tomllib lets through Python's limit of 4300 digits for an integer
         limit = sys.get_int_max_str_digits()
         raise ConfigError([f"{source}: an integer has more than {limit} digits"]) from None

@@ -10,7 +10,6 @@ like any other.
 from __future__ import annotations
 
 import hashlib
-import logging
 import os
 import re
 from collections.abc import Mapping
@@ -21,22 +20,9 @@ from apprise.utils.parse import parse_urls
 
 from ..core import parsers
 from ..core.model import Notify, Sim
+from ..core.scrubbing import SCRUBBER
 from .problems import Collector
 from .selection import chosen_sims
-
-
-class _HideUrls(logging.Filter):
-    """apprise logs the URLs it cannot parse, credentials and all: every URL it logs becomes its scheme."""
-
-    _URL = re.compile(r"\b([A-Za-z][A-Za-z0-9+.-]*://)\S*")
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        record.msg, record.args = self._URL.sub(r"\1…", record.getMessage()), ()
-        return True
-
-
-# On apprise's own logger, so that no handler (a log file, a capture, the console) ever sees a URL.
-logging.getLogger("apprise").addFilter(_HideUrls())
 
 NOTIFY_KEYS = frozenset({"id", "urls", "urls_env", "sims", "tags", "language", "alarms", "show_accounts"})
 ENV_NAME = r"[A-Za-z_][A-Za-z0-9_]{0,127}"
@@ -111,6 +97,7 @@ def _urls(where: str, table: Mapping[str, Any], environ: Mapping[str, str],
             return None
         labels = [f"urls_env {name}, URL {index + 1}" for index in range(len(entries))]
         origin = name
+    SCRUBBER.watch(entries)  # from now on, no part of them in apprise's or urllib3's log records
     before = len(found.problems)
     for label, url in zip(labels, entries, strict=True):
         if "://" not in url:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from ..core import parsers
 from ..core.durations import DurationError, quote
+from .suggestions import suggest
 
 
 class ConfigError(ValueError):
@@ -31,8 +31,8 @@ class Collector:
     def unknown_keys(self, where: str, table: Mapping[str, Any], known: frozenset[str]) -> None:
         for key in table:
             if key not in known:
-                hint = difflib.get_close_matches(key, sorted(known), n=1)
-                suggestion = f" (did you mean {quote(hint[0])}?)" if hint else ""
+                hint = suggest(key, known)
+                suggestion = f" (did you mean {quote(hint)}?)" if hint else ""
                 self.add(where, f"unknown key {quote(key)}{suggestion}")
 
     def field(self, where: str, table: Mapping[str, Any], key: str, check: Callable[[Any], Any],

@@ -31,6 +31,7 @@ from ..core.model import (
 from . import presets
 from .gateways import parse_autopilot
 from .problems import Collector
+from .suggestions import suggest
 
 RULES = ("keep_alive", "expires", "topup", "charge")
 SIM_KEYS = frozenset({
@@ -200,9 +201,12 @@ def _preset(where: str, table: dict[str, Any], used_in: str | None,
     name = table.get("preset")
     if name is None:
         return table, None
-    preset = presets.catalogue().get(name) if isinstance(name, str) else None
+    catalogue = presets.catalogue()
+    preset = catalogue.get(name) if isinstance(name, str) else None
     if preset is None:
-        found.add(f"{where}: preset", f"{quote(name)} is not a preset (see: flask --app feed presets)")
+        hint = suggest(name, catalogue) if isinstance(name, str) else None
+        meant = f"did you mean {quote(hint)}? " if hint else ""
+        found.add(f"{where}: preset", f"{quote(name)} is not a preset ({meant}see: flask --app feed presets)")
         return table, None
     merged, from_preset = presets.apply(preset, table)
     filled = presets.filled(preset, table)
@@ -247,7 +251,9 @@ def parse_sim(index: int, raw: Any, found: Collector) -> Sim | None:
     if last is not None:
         renewals.append(Renewal(date=last, kind=None))
     renewals.sort(key=lambda r: r.date)
-    rule = _rule(where, table, found)
+    # A preset that is not known gives no rule: that is one problem, already said, not two.
+    unknown_preset = "preset" in table and preset is None and not any(key in table for key in RULES)
+    rule = None if unknown_preset else _rule(where, table, found)
     if isinstance(rule, (KeepAlive, TopUp)) and not renewals and not (
             "last_renewal" in table or table.get("renewals")):
         key = "keep_alive" if isinstance(rule, KeepAlive) else "topup"
