@@ -160,7 +160,14 @@ def _edit_sim(source: Source, sim_id: str | None, edit: Callable[[Table], None])
     sims = _sims(doc)
     if not sims:
         raise NotEditable("the file has no [[sim]] table")
-    for start, end in reversed(_sim_spans(text)):
+    spans = _sim_spans(text)
+    # The document lists the [[sim]] tables in the file's order, as the spans are: the table's
+    # own span is tried first, so a save parses one table, not every one after it.
+    wanted = len(sims) - 1 if sim_id is None else next(
+        (i for i, table in enumerate(sims) if table.get("id") == sim_id), None)
+    if wanted is not None and len(spans) == len(sims):
+        spans.append(spans.pop(wanted))
+    for start, end in reversed(spans):
         segment = _parse(text[start:end]).doc
         found = _sims(segment)
         if found is None or len(found) != 1 or (sim_id is not None and found[0].get("id") != sim_id):
