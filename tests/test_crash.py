@@ -97,9 +97,9 @@ def test_workers_killed_at_random_during_writes_lose_no_acknowledged_renewal(tmp
         master = subprocess.Popen(procfile_command(), cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
     acknowledged: dict[str, int] = {}
     lock = threading.Lock()
-    stop = time.monotonic() + 4
     try:
         wait_until_up(f"http://127.0.0.1:{port}/healthz", master)
+        stop = time.monotonic() + 4  # from when it answers: a slow start must not eat the writing time
 
         def post(n: int) -> None:
             body = {"date": "2026-11-20", "amount": n, "currency": "GBP", "reference": f"ref-{n}",
