@@ -126,7 +126,7 @@ class Listener:
                 delay = RETRY_MIN
                 self._listen(connection)
             except psycopg.Error as error:
-                if self.live or delay == RETRY_MIN:
+                if (self.live or delay == RETRY_MIN) and not self._stop.is_set():
                     log.warning("listening for changes to the renewal log of %s failed (each request"
                                 " reads it meanwhile): %s", self._describe, db.reason(error))
             finally:
