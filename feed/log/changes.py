@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 import mmap
+import os
 import select
 import struct
 import sys
@@ -105,7 +106,10 @@ class Listener:
             return None
         probe = self._poll()
         probe.register(fd, select.POLLIN)
-        return None if probe.poll(0) else heard
+        if probe.poll(0):
+            return None
+        # The thread bumps `heard` before it closes `fd`: unchanged, the poll was of our socket.
+        return heard if self.heard == heard else None
 
     def _run(self) -> None:
         import psycopg
@@ -116,7 +120,9 @@ class Listener:
             try:
                 connection = psycopg.connect(**self._connect)
                 connection.execute(f"LISTEN {CHANNEL}")
-                self._fd = connection.pgconn.socket
+                # A copy of libpq's descriptor: libpq closes its own as soon as it reads the end of
+                # the connection, and the number could then name another socket before we notice.
+                self._fd = os.dup(connection.pgconn.socket)
                 # Whatever was written before LISTEN took effect was not notified to us:
                 # the next request reads the generation once more.
                 self.heard += 1
@@ -125,13 +131,15 @@ class Listener:
                     log.info("changes to the renewal log of %s are notified again", self._describe)
                 delay = RETRY_MIN
                 self._listen(connection)
-            except psycopg.Error as error:
+            except (psycopg.Error, OSError) as error:  # the thread must live on: it reconnects
                 if (self.live or delay == RETRY_MIN) and not self._stop.is_set():
                     log.warning("listening for changes to the renewal log of %s failed (each request"
                                 " reads it meanwhile): %s", self._describe, db.reason(error))
             finally:
-                self.live, self._fd = False, -1
+                self.live, fd, self._fd = False, self._fd, -1
                 self.heard += 1
+                if fd >= 0:
+                    os.close(fd)
                 if connection is not None:
                     connection.close()
             self._stop.wait(delay)
