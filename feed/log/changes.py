@@ -26,6 +26,8 @@ import threading
 from collections.abc import Mapping
 from typing import Any
 
+from sqlalchemy import Connection, text
+
 from . import db
 
 # The channel every write to the log notifies on commit.
@@ -41,6 +43,16 @@ KEEPALIVE = {"keepalives": 1, "keepalives_idle": 10, "keepalives_interval": 5, "
              "tcp_user_timeout": 20_000, "connect_timeout": 5}
 
 log = logging.getLogger(__name__)
+
+
+def announce(connection: Connection) -> None:
+    """Tell every listening worker, when this transaction commits, that the log changed.
+
+    Whatever bumps the log's generation calls it in the same transaction (PostgreSQL;
+    nothing to do on SQLite, where every request reads the generation).
+    """
+    if connection.dialect.name == "postgresql":
+        connection.execute(text(f"NOTIFY {CHANNEL}"))
 
 _COUNT = struct.Struct("Q")
 

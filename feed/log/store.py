@@ -36,7 +36,6 @@ from sqlalchemy import (
     delete,
     insert,
     select,
-    text,
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
@@ -44,7 +43,7 @@ from sqlalchemy.pool import PoolProxiedConnection
 
 from ..core.model import Renewal
 from . import db
-from .changes import CHANNEL, Listener, LocalWrites
+from .changes import Listener, LocalWrites, announce
 
 IDEMPOTENCY_KEEP = timedelta(hours=48)
 # Idle connections generation() keeps for its next reads; more at once go back to the pool.
@@ -184,8 +183,7 @@ class RenewalStore:
                            .values(value=cast(cast(meta.c.value, Integer) + 1, Text)))
         connection.execute(update(meta).where(meta.c.key == "changed_at")
                            .values(value=self._clock().isoformat()))
-        if connection.dialect.name == "postgresql":
-            connection.execute(text(f"NOTIFY {CHANNEL}"))
+        announce(connection)
 
     @contextmanager
     def _writing(self) -> Iterator[Connection]:
