@@ -6,6 +6,9 @@ round, rounds alternating so that both see the same machine. Also: gzip on the
 wire, and the peak memory of a worker serving a 10,000-SIM feed. With Debian's
 postgresql package, the same cached feed and 304 again with the log in a PostgreSQL
 server started for the run (tests/postgres.py), in the same alternating rounds.
+BENCH_BEFORE=<another checkout> (e.g. a `git worktree` of main) adds that code's cached
+feed and 304 on both logs to the same rounds, so a change is compared with the code
+before it against one floor.
 """
 
 from __future__ import annotations
@@ -31,6 +34,8 @@ from bench.results import report  # noqa: E402
 from tests.postgres import PostgresServer, pg_bin  # noqa: E402
 
 GUNICORN = str(Path(sys.executable).parent / "gunicorn")
+# The project's settings (the gevent worker, preload_app), as `simfeed serve` runs gunicorn.
+CONF = "feed/gunicorn.conf.py"
 SECONDS = os.environ.get("BENCH_SECONDS", "3")
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
 
@@ -44,11 +49,13 @@ def free_port() -> int:
 class Server:
     """gunicorn with the project's settings, on a free loopback port, stopped on exit."""
 
-    def __init__(self, app: str, env: dict[str, str]):
+    def __init__(self, app: str, env: dict[str, str], code: Path = ROOT):
         self.port = free_port()
         full = {**os.environ, **env, "HOST": "127.0.0.1", "PORT": str(self.port), "WEB_CONCURRENCY": "2"}
-        self.process = subprocess.Popen([GUNICORN, "--access-logfile", "/dev/null", app], cwd=ROOT,
-                                        env=full, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        # gunicorn puts its working folder first on sys.path: `code`'s feed package is the one served.
+        argv = [GUNICORN, "-c", CONF, "--access-logfile", "/dev/null", app]
+        self.process = subprocess.Popen(argv, cwd=code, env=full, stdout=subprocess.DEVNULL,
+                                        stderr=subprocess.DEVNULL)
         self.base = f"http://127.0.0.1:{self.port}"
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
@@ -108,18 +115,26 @@ def main() -> None:
                        "validators": validators}
     (work / "feeds.json").write_text(json.dumps(feeds))
     floor = Server("bench.baseline_app:create_app()", {"BENCH_FEEDS": str(work / "feeds.json")})
-    postgres, on_postgres = None, None
+    postgres = None
+    # The servers of the cached feed and its 304 besides `ours`, by the label their rows get.
+    others: dict[str, Server] = {}
+    before = Path(os.environ["BENCH_BEFORE"]).resolve() if os.environ.get("BENCH_BEFORE") else None
+    if before is not None:
+        others[f", before ({before.name})"] = Server("feed:create_app()", {
+            "SIMFEED_CONFIG": str(config), "SIMFEED_INSTANCE": str(work / "b")}, before)
     if pg_bin() is not None:
         postgres = PostgresServer(pg_bin())  # type: ignore[arg-type]
         postgres.start()
-        on_postgres = Server("feed:create_app()", {"SIMFEED_CONFIG": str(config),
-                                                   "SIMFEED_INSTANCE": str(work / "p"),
-                                                   "SIMFEED_DATABASE": postgres.create_database()})
-        # The same feed, so the same validators: the 304 measure is a 304 on both.
-        same = feeds["/calendar.ics"]["headers"]["ETag"]  # type: ignore[index]
-        assert fetch(on_postgres.base + "/calendar.ics")[1]["ETag"] == same
+        for label, code in [("", ROOT)] + ([(f", before ({before.name})", before)] if before else []):
+            others[f", log in PostgreSQL{label}"] = Server("feed:create_app()", {
+                "SIMFEED_CONFIG": str(config), "SIMFEED_INSTANCE": str(work / f"p{len(others)}"),
+                "SIMFEED_DATABASE": postgres.create_database()}, code)
     else:
         print("no PostgreSQL figures: apt-get install postgresql", file=sys.stderr)
+    # The same feed, so the same validators: the 304 measure is a 304 on all.
+    same = feeds["/calendar.ics"]["headers"]["ETag"]  # type: ignore[index]
+    for other in others.values():
+        assert fetch(other.base + "/calendar.ics")[1]["ETag"] == same
 
     measures = [(f"{name}, 200", path, {}, 0.8) for name, path in cases.items()]
     etag = feeds["/calendar.ics"]["headers"]["ETag"]  # type: ignore[index]
@@ -128,8 +143,8 @@ def main() -> None:
     try:
         for name, path, headers, goal in measures:
             servers = {name: ours}
-            if on_postgres is not None and path == "/calendar.ics":
-                servers[f"{name}, log in PostgreSQL"] = on_postgres
+            if path == "/calendar.ics":
+                servers.update({name + label: server for label, server in others.items()})
             rps: dict[str, list[float]] = {label: [] for label in servers}
             floor_rps = []
             for _ in range(ROUNDS):  # alternate, so all see the same load on the machine
@@ -151,8 +166,8 @@ def main() -> None:
     finally:
         ours.stop()
         floor.stop()
-        if on_postgres is not None:
-            on_postgres.stop()
+        for other in others.values():
+            other.stop()
         if postgres is not None:
             postgres.remove()
 

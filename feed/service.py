@@ -1,7 +1,8 @@
 """What one worker serves: the watched config joined with the renewal log, and the built feeds.
 
-Per request this costs one stat of the config file and one small read of the
-log; the joined config and its feeds are rebuilt only when either changed.
+Per request this costs one stat of the config file and, on SQLite, one small read
+of the log (on PostgreSQL none while the store's listener says nothing changed:
+log/changes.py); the joined config and its feeds are rebuilt only when either changed.
 """
 
 from __future__ import annotations

@@ -7,6 +7,7 @@ import http.client
 import json
 import random
 import subprocess
+import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date, timedelta
 from pathlib import Path
@@ -72,7 +73,14 @@ def test_400_concurrent_posts_across_two_instances_of_4_workers(tmp_path: Path, 
         with ThreadPoolExecutor(max_workers=32) as pool:
             shuffled = list(pool.map(lambda i: post(ports[i % 2], *work[i]), order))
         results = [result for _, result in sorted(zip(order, shuffled, strict=True))]
-        seen = [{s["id"]: s for s in get_json(port, "/api/sims")} for port in ports]  # type: ignore[union-attr]
+        # Each instance serves its own writes at once and the other's once notified (PostgreSQL's
+        # LISTEN, feed/log/changes.py): ask until they agree, a bounded wait.
+        deadline = time.monotonic() + 60
+        while True:
+            seen = [{s["id"]: s for s in get_json(port, "/api/sims")} for port in ports]  # type: ignore[union-attr]
+            if seen[0] == seen[1] or time.monotonic() > deadline:
+                break
+            time.sleep(0.05)
     finally:
         for process in processes:
             process.terminate()

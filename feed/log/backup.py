@@ -25,6 +25,7 @@ from sqlalchemy import Engine, select, update
 
 from ..core.files import atomic_write
 from . import db
+from .changes import announce
 from .store import meta
 
 FORMAT = "simfeed-backup"
@@ -174,5 +175,6 @@ def restore_log(engine: Engine, tables: dict[str, list[dict[str, Any]]], *, repl
         after = int(connection.execute(select(meta.c.value).where(meta.c.key == "generation")).scalar_one())
         if replace and after <= before:
             connection.execute(update(meta).where(meta.c.key == "generation").values(value=str(before + 1)))
+        announce(connection)  # PostgreSQL's listening workers learn of it when this commits
     return counts
 

@@ -4,13 +4,18 @@ The only module that writes renewals, through SQLAlchemy Core on SQLite or
 PostgreSQL alike. Every write is one transaction that concurrent writers queue
 behind (db.writing), so workers and instances never interleave and a crash
 leaves either the whole row or nothing. A generation counter bumped in the same
-transaction tells every worker, with one cheap read, that the log changed.
+transaction tells every worker, with one cheap read, that the log changed; on
+PostgreSQL the transaction also notifies every worker listening (changes.py), so
+that read is skipped while nothing changed.
 """
 
 from __future__ import annotations
 
+import os
 import threading
-from collections.abc import Callable, Iterable
+import weakref
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -38,6 +43,7 @@ from sqlalchemy.pool import PoolProxiedConnection
 
 from ..core.model import Renewal
 from . import db
+from .changes import Listener, LocalWrites, announce
 
 IDEMPOTENCY_KEEP = timedelta(hours=48)
 # Idempotency keys that start with this are kept as long as the renewal they recorded, not
@@ -136,6 +142,13 @@ class RenewalStore:
         self._engine: Engine | None = None
         # Connections kept out of the pool for generation(), each outside any transaction.
         self._readers: list[PoolProxiedConnection] = []
+        # Writes through this instance (shared by its forked workers), and on PostgreSQL this
+        # process's listener: with both unchanged since the last read, the log is unchanged.
+        self._writes = LocalWrites()
+        self._listener: Listener | None = None
+        self._listener_pid = 0
+        # (listener's heard, local writes, generation) as of the last read, while listening.
+        self._known: tuple[int, int, int] | None = None
 
     @property
     def path(self) -> Path | None:
@@ -162,19 +175,82 @@ class RenewalStore:
 
     def close(self) -> None:
         """Close the pool's connections (before a fork, or at the end of a test); reopened on next use."""
+        self._stop_listening()
         self._drop_readers()
         if self._engine is not None:
             self._engine.dispose()
 
     def _touch(self, connection: Connection) -> None:
-        """Mark the log as changed, inside the writing transaction."""
+        """Mark the log as changed, inside the writing transaction (PostgreSQL notifies on commit)."""
         connection.execute(update(meta).where(meta.c.key == "generation")
                            .values(value=cast(cast(meta.c.value, Integer) + 1, Text)))
         connection.execute(update(meta).where(meta.c.key == "changed_at")
                            .values(value=self._clock().isoformat()))
+        announce(connection)
+
+    @contextmanager
+    def _writing(self) -> Iterator[Connection]:
+        """A write transaction of the log; after it, every worker of this instance reads the log again.
+
+        The count is bumped after the commit and before the caller can acknowledge the
+        write, and also when the outcome is unknown (an error during the commit).
+        """
+        try:
+            with db.unavailable_as_error(self.engine), db.writing(self.engine) as connection:
+                yield connection
+        finally:
+            self._writes.wrote()
 
     def generation(self) -> int:
-        """How many times the log has changed: one indexed read, cheap enough for every request.
+        """How many times the log has changed, cheap enough for every request.
+
+        On PostgreSQL, while this process's listener is connected and neither it nor a write
+        through this instance said anything since the last read, the last value is returned
+        without asking the database. Otherwise (and always on SQLite) it is one indexed read.
+        """
+        listener = self._listening()
+        heard = listener.settled() if listener is not None else None
+        writes = self._writes.count()
+        known = self._known
+        if heard is not None and known is not None and known[0] == heard and known[1] == writes:
+            return known[2]
+        value = self._read_generation()
+        self._known = None if heard is None else (heard, writes, value)
+        return value
+
+    @property
+    def listening(self) -> bool:
+        """Whether this process hears of the log's changes without reading it (PostgreSQL, connected)."""
+        listener = self._listener
+        return listener is not None and self._listener_pid == os.getpid() and listener.live
+
+    def _listening(self) -> Listener | None:
+        """This process's listener on a PostgreSQL log, started on first use (in a worker, after its fork)."""
+        listener = self._listener
+        if listener is not None and self._listener_pid == os.getpid():
+            return listener
+        engine = self.engine
+        if engine.dialect.name != "postgresql":
+            return None
+        with self._lock:
+            if self._listener is None or self._listener_pid != os.getpid():
+                _args, params = engine.dialect.create_connect_args(engine.url)
+                params.pop("context", None)
+                self._listener = Listener(params, db.describe(engine))
+                self._listener_pid = os.getpid()
+                self._known = None
+                self._listener.start()
+                weakref.finalize(self, self._listener.stop)
+            return self._listener
+
+    def _stop_listening(self) -> None:
+        with self._lock:
+            if self._listener is not None and self._listener_pid == os.getpid():
+                self._listener.stop()
+            self._listener, self._listener_pid, self._known = None, 0, None
+
+    def _read_generation(self) -> int:
+        """One read of the generation.
 
         The read borrows one of a few connections kept out of the pool, outside any
         transaction, so it is a single statement (no checkout, no ping). They are kept per
@@ -229,7 +305,7 @@ class RenewalStore:
         Returns the stored renewal and whether it was created by this call.
         """
         now = self._clock()
-        with db.unavailable_as_error(self.engine), db.writing(self.engine) as connection:
+        with self._writing() as connection:
             if idempotency_key is not None:
                 connection.execute(delete(idempotency).where(
                     idempotency.c.created_at < (now - IDEMPOTENCY_KEEP).isoformat(),
@@ -260,7 +336,7 @@ class RenewalStore:
         """Remove a mistaken entry; False when there is no such entry."""
         if not _storable(renewal_id):
             return False
-        with db.unavailable_as_error(self.engine), db.writing(self.engine) as connection:
+        with self._writing() as connection:
             deleted = connection.execute(delete(renewals).where(renewals.c.id == renewal_id)).rowcount > 0
             if deleted:
                 connection.execute(delete(idempotency).where(idempotency.c.renewal_id == renewal_id))

@@ -1,0 +1,175 @@
+"""How a worker knows the renewal log is unchanged without asking the database on every request.
+
+Two signals, each cheap to read per request:
+
+- `LocalWrites`, a counter in memory shared by the workers forked from one master (gunicorn's
+  preload_app): every write through this instance bumps it after its commit and before it is
+  acknowledged, so no worker of the instance serves from before a write it acknowledged.
+- `Listener`, one PostgreSQL connection per worker waiting in LISTEN on CHANNEL, which every
+  write notifies in its transaction: other instances' writes (and the CLI's) arrive as
+  notifications. While it is not connected the store reads the generation on every request
+  again, as SQLite does; it reconnects by itself.
+
+Under gunicorn's gevent worker threading is monkey-patched, so the listener is a greenlet and
+psycopg waits cooperatively (it uses the patched select when gevent patched it).
+"""
+
+from __future__ import annotations
+
+import logging
+import mmap
+import os
+import select
+import struct
+import sys
+import threading
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import Connection, text
+
+from . import db
+
+# The channel every write to the log notifies on commit.
+CHANNEL = "simfeed_log"
+# How often an idle listener wakes: to see whether it was stopped, and every PING_EVERY wakes
+# to send a query, so that a connection that died without a word is noticed (with TCP keepalives).
+WAKE_SECONDS = 1.0
+PING_EVERY = 30
+# Reconnecting after a failure waits this long at first, doubling up to RETRY_MAX.
+RETRY_MIN, RETRY_MAX = 0.2, 10.0
+# libpq's keepalive and send timeout settings for the listening connection.
+KEEPALIVE = {"keepalives": 1, "keepalives_idle": 10, "keepalives_interval": 5, "keepalives_count": 3,
+             "tcp_user_timeout": 20_000, "connect_timeout": 5}
+
+log = logging.getLogger(__name__)
+
+
+def announce(connection: Connection) -> None:
+    """Tell every listening worker, when this transaction commits, that the log changed.
+
+    Whatever bumps the log's generation calls it in the same transaction (PostgreSQL;
+    nothing to do on SQLite, where every request reads the generation).
+    """
+    if connection.dialect.name == "postgresql":
+        connection.execute(text(f"NOTIFY {CHANNEL}"))
+
+_COUNT = struct.Struct("Q")
+
+
+class LocalWrites:
+    """How many writes this instance made: one 8-byte counter in anonymous shared memory.
+
+    Made before gunicorn forks, it is the same memory in every worker. An increment lost to
+    two workers writing at once is harmless: both bump it after their commits, so a read
+    that follows either bump sees both writes.
+
+    >>> writes = LocalWrites()
+    >>> before = writes.count(); writes.wrote(); writes.count() == before + 1
+    True
+    """
+
+    def __init__(self) -> None:
+        self._memory = mmap.mmap(-1, _COUNT.size)  # MAP_SHARED: forked workers see one counter
+
+    def count(self) -> int:
+        value: int = _COUNT.unpack_from(self._memory)[0]
+        return value
+
+    def wrote(self) -> None:
+        _COUNT.pack_into(self._memory, 0, (self.count() + 1) % 2**64)
+
+
+class Listener:
+    """A connection waiting for the log's notifications, in a thread (a greenlet under gevent).
+
+    `heard` changes on every notification, every (re)connection and every loss of the
+    connection; `live` says whether notifications are arriving now. A reader that saw
+    `live` and the same `heard` before and after its last read of the log knows the log
+    has not changed since, as far as any committed write could tell it.
+    """
+
+    def __init__(self, connect: Mapping[str, Any], describe: str):
+        self._connect = {**connect, **KEEPALIVE, "autocommit": True, "application_name": "simfeed-listen"}
+        self._describe = describe
+        self.heard = 0
+        self.live = False
+        self._fd = -1  # the connection's socket while connected
+        self._poll = _poller()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="simfeed-listen", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Ask the thread to close its connection and end (within WAKE_SECONDS)."""
+        self.live = False
+        self._stop.set()
+
+    def settled(self) -> int | None:
+        """`heard`, while connected with nothing unread on the connection; else None (read the log).
+
+        Data waiting on the socket is a notification, or the server's goodbye, that the thread
+        has not handled yet: the caller must not trust its last read meanwhile.
+        """
+        heard, fd = self.heard, self._fd
+        if not self.live or fd < 0:
+            return None
+        probe = self._poll()
+        probe.register(fd, select.POLLIN)
+        if probe.poll(0):
+            return None
+        # The thread bumps `heard` before it closes `fd`: unchanged, the poll was of our socket.
+        return heard if self.heard == heard else None
+
+    def _run(self) -> None:
+        import psycopg
+
+        delay = RETRY_MIN
+        while not self._stop.is_set():
+            connection = None
+            try:
+                connection = psycopg.connect(**self._connect)
+                connection.execute(f"LISTEN {CHANNEL}")
+                # A copy of libpq's descriptor: libpq closes its own as soon as it reads the end of
+                # the connection, and the number could then name another socket before we notice.
+                self._fd = os.dup(connection.pgconn.socket)
+                # Whatever was written before LISTEN took effect was not notified to us:
+                # the next request reads the generation once more.
+                self.heard += 1
+                self.live = True
+                if delay > RETRY_MIN:
+                    log.info("changes to the renewal log of %s are notified again", self._describe)
+                delay = RETRY_MIN
+                self._listen(connection)
+            except (psycopg.Error, OSError) as error:  # the thread must live on: it reconnects
+                if (self.live or delay == RETRY_MIN) and not self._stop.is_set():
+                    log.warning("listening for changes to the renewal log of %s failed (each request"
+                                " reads it meanwhile): %s", self._describe, db.reason(error))
+            finally:
+                self.live, fd, self._fd = False, self._fd, -1
+                self.heard += 1
+                if fd >= 0:
+                    os.close(fd)
+                if connection is not None:
+                    connection.close()
+            self._stop.wait(delay)
+            delay = min(delay * 2, RETRY_MAX)
+
+    def _listen(self, connection: Any) -> None:
+        wakes = 0
+        while not self._stop.is_set():
+            for _ in connection.notifies(timeout=WAKE_SECONDS):
+                self.heard += 1
+            wakes += 1
+            if wakes % PING_EVERY == 0:
+                connection.execute("SELECT 1")
+
+
+def _poller() -> Any:
+    """select.poll, which never yields: the original when gevent patched select (it removes poll)."""
+    monkey = sys.modules.get("gevent.monkey")
+    if monkey is not None and monkey.is_module_patched("select"):
+        return monkey.get_original("select", "poll")
+    return select.poll
