@@ -6,6 +6,7 @@ import csv
 import io
 import json
 import logging
+import os
 import signal
 import threading
 import unicodedata
@@ -28,6 +29,7 @@ from .core import tokens
 from .core.costs import checked_long_ago, months_since, totals, year_cost
 from .core.deadlines import deadline_for
 from .core.files import atomic_write
+from .core.languages import from_environment
 from .core.model import KINDS, METHODS, Config
 from .ledger import sheet
 from .log import db, renewals
@@ -67,11 +69,16 @@ def _load_or_exit(path: str | None = None, also: Sequence[str] = ()) -> Config:
     try:
         config = load_config(path or current_app.config["SIMFEED_CONFIG"])
     except ConfigError as error:
-        _fail([*also, *error.problems])
+        _fail([*also, *map(_words().problem, error.problems)])
     if also:
         _fail(also)
     state, log = _service().store.snapshot()
     return with_log(config, log, state)
+
+
+def _words() -> Wording:
+    """simfeed's wording in the language the shell's locale asks for (LANGUAGE, LC_ALL, LANG)."""
+    return Wording(from_environment(os.environ))
 
 
 def _fail(lines: Sequence[str]) -> NoReturn:
@@ -238,7 +245,7 @@ def presets_command() -> None:
         sim = parse_sim(0, {"id": preset.id, "name": preset.title, "preset": preset.id,
                             "last_renewal": date(2000, 1, 1)}, found)
         if sim is None:  # the test suite parses every preset; this guards a hand-edited catalogue
-            _fail(found.problems)
+            _fail([_words().problem(problem) for problem in found.problems])
         words = Wording()
         after = "; ".join(f"+{stage.after_text}: {stage.status}" for stage in sim.stages)
         months = months_since(preset.checked, today)
@@ -274,7 +281,7 @@ def _remind_once(dry_run: bool, name: str, echo: bool = True) -> list[runner.Out
     view = _service().snapshot()
     if view.errors:
         logging.getLogger("feed").warning("the config has errors; reminding from the last good one: %s",
-                                          "; ".join(view.errors))
+                                          "; ".join(map(str, view.errors)))
     outcomes = runner.run_pass(view.config, _service().store.engine, datetime.now(UTC),
                                current_app.secret_key, name, dry_run=dry_run, clock=lambda: datetime.now(UTC))
     for outcome in outcomes if echo else ():

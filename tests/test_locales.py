@@ -31,12 +31,17 @@ def lang(html: str) -> str:
 
 @pytest.mark.parametrize(("header", "expected"), [
     ("zh-CN,zh;q=0.9,en;q=0.8", "zh-CN"),
-    ("zh-TW", "zh-CN"),
+    ("zh-TW", "zh-Hant"),
+    ("zh-HK,zh;q=0.9", "zh-Hant"),
+    ("zh-MO", "zh-Hant"),
+    ("zh-Hant", "zh-Hant"),
+    ("zh-Hans-HK", "zh-CN"),
     ("zh-Hans-CN", "zh-CN"),
     ("en-GB,en;q=0.9", "en"),
     ("fr-FR, de;q=0.8", "en"),
     ("fr, zh;q=0.5, en;q=0.4", "zh-CN"),
-], ids=["zh-CN", "zh-TW", "zh-Hans", "en-GB", "neither", "second-choice"])
+], ids=["zh-CN", "zh-TW", "zh-HK", "zh-MO", "zh-Hant", "zh-Hans-HK", "zh-Hans", "en-GB", "neither",
+        "second-choice"])
 def test_accept_language(client, header, expected):
     assert lang(client.get("/", headers={"Accept-Language": header}).get_data(as_text=True)) == expected
 

@@ -15,7 +15,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from gettext import NullTranslations
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from babel import Locale
@@ -27,6 +27,7 @@ from dateutil.relativedelta import relativedelta
 from ..core.costs import Money, Plan, months_since
 from ..core.deadlines import Deadline
 from ..core.model import KINDS, N_, Charge, Check, Expires, KeepAlive, Renewal, Rule, Sim, Stage, Tier, TopUp
+from ..core.reasons import SENTENCES, Reason
 
 TRANSLATIONS = Path(__file__).resolve().parent.parent / "translations"
 # How many renewals the deadline's description lists, newest first.
@@ -52,6 +53,19 @@ FIELD_ERRORS = {
 }
 _STARTS = {"topup": N_("the top-up date"), "expiry": N_("the current expiry"),
            "later": N_("the later of the top-up date and the current expiry")}
+
+
+class Located(Protocol):
+    """A config problem (feed.config.problems.Problem): its file, its place in it, and why."""
+
+    @property
+    def file(self) -> str: ...
+
+    @property
+    def place(self) -> object: ...
+
+    @property
+    def reason(self) -> Reason: ...
 
 
 def babel_name(language: str) -> str:
@@ -129,6 +143,16 @@ class Wording:
     def field_error(self, field: str) -> str:
         """What to do about a renewal form field the domain refused."""
         return self._(FIELD_ERRORS.get(field, N_("This value is not valid.")))
+
+    def reason(self, reason: Reason) -> str:
+        """Why a value or config was refused, in this language (feed.core.reasons)."""
+        return self._(SENTENCES[reason.code], **reason.params)
+
+    def problem(self, problem: Located) -> str:
+        """A config problem's line: the file and place as the file writes them, then why."""
+        where = str(problem.place)
+        parts = [problem.file, where] if where else [problem.file]
+        return ": ".join([*parts, self.reason(problem.reason)])
 
     def status(self, stage: Stage) -> str:
         return self._(stage.status) if stage.grace else stage.status
