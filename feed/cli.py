@@ -116,40 +116,47 @@ def check_command(file: str | None) -> None:
     deadlines = sorted((deadline_for(sim, config.calendar) for sim in config.sims),
                        key=lambda d: (d.due, d.sim.id))
     costs = {sim.id: year_cost(sim, today) for sim in config.sims}
-    words = Wording()
-    rows = [("ID", "NAME", "LAST RENEWAL", "DEADLINE", "DAYS LEFT", "RECOVERABLE UNTIL", "COST/YEAR")]
+    words = _words()
+    rows = [(words._("ID"), words._("NAME"), words._("LAST RENEWAL"), words._("DEADLINE"),
+             words._("DAYS LEFT"), words._("RECOVERABLE UNTIL"), words._("COST/YEAR"))]
     for d in deadlines:
         last = d.sim.last_renewal.date.isoformat() if d.sim.last_renewal else "-"
         grace = d.grace_until.isoformat() if d.grace_until else "-"
         plan = costs[d.sim.id].projected
         cost = words.money(plan.cost.amount, plan.cost.currency) if plan else "-"
         rows.append((d.sim.id, d.sim.label, last, d.due.isoformat(), str(d.days_left(today)), grace, cost))
-    click.echo(f"{config.source}: OK, {len(config.sims)} SIMs (today is {today.isoformat()} "
-               f"in {config.calendar.timezone.key})")
+    click.echo(words._("%(source)s: OK, %(count)d SIMs (today is %(today)s in %(zone)s)",
+                       count=len(config.sims), source=config.source, today=today.isoformat(),
+                       zone=config.calendar.timezone.key))
     if not deadlines:
         return
     click.echo(_table(rows))
     projected, paid = totals(costs.values())
     unknown = sorted(sim_id for sim_id, cost in costs.items() if cost.projected is None)
-    click.echo(f"cost per year: {words.amounts(projected) or '-'}"
-               + (f" (not counted, no keep_cost: {', '.join(unknown)})" if unknown else ""))
-    click.echo(f"paid in the last 12 months: {words.amounts(paid) or '-'}")
+    cost = words._("cost per year: %(amounts)s", amounts=words.amounts(projected) or "-")
+    if unknown:
+        cost += words._(" (not counted, no keep_cost: %(sims)s)", sims=", ".join(unknown))
+    click.echo(cost)
+    click.echo(words._("paid in the last 12 months: %(amounts)s", amounts=words.amounts(paid) or "-"))
     for sim in config.sims:
         if sheet.rule_is_old(sim, today) and sim.preset:
             click.echo(f"{sim.id}: preset {sim.preset.id}: {words.checked_ago(sim.preset.checked, today)}")
-    _echo_channels(config)
+    _echo_channels(config, words)
 
 
-def _echo_channels(config: Config) -> None:
+def _echo_channels(config: Config, words: Wording) -> None:
     """Each push channel, its URLs masked (they are secrets), and what its messages will lack."""
     for notify in config.notifies:
         shown = ", ".join(masked(url) for url in notify.urls)
-        origin = "" if notify.urls_from == "urls" else f" from ${notify.urls_from}"
-        click.echo(f"notify {notify.id}: {len(notify.sim_ids)} SIMs, "
-                   f"{notify.language or config.calendar.language}, to {shown}{origin}")
+        line = words._("notify %(id)s: %(count)d SIMs, %(language)s, to %(urls)s", id=notify.id,
+                       count=len(notify.sim_ids), language=notify.language or config.calendar.language,
+                       urls=shown)
+        if notify.urls_from != "urls":
+            line += words._(" from $%(variable)s", variable=notify.urls_from)
+        click.echo(line)
     if config.notifies and not config.server.public_url:
-        click.echo("reminders carry no \"I have renewed it\" link: set public_url in [server] "
-                   "(the runner cannot know the address people reach the service at)")
+        click.echo(words._("reminders carry no \"I have renewed it\" link: set public_url in [server] "
+                           "(the runner cannot know the address people reach the service at)"))
 
 
 
