@@ -9,6 +9,7 @@ config (names, notes, stage statuses) is left as written.
 
 from __future__ import annotations
 
+import difflib
 import functools
 from collections.abc import Iterable
 from datetime import date, datetime
@@ -20,7 +21,7 @@ from zoneinfo import ZoneInfo
 
 from babel import Locale
 from babel.dates import format_date, format_time, get_datetime_format
-from babel.numbers import format_currency, format_decimal, get_currency_symbol
+from babel.numbers import format_currency, format_decimal, get_currency_name, get_currency_symbol
 from babel.support import Translations
 from dateutil.relativedelta import relativedelta
 
@@ -74,6 +75,34 @@ def babel_name(language: str) -> str:
 
 
 @functools.cache
+def _territory_codes() -> dict[str, str]:
+    """CLDR's English country and region names -> ISO 3166 codes, with the short form of names such
+    as "Hong Kong SAR China" ("Hong Kong"), as presets and people write them."""
+    codes: dict[str, str] = {}
+    for code, name in Locale("en").territories.items():
+        if code.isalpha() and len(code) == 2:
+            codes[name.casefold()] = code
+            codes.setdefault(name.split(" SAR ")[0].casefold(), code)
+    return codes
+
+
+def territory_code(text: str) -> str | None:
+    """The ISO 3166 code of a country as written: a code ("HK"), or CLDR's English name, near enough.
+
+    >>> territory_code("GB"), territory_code("United Kingdom"), territory_code("Hong Kong"), territory_code("Macau")
+    ('GB', 'GB', 'HK', 'MO')
+    >>> territory_code("Mars") is None
+    True
+    """
+    given = text.strip()
+    if len(given) == 2 and given.isascii() and given.upper() in Locale("en").territories:
+        return given.upper()
+    codes = _territory_codes()
+    close = difflib.get_close_matches(given.casefold(), list(codes), n=1, cutoff=0.8)
+    return codes.get(given.casefold()) or (codes[close[0]] if close else None)
+
+
+@functools.cache
 def _catalogue(language: str) -> NullTranslations:
     if language == "en":
         return NullTranslations()  # the messages are the English
@@ -124,6 +153,21 @@ class Wording:
         if days > 0:
             return self.ngettext("in %(num)d day", "in %(num)d days", days)
         return self.ngettext("%(num)d day ago", "%(num)d days ago", -days)
+
+    def country(self, text: str | None) -> str | None:
+        """A SIM's country in this language, CLDR's name through Babel; as typed when it is no country.
+
+        >>> Wording("zh-CN").country("United Kingdom"), Wording("zh-Hant").country("JP")
+        ('英国', '日本')
+        """
+        code = territory_code(text) if text else None
+        if code is None or (self.language == "en" and text != code):
+            return text  # English as typed ("Hong Kong", not CLDR's "Hong Kong SAR China")
+        return str(Locale.parse(babel_name(self.language)).territories[code])
+
+    def currency_name(self, code: str) -> str:
+        """A currency's name in this language (CLDR through Babel): "港元", "British Pound"."""
+        return str(get_currency_name(code, locale=babel_name(self.language)))
 
     def method(self, method: str | None) -> str:
         return self._(METHOD_NAMES[method]) if method in METHOD_NAMES else (method or "")
@@ -311,7 +355,7 @@ class Wording:
                                 preset=sim.preset.title, source=sim.preset.source,
                                 date=sim.preset.checked.isoformat(),
                                 carrier=sim.carrier or self._("the carrier")))
-        carrier = self._(", ").join(part for part in (sim.carrier, sim.country) if part)
+        carrier = self._(", ").join(part for part in (sim.carrier, self.country(sim.country)) if part)
         for label, value in ((N_("How to renew: %(value)s"), sim.how_to_renew),
                              (N_("Renew at: %(value)s"), sim.renew_url),
                              (N_("Carrier: %(value)s"), carrier),
