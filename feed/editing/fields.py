@@ -50,8 +50,12 @@ def _words(given: str) -> list[str]:
     return [word for word in _LIST.split(given.strip()) if word]
 
 
+# What the alarms field takes for "no alarms", in each language of the page.
+NO_ALARMS = ("none", "无", "無")
+
+
 def _alarms(given: str) -> list[str]:
-    if given.strip().lower() == "none":
+    if given.strip().lower() in NO_ALARMS:
         return []
     return [lead.strip() for lead in re.split(r"[,，;\n]+", given) if lead.strip()]
 
