@@ -367,8 +367,8 @@ def test_config_error_is_a_value_error() -> None:
     assert issubclass(ConfigError, ValueError)
     error = ConfigError([Problem("a.toml", None, None, (), "empty_file"),
                          Problem("b.toml", "sim", 0, ("id",), "empty")])
-    assert (str(error), error.lines) == ("a.toml: the file is empty\nb.toml: sim #1: id: must not be empty",
-                                         ["a.toml: the file is empty", "b.toml: sim #1: id: must not be empty"])
+    lines = ["a.toml: the file is empty", "b.toml: sim #1: id: must not be empty"]
+    assert (str(error), error.lines) == ("\n".join(lines), lines)
 
 
 def test_source_defaults_to_config() -> None:

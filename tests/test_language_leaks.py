@@ -51,7 +51,7 @@ CONFIG_WORDS = frozenset(
                  sims.CHECK_KEYS, load.CALENDAR_KEYS, load.SERVER_KEYS, load.FEED_KEYS, load.TOP_KEYS,
                  notify.NOTIFY_KEYS, frozenset({"fee", "every", "balance", "as_of", "first", "action",
                                                 "source", "true", "false"}))
-    for key in keys for word in key.split("_") + [key]
+    for key in keys for word in [*key.split("_"), key]
 )
 LATIN = re.compile(r"[A-Za-z][A-Za-z0-9_'’-]*")
 REMOVED = re.compile(
@@ -96,7 +96,8 @@ notes = "放在抽屉里"
 renew_url = "https://www.giffgaff.com/"
 tags = ["uk"]
 renewals = [
-  {{ date = 2026-06-02, amount = 10, currency = "GBP", method = "web", reference = "A123", note = "网上充值" }},
+  {{ date = 2026-06-02, amount = 10, currency = "GBP", method = "web", reference = "A123",
+     note = "网上充值" }},
   {{ date = 2026-07-01, kind = "call" }},
   {{ date = 2026-08-01, kind = "sms", method = "app" }},
 ]
@@ -113,7 +114,8 @@ id = "topup"
 name = "香港卡"
 country = "Hong Kong"
 topup = {{ extends = "180天", min_amount = 50, from = "later" }}
-stages = [{{ after = "10天", status = "停机", recovery = "到门店充值" }}, {{ after = "20天", status = "号码回收" }}]
+stages = [{{ after = "10天", status = "停机", recovery = "到门店充值" }},
+          {{ after = "20天", status = "号码回收" }}]
 check = {{ sms = "CXYE", to = "10086" }}
 renewals = [{{ date = 2026-05-30, amount = 100, currency = "HKD", method = "shop" }}]
 
@@ -127,7 +129,8 @@ renewals = [{{ date = 2026-10-01, amount = 20, currency = "MOP", method = "ussd"
 [[sim]]
 id = "fee"
 name = "月费卡"
-charge = {{ fee = 18, every = "1个月", balance = 40, as_of = 2026-10-01, first = 2026-10-15, currency = "HKD" }}
+charge = {{ fee = 18, every = "1个月", balance = 40, as_of = 2026-10-01, first = 2026-10-15,
+           currency = "HKD" }}
 renewals = [{{ date = 2026-10-20, kind = "data", method = "support" }}]
 
 [[sim]]
@@ -402,7 +405,7 @@ def test_no_english_in_chinese(serve, language: str, monkeypatch: pytest.MonkeyP
     _feeds(reader, config)
     _reminders(reader, config)
     _errors(reader, monkeypatch)
-    assert reader.found == {}, "English or the other script left in " + language + ":\n" + _report(reader.found)
+    assert reader.found == {}, f"English or the other script left in {language}:\n{_report(reader.found)}"
 
 
 @pytest.mark.parametrize("language", list(LANGUAGES))
@@ -452,8 +455,8 @@ def test_no_english_in_flask_check(serve, tmp_path: Path, language: str, no_pres
     good = runner.invoke(args=["check"], env=LOCALES[language])
     assert good.exit_code == 0, good.output
     path = tmp_path / f"{language}.toml"
-    write_config(path, path.read_text(encoding="utf-8").replace('keep_alive = "6个月"', 'keep_alive = "6个半月"')
-                 .replace('grace = "3天"', 'grace = "3天"\ncolour = "红"'))
+    broken = path.read_text(encoding="utf-8").replace('keep_alive = "6个月"', 'keep_alive = "6个半月"')
+    write_config(path, broken.replace('grace = "3天"', 'grace = "3天"\ncolour = "红"'))
     bad = runner.invoke(args=["check"], env=LOCALES[language])
     assert bad.exit_code == 1
     found = {what: leaks(result.output, language, typed) for what, result in (("ok", good), ("bad", bad))}

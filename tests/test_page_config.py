@@ -28,7 +28,8 @@ def test_language(given, expected):
 def test_unknown_language_is_an_error():
     with pytest.raises(ConfigError) as error:
         parse_toml('[calendar]\nlanguage = "fr"\n' + SIM, "sims.toml")
-    assert error.value.lines == ['sims.toml: calendar: language: "fr" must be one of "en", "zh-CN", "zh-Hant"']
+    assert error.value.lines == [
+        'sims.toml: calendar: language: "fr" must be one of "en", "zh-CN", "zh-Hant"']
 
 
 @pytest.mark.parametrize(("given", "expected"), [

@@ -89,8 +89,8 @@ def _territory_codes() -> dict[str, str]:
 def territory_code(text: str) -> str | None:
     """The ISO 3166 code of a country as written: a code ("HK"), or CLDR's English name, near enough.
 
-    >>> territory_code("GB"), territory_code("United Kingdom"), territory_code("Hong Kong"), territory_code("Macau")
-    ('GB', 'GB', 'HK', 'MO')
+    >>> [territory_code(text) for text in ("GB", "United Kingdom", "Hong Kong", "Macau")]
+    ['GB', 'GB', 'HK', 'MO']
     >>> territory_code("Mars") is None
     True
     """
