@@ -472,3 +472,13 @@ def test_the_check_finds_leaks():
     assert leaks("Renew 主卡 by tomorrow", "zh-CN", typed) == ["Renew", "by", "tomorrow"]
     assert leaks("請續費，这张卡", "zh-Hant", typed) == ["这 (Simplified)", "张 (Simplified)"]
     assert leaks("请續費", "zh-CN", typed) == ["續 (Traditional)", "費 (Traditional)"]
+
+
+@pytest.mark.parametrize(("language", "page"), [("zh-CN", "quickstart.zh-CN.md"),
+                                                ("zh-Hant", "quickstart.zh-Hant.md")])
+def test_quick_starts_are_each_in_their_own_script(language: str, page: str):
+    """The docs' Chinese quick starts: the other script only in the other language's own name."""
+    text = (Path(__file__).parent.parent / "docs" / page).read_text(encoding="utf-8")
+    text = text.replace("简体中文", "").replace("繁體中文", "")
+    other = SIMPLIFIED_ONLY if language == "zh-Hant" else TRADITIONAL_ONLY
+    assert sorted({char for char in text if char in other}) == []
