@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 
 from babel import Locale
 from babel.dates import format_date, format_time, get_datetime_format
-from babel.numbers import format_currency, format_decimal, get_currency_name, get_currency_symbol
+from babel.numbers import format_currency, format_decimal, get_currency_symbol
 from babel.support import Translations
 from dateutil.relativedelta import relativedelta
 
@@ -165,10 +165,6 @@ class Wording:
             return text  # English as typed ("Hong Kong", not CLDR's "Hong Kong SAR China")
         return str(Locale.parse(babel_name(self.language)).territories[code])
 
-    def currency_name(self, code: str) -> str:
-        """A currency's name in this language (CLDR through Babel): "港元", "British Pound"."""
-        return str(get_currency_name(code, locale=babel_name(self.language)))
-
     def method(self, method: str | None) -> str:
         return self._(METHOD_NAMES[method]) if method in METHOD_NAMES else (method or "")
 
@@ -233,6 +229,8 @@ class Wording:
         ('£10.00', 'HK$50.00', 'CUP\xa025.50')
         >>> Wording().money(1500, "JPY"), Wording().money(9.5, None)
         ('¥1,500', '9.5')
+        >>> Wording("zh-CN").money(25.5, "CUP"), Wording("zh-Hant").money(20, "MOP")
+        ('25.50\xa0古巴比索', '20.00\xa0澳門元')
         """
         if amount is None:
             return currency or ""
@@ -240,9 +238,11 @@ class Wording:
         if currency is None:
             return str(format_decimal(amount, locale=locale))
         if get_currency_symbol(currency, locale) == currency:
-            # No symbol in this language (CUP, or any code): the code, spaced ("CUP 25.50"),
+            # No symbol in this language (CUP, or any code): in Chinese the currency's CLDR name
+            # after the digits ("25.50 古巴比索"), in English the code, spaced ("CUP 25.50"),
             # where Babel's own pattern would glue it to the digits.
-            return str(format_currency(amount, currency, format="¤¤\u00a0#,##0.00", locale=locale))
+            pattern = "¤¤\u00a0#,##0.00" if self.language == "en" else "#,##0.00\u00a0¤¤¤"
+            return str(format_currency(amount, currency, format=pattern, locale=locale))
         return str(format_currency(amount, currency, locale=locale))
 
     def rule_summary(self, rule: Rule) -> str:
