@@ -19,6 +19,7 @@ import webcolors
 from dateutil.relativedelta import relativedelta
 
 from .durations import parse_days, parse_duration, quote
+from .languages import served
 from .model import LANGUAGES, METHODS
 from .reasons import Refused
 
@@ -264,15 +265,17 @@ def color(value: Any) -> tuple[str, str]:
     except ValueError:
         raise Invalid("not_color", value=quote(given)) from None
 def language(value: Any) -> str:
-    """A language of LANGUAGES, however it is capitalised or separated.
+    """A language of LANGUAGES, however it is capitalised or separated, or a tag that reads it.
 
-    >>> language("zh_cn"), language("EN")
-    ('zh-CN', 'en')
+    >>> language("zh_cn"), language("EN"), language("zh-Hant"), language("zh-TW"), language("zh-HK")
+    ('zh-CN', 'en', 'zh-Hant', 'zh-Hant', 'zh-Hant')
     """
     given = text(value).strip()
     for known in LANGUAGES:
         if given.replace("_", "-").lower() == known.lower():
             return known
+    if given.lower().startswith("zh") and served(given):  # zh-TW, zh-HK, zh-MO, zh-Hans…
+        return str(served(given))
     raise Invalid("not_one_of", value=quote(given), choices=", ".join(quote(k) for k in LANGUAGES))
 
 
