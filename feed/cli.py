@@ -194,7 +194,7 @@ def renew_command(sim_id: str, on: str | None, **given: str | None) -> None:
     except UnknownSim:
         _fail([f"no SIM {sim_id!r} in {config.source}"])
     except RenewalInvalid as invalid:
-        _fail([f"{name}: {message}" for name, message in invalid.errors.items()])
+        _fail([f"{name}: {_words().reason(reason)}" for name, reason in invalid.reasons.items()])
     stored, deadline = recorded.stored, recorded.deadline
     click.echo(f"recorded renewal #{stored.id} of {sim_id} on {stored.renewal.date.isoformat()}; "
                f"deadline now {deadline.due.isoformat()} ({deadline.days_left(today)} days left)")

@@ -491,3 +491,12 @@ def test_quick_starts_are_each_in_their_own_script(language: str, page: str):
     text = text.replace("简体中文", "").replace("繁體中文", "")
     other = SIMPLIFIED_ONLY if language == "zh-Hant" else TRADITIONAL_ONLY
     assert sorted({char for char in text if char in other}) == []
+
+
+def test_renew_refusals_in_the_shells_language(tmp_path: Path, make_app: Callable[..., Flask]):
+    app = make_app(write_config(tmp_path / "sims.toml", CONFIG))
+    result = app.test_cli_runner().invoke(args=["renew", "keep", "--amount", "很多", "--currency", "元"],
+                                          env=LOCALES["zh-Hant"])
+    assert result.exit_code == 1
+    assert result.output.splitlines() == ['amount: "很多" 必須是數字，例如 10 或 9.99',
+                                          'currency: "元" 必須是三個字母的貨幣代碼，例如 "HKD" 或 "TWD"']
