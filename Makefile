@@ -6,22 +6,33 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 export HOST PORT
 
-.PHONY: run test lint check clean translations screenshots bench soak attack
+.PHONY: run test test-fast lint check clean translations screenshots bench soak attack
 
-# Reinstall only when a requirements file changes.
-$(BIN)/.installed: requirements.txt requirements-dev.txt
+# Reinstall only when a requirements file changes. `make run` needs the runtime alone
+# (requirements.txt, which installs simfeed itself, editable); the dev tools only for tests.
+$(BIN)/.runtime: requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	touch $@
+
+$(BIN)/.installed: $(BIN)/.runtime requirements-dev.txt
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	touch $@
 
-run: $(BIN)/.installed
-	$(BIN)/gunicorn "feed:create_app()"
+# The page, feeds and API on http://$(HOST):$(PORT), with the data folder instance/ (a starter
+# SIM file on the first start). gunicorn replaces make's child: Ctrl-C or SIGTERM to make stops it.
+run: $(BIN)/.runtime
+	$(BIN)/simfeed serve
 
 test: $(BIN)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/mypy feed
 	$(BIN)/lint-imports
 	$(BIN)/python -m pytest
+
+# The tests that start no process, server or browser: under a minute.
+test-fast: $(BIN)/.installed
+	$(BIN)/python -m pytest -q -m "not slow"
 
 # Faults and load (issue 7), outside `make test`: the Procfile's gunicorn with 4 workers, 50
 # clients for 60 s (SOAK_SECONDS=15 for a quick check), the config rewritten 100 times.
@@ -34,8 +45,8 @@ soak: $(BIN)/.installed
 attack: $(BIN)/.installed
 	$(BIN)/python bench/attack.py
 
-check: $(BIN)/.installed
-	$(BIN)/flask --app feed check
+check: $(BIN)/.runtime
+	$(BIN)/simfeed check
 
 # Gettext catalogues for the page: extract the strings, merge them into each language's
 # .po (translate the new ones there), then run this again to compile the .mo files.
@@ -47,7 +58,7 @@ translations: $(BIN)/.installed
 	$(BIN)/pybabel -q update -i $(POT) -d feed/translations --no-wrap --ignore-obsolete
 	$(BIN)/pybabel compile -d feed/translations --statistics
 
-# Refresh the README's screenshots in docs/ (needs Debian's chromium: see tests/test_browser.py).
+# Refresh the screenshots in docs/ (README and docs pages) (needs Debian's chromium: see tests/test_browser.py).
 screenshots: $(BIN)/.installed
 	SIMFEED_SCREENSHOTS=docs $(BIN)/python -m pytest -q tests/test_browser.py
 
@@ -58,6 +69,7 @@ bench: $(BIN)/.installed
 		|| { echo "bench needs wrk: apt-get install wrk"; exit 1; }
 	$(BIN)/python bench/build.py
 	$(BIN)/python bench/remind.py
+	$(BIN)/python bench/save.py
 	$(BIN)/python bench/serve.py
 
 clean:

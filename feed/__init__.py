@@ -15,17 +15,21 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import cli
 from .config.load import ConfigError
+from .config.starter import write_starter
 from .config.watcher import ConfigWatcher
-from .core import parsers, tokens
-from .core.model import LANGUAGES
+from .core import keys, parsers, tokens
+from .core.model import LANGUAGES, ServerSettings
 from .log.db import LogUnavailable
 from .log.store import RenewalStore
 from .service import Service
+from .settings import SIM_FILE, Settings, SettingsError
 from .web import api, editor, feeds, headers, i18n, pages, renewed, sessions, timeouts
 from .web.current import snapshot
 from .web.throttle import Misses
 
-DEFAULT_CONFIG = "config/sims.toml"
+# The settings a test's mapping may override (the rest of it goes to app.config).
+SETTING_KEYS = frozenset({"SIMFEED_INSTANCE", "SIMFEED_CONFIG", "SIMFEED_DATABASE", "DATABASE_URL",
+                          "SIMFEED_ADMIN_TOKEN", "SIMFEED_SECRET_KEY", "SIMFEED_PROXIES"})
 
 
 class StartupError(RuntimeError):
@@ -41,14 +45,6 @@ def _configure_logging() -> None:
         logger.addHandler(handler)
         logger.setLevel(logging.INFO)
         logger.propagate = False
-
-
-def _proxies(value: object) -> int:
-    """SIMFEED_PROXIES as a count of trusted proxies; anything else stops the start-up."""
-    text = str(value).strip()
-    if not text.isascii() or not text.isdigit() or int(text) > 10:
-        raise StartupError(f"SIMFEED_PROXIES must be the number of trusted proxies, 0 to 10, not {value!r}")
-    return int(text)
 
 
 def _admin_token_problems(app: Flask) -> list[str]:
@@ -94,59 +90,94 @@ def _install_web(app: Flask) -> None:
     app.register_blueprint(renewed.bp)  # the reminders' one-tap link
 
 
+def _sign_in_help(app: Flask, settings: Settings, server: ServerSettings | None, serving: bool) -> None:
+    """With no admin token configured, make one in the data folder; a server says how to sign in.
+
+    Like Jupyter, a start prints a sign-in address that carries the token (in the fragment,
+    which browsers never send: it reaches no access log); a later start whose output is not
+    a terminal says where the token is kept instead. A token from SIMFEED_ADMIN_TOKEN or
+    [server] admin_token wins.
+    """
+    if settings.admin_token or app.config.get("SIMFEED_ADMIN_TOKEN_REFUSED"):
+        return
+    if server is not None and server.admin_token is not None:  # a token, or "" for none at all
+        app.config["SIMFEED_KEPT_TOKEN"] = keys.kept_admin_token(settings.instance)
+        return
+    token, made = keys.admin_token(settings.instance)
+    app.config["SIMFEED_KEPT_TOKEN"] = token
+    if not serving:
+        return
+    public = server.public_url if server is not None else None
+    host = os.environ.get("HOST", "0.0.0.0")
+    base = (public or f"http://{'127.0.0.1' if host in ('0.0.0.0', '::', '') else host}:"
+            f"{os.environ.get('PORT', '8000')}").rstrip("/")
+    where = settings.instance / keys.ADMIN_TOKEN_FILE
+    # The token itself only where a person reads it: a terminal, or the very first start
+    # (a container's or a unit's first log); otherwise where to find it.
+    if made or sys.stderr.isatty():
+        print(f"simfeed: the admin token is kept in {where}\n"
+              f"simfeed: sign in at {base}/signin#token={token}\n"
+              "simfeed: (`simfeed token --show` prints it again)", file=sys.stderr, flush=True)
+    else:
+        print(f"simfeed: sign in at {base}/signin with the admin token kept in {where} "
+              "(`simfeed token --show` prints it)", file=sys.stderr, flush=True)
+
+
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     """Build the app; a bad config stops it here, before any worker serves a request.
 
-    Settings (env or test_config): SIMFEED_CONFIG, the TOML file (default
-    config/sims.toml); SIMFEED_INSTANCE, the folder for state such as the copy
-    of the last good config (default: instance/ beside the package);
-    SIMFEED_DATABASE, the renewal log, an SQLite path or a database URL (else DATABASE_URL, as
-    platforms with a managed PostgreSQL set it; default instance/simfeed.sqlite3);
-    SIMFEED_ADMIN_TOKEN, which opens the API and the page's forms (else [server]
-    admin_token; held to the same rule as config tokens); SIMFEED_SECRET_KEY, which signs
-    the page's session cookie (default: a key made once and kept in the instance folder);
-    SIMFEED_PROXIES, how many reverse proxies in front are trusted for X-Forwarded-For,
-    -Proto and -Host (default 0: none, the headers are ignored; 1 behind one proxy that ends
-    TLS, so Secure cookies work).
+    Settings come from the environment (feed/settings.py lists each variable and its
+    default; docs/configuration.md too); `test_config` overrides them and sets Flask keys.
 
     Debug mode is always off here, whatever FLASK_DEBUG says: a server must never show or
     propagate tracebacks. `flask run --debug` still turns it on for development.
     """
-    settings = dict(test_config or {})
-    instance = settings.pop("SIMFEED_INSTANCE", None) or os.environ.get("SIMFEED_INSTANCE") or None
-    app = Flask(__name__, instance_path=os.path.abspath(instance) if instance else None,
-                instance_relative_config=True)
+    given = dict(test_config or {})
+    overrides = {k: given.pop(k) for k in list(given) if k in SETTING_KEYS}
+    serving = click.get_current_context(silent=True) is None
+    try:
+        settings = Settings.from_env(overrides=overrides)
+    except SettingsError as error:
+        raise StartupError(f"invalid setting, not starting: {error}") from None
+    app = Flask(__name__, instance_path=str(settings.instance), instance_relative_config=True)
     app.config.from_mapping(
-        SIMFEED_CONFIG=os.environ.get("SIMFEED_CONFIG", DEFAULT_CONFIG),
-        SIMFEED_DATABASE=os.environ.get("SIMFEED_DATABASE") or os.environ.get("DATABASE_URL") or None,
-        SIMFEED_ADMIN_TOKEN=os.environ.get("SIMFEED_ADMIN_TOKEN") or None,
-        SIMFEED_SECRET_KEY=os.environ.get("SIMFEED_SECRET_KEY") or None,
+        SIMFEED_CONFIG=str(settings.config),
+        SIMFEED_DATABASE=settings.database,
+        SIMFEED_ADMIN_TOKEN=settings.admin_token,
+        SIMFEED_SECRET_KEY=settings.secret_key,
     )
-    app.config.from_mapping(settings)
+    app.config.from_mapping(given)
+    app.extensions["simfeed.settings"] = settings
     app.debug = False  # Flask reads FLASK_DEBUG from the environment; a server ignores it
     _configure_logging()
-    proxies = _proxies(app.config.get("SIMFEED_PROXIES", os.environ.get("SIMFEED_PROXIES", "0")))
-    if proxies:
+    if settings.proxies:
         app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
-            app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
-    os.makedirs(app.instance_path, exist_ok=True)
+            app.wsgi_app, x_for=settings.proxies, x_proto=settings.proxies, x_host=settings.proxies)
+    os.makedirs(app.instance_path, mode=0o700, exist_ok=True)
+    if settings.default_config and write_starter(settings.config):  # a first start: examples to edit
+        logging.getLogger("feed").info("wrote a starter SIM file with examples to %s: make it yours",
+                                       settings.config)
+    if settings.legacy_config:
+        logging.getLogger("feed").warning(
+            "your SIMs are read from %s, where an earlier version kept them; move them into the data "
+            "folder (mv %s %s) so that git pull never touches them", settings.config, settings.config,
+            settings.instance / SIM_FILE)
 
-    watcher = ConfigWatcher(app.config["SIMFEED_CONFIG"], app.instance_path)
-    store = RenewalStore(app.config["SIMFEED_DATABASE"]
-                         or os.path.join(app.instance_path, "simfeed.sqlite3"))
+    watcher = ConfigWatcher(settings.config, app.instance_path)
+    store = RenewalStore(settings.database)
     app.extensions["simfeed"] = Service(watcher, store)
-    serving = click.get_current_context(silent=True) is None
     refused = _admin_token_problems(app)
     if refused and serving:
         raise StartupError("invalid setting, not starting:\n" + "\n".join(refused))
     app.extensions["simfeed.refused_settings"] = refused
+    server = None
     try:
-        watcher.start()
+        server = watcher.start().config.server
     except ConfigError as error:
         # The CLI must still run (`check` explains the problems); a server must not.
         if serving:
             raise StartupError("invalid config, not starting:\n" + str(error)) from None
-        app.extensions["simfeed.startup_errors"] = error.problems
+    _sign_in_help(app, settings, server, serving)
     if serving:
         _migrate(store)
 

@@ -23,14 +23,13 @@ from .calendar.wording import Wording
 from .config import presets
 from .config.load import ConfigError, load_config
 from .config.notify import masked
-from .config.problems import Collector
-from .config.sims import parse_sim
+from .config.sims import preset_sample
 from .core import tokens
 from .core.costs import checked_long_ago, months_since, totals, year_cost
 from .core.deadlines import deadline_for
 from .core.files import atomic_write
 from .core.languages import from_environment
-from .core.model import KINDS, METHODS, Config
+from .core.model import KINDS, LANGUAGES, METHODS, Config
 from .ledger import sheet
 from .log import db, renewals
 from .log.records import RECORD_FIELDS, TABLE_FIELDS, renewal_record, spreadsheet_safe
@@ -61,8 +60,8 @@ def _service() -> Service:
     return found
 
 
-def _load_or_exit(path: str | None = None, also: Sequence[str] = ()) -> Config:
-    """The config (the app's unless a path is given) with the renewal log applied.
+def _config_or_exit(path: str | None = None, also: Sequence[str] = ()) -> Config:
+    """The config (the app's unless a path is given), read without the renewal log.
 
     `also` are problems found beside the config (a refused setting): they fail it too.
     """
@@ -72,6 +71,12 @@ def _load_or_exit(path: str | None = None, also: Sequence[str] = ()) -> Config:
         _fail([*also, *map(_words().problem, error.problems)])
     if also:
         _fail(also)
+    return config
+
+
+def _load_or_exit(path: str | None = None, also: Sequence[str] = ()) -> Config:
+    """The config (the app's unless a path is given) with the renewal log applied."""
+    config = _config_or_exit(path, also)
     state, log = _service().store.snapshot()
     return with_log(config, log, state)
 
@@ -244,29 +249,44 @@ def unrenew_command(renewal_id: int) -> None:
 
 
 @click.command("presets", cls=_Command)
-def presets_command() -> None:
-    """List the carrier presets a SIM can name with preset = "…", with the age of each rule."""
+@click.option("--language", type=click.Choice(LANGUAGES), default="en", help="The language of the texts.")
+def presets_command(language: str) -> None:
+    """List the carrier presets a SIM can name with preset = "…": rule, confidence, sources, age."""
     today = date.today()
+    words = Wording(language)
     for preset in presets.catalogue().values():
-        found = Collector(f"preset {preset.id}")
-        sim = parse_sim(0, {"id": preset.id, "name": preset.title, "preset": preset.id,
-                            "last_renewal": date(2000, 1, 1)}, found)
+        sim, problems = preset_sample(preset.id, date(2000, 1, 1))
         if sim is None:  # the test suite parses every preset; this guards a hand-edited catalogue
-            _fail([_words().problem(problem) for problem in found.problems])
-        words = Wording()
-        after = "; ".join(f"+{stage.after_text}: {stage.status}" for stage in sim.stages)
+            _fail([words.problem(problem) for problem in problems])
+        texts = preset.texts(language)
+        after = "; ".join(f"+{stage.after_text}: {words.status(stage, sim)}" for stage in sim.stages)
         months = months_since(preset.checked, today)
         age = words.days((today - preset.checked).days) if months == 0 else \
             words.ngettext("%(num)d month", "%(num)d months", months)
-        cost = sim.keep_cost
-        click.echo(f"{preset.id}: {preset.title}\n  rule: {words.rule_summary(sim.rule)}"
-                   + (f"\n  after the deadline: {after}" if after else "")
-                   + (f"\n  cheapest action: {words.money(cost.amount, cost.currency)}, {cost.action} "
-                      f"({cost.source})" if cost else "")
-                   + (f"\n  {words.check_line(sim.check)}" if sim.check else "")
-                   + f"\n  source: {preset.source} (checked {preset.checked.isoformat()}, {age} ago)"
-                   + (f"\n  {words.checked_ago(preset.checked, today)}"
-                      if checked_long_ago(preset.checked, today) else ""))
+        lines = [f"{preset.id}: {texts.title}", f"  rule: {words.rule_summary(sim.rule)}",
+                 f"  what counts: {texts.what_counts}"]
+        if texts.not_counted:
+            lines.append(f"  does not count: {texts.not_counted}")
+        if after:
+            lines.append(f"  after the deadline: {after}")
+        lines += [f"  renew by {words.way(way)}: {how}" for way, how in texts.renew_ways]
+        for country, variant in (("home", preset.keys.get("keep_cost")), *sorted(preset.abroad.items())):
+            if variant is not None:
+                home = country == "home"
+                action = texts.keep_cost_action if home else texts.abroad_action(country)
+                lines.append(f"  cheapest action ({'at home' if home else 'kept in ' + country}): "
+                             f"{words.money(variant['amount'], variant['currency'])}, {action} "
+                             f"({variant.get('source', 'no source')})")
+        if sim.check:
+            lines.append(f"  {words.check_line(sim.check)}")
+        lines += [f"  needs: {need}" for need in texts.prerequisites]
+        lines.append(f"  confidence: {words.confidence(preset.confidence)} "
+                     f"(checked {preset.checked.isoformat()}, {age} ago)")
+        lines += [f"  source [{source.kind}]: {source.title}, {source.date or 'undated'}"
+                  + (f" <{source.url}>" if source.url else "") for source in preset.sources]
+        if checked_long_ago(preset.checked, today):
+            lines.append(f"  {words.checked_ago(preset.checked, today)}")
+        click.echo("\n".join(lines))
     click.echo("Carriers change their rules: check your carrier's current terms.")
 
 
@@ -301,8 +321,11 @@ def _remind_once(dry_run: bool, name: str, echo: bool = True) -> list[runner.Out
 @click.option("--loop", is_flag=True, help="Run a pass every minute until stopped (a Procfile worker).")
 @with_appcontext
 def remind_command(dry_run: bool, loop: bool) -> None:
-    """Send the push reminders due now ([[notify]]), each once, however many runners there are."""
-    config = _load_or_exit()
+    """Send the push reminders due now ([[notify]]), each once, however many runners there are.
+
+    With --loop it starts even while the database is down, and tries again every minute.
+    """
+    config = _config_or_exit()  # the log is read by each pass: with --loop it may still be starting
     if not config.notifies:
         click.echo(f"{config.source}: no [[notify]] channel: nothing to send")
         if not loop:
@@ -350,16 +373,40 @@ def notify_test_command(notify_id: str) -> None:
         _fail([f"no [[notify]] {notify_id!r} in {config.source} (channels: {known})"])
     failed = 0
     for shown, error in runner.test_message(notify, config.calendar.language):
-        click.echo(f"{notify.id}: {shown}: " + (f"FAILED: {error}" if error else "sent"))
+        said = "sent" if error is None else f"{'UNCONFIRMED' if error.unconfirmed else 'FAILED'}: {error}"
+        click.echo(f"{notify.id}: {shown}: {said}")
         failed += error is not None
     if failed:
         raise SystemExit(1)
 
 
 @click.command("token", cls=_Command)
-def token_command() -> None:
-    """Print a fresh random token for [calendar] token, a [[feed]] token or the admin token."""
-    click.echo(tokens.fresh())
+@click.option("--show", is_flag=True, help="Print the admin token this service made and keeps, to sign in.")
+def token_command(show: bool) -> None:
+    """Print a fresh random token for [calendar] token, a [[feed]] token or the admin token.
+
+    With --show, the admin token kept in the data folder (made on the first start when none
+    is configured). A token configured in SIMFEED_ADMIN_TOKEN or [server] admin_token wins.
+    """
+    if not show:
+        click.echo(tokens.fresh())
+        return
+    if current_app.config.get("SIMFEED_ADMIN_TOKEN"):
+        raise click.ClickException("the admin token is the one set in SIMFEED_ADMIN_TOKEN")
+    try:
+        configured = _service().watcher.current().config.server.admin_token
+    except ConfigError:  # `simfeed check` says what is wrong; the kept token may still serve
+        configured = None
+    if configured == "":
+        raise click.ClickException(f"signing in is switched off by admin_token = \"\" in [server] of "
+                                   f"{current_app.config['SIMFEED_CONFIG']}")
+    if configured:
+        raise click.ClickException(f"the admin token is the one set in [server] admin_token of "
+                                   f"{current_app.config['SIMFEED_CONFIG']}")
+    kept: str | None = current_app.config.get("SIMFEED_KEPT_TOKEN")
+    if kept is None:
+        raise click.ClickException("no admin token is kept in the data folder")
+    click.echo(kept)
 
 
 def init_app(app: Flask) -> None:

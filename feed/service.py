@@ -18,6 +18,7 @@ from typing import Any
 from .calendar import builder
 from .calendar.cache import FeedCache, Published
 from .config.problems import Problem
+from .config.starter import is_starter
 from .config.watcher import ConfigWatcher, Loaded
 from .core.model import Config, Sim
 from .log.db import LogUnavailable
@@ -66,6 +67,10 @@ class Service:
         self._last: Snapshot | None = None
         # When each SIM definition was first served, for the config last seen.
         self._seen: dict[Sim, datetime] = {}
+
+    def starter(self) -> str | None:
+        """The SIM file's path while it is still the starter written on the first start, else None."""
+        return str(self.watcher.path) if is_starter(self.watcher.path) else None
 
     def snapshot(self) -> Snapshot:
         """The current snapshot; rebuilt only when the config file or the log changed.

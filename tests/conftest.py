@@ -133,3 +133,19 @@ def log_url(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> str
         return str(tmp_path / "data" / "log.sqlite3")
     server: PostgresServer = request.getfixturevalue("postgres")
     return server.create_database()
+
+
+# The slow tier (`make test` runs it; `make test-fast` leaves it out): tests that start
+# processes, servers or a browser. A test on the PostgreSQL server is slow by its fixture;
+# these modules start gunicorn, runner processes or Chromium in (nearly) every test.
+SLOW_MODULES = frozenset({
+    "test_browser", "test_concurrency", "test_crash", "test_gunicorn", "test_gunicorn_security",
+    "test_outage", "test_remind_cli", "test_slow_clients", "test_token_strength", "test_db_cli",
+})
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        module = item.path.stem
+        if module in SLOW_MODULES or "postgres" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.slow)

@@ -43,8 +43,8 @@ DATA = Path(__file__).resolve().parent / "data"
 def procfile_command() -> list[str]:
     line = next(x for x in (ROOT / "Procfile").read_text().splitlines() if x.startswith("web:"))
     argv = shlex.split(line.removeprefix("web:"))
-    assert argv[0] == "gunicorn"
-    return [str(BIN / "gunicorn"), *argv[1:]]
+    assert argv[:2] == ["simfeed", "serve"]
+    return [str(BIN / "simfeed"), *argv[1:]]
 
 
 def free_port() -> int:

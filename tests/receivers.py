@@ -24,7 +24,8 @@ class HttpReceiver:
     """Messages POSTed by apprise's json:// plugin; `failing` answers 500 that many times.
 
     With `hold_at` = N, the N-th message is stored and then its answer withheld for a while
-    (`held` is set): its sender is left waiting, as when it dies mid-send.
+    (`held` is set): its sender is left waiting, as when it dies mid-send. With `slow` = s,
+    every message is stored and answered s seconds later, as a slow service does.
     """
 
     port: int = 0
@@ -32,6 +33,7 @@ class HttpReceiver:
     refused: int = 0
     failing: int = 0
     hold_at: int = 0
+    slow: float = 0
     held: threading.Event = field(default_factory=threading.Event)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -61,6 +63,7 @@ def http_receiver() -> Iterator[HttpReceiver]:
             if hold:
                 receiver.held.set()
                 time.sleep(20)
+            time.sleep(receiver.slow)
             self.send_response(500 if fail else 200)
             self.send_header("Content-Length", "0")
             self.end_headers()

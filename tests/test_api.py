@@ -200,16 +200,32 @@ def test_an_empty_environment_token_counts_as_none(build, tmp_path, monkeypatch)
     assert client.get("/api/sims", headers={"Authorization": "Bearer "}).status_code == 401
 
 
-@pytest.mark.parametrize("config_token", [None, ""], ids=["absent", "empty"])
 @time_machine.travel(NOON, tick=False)
-def test_with_no_admin_token_the_api_refuses_everything(build, tmp_path, database, config_token):
-    config = write_config(tmp_path / "sims.toml", with_tokens(admin=config_token))
+def test_with_admin_token_switched_off_the_api_refuses_everything(build, tmp_path, database):
+    config = write_config(tmp_path / "sims.toml", with_tokens(admin=""))
     client = build(config, SIMFEED_ADMIN_TOKEN="").test_client()
+    assert not (tmp_path / "instance" / "admin-token").exists()
     for headers in ({}, {"Authorization": "Bearer "}, {"Authorization": "Bearer None"},
                     {"Authorization": 'Bearer ""'}, AUTH):
         for method, path in CALLS:
             response = client.open(path, method=method, headers=headers, json={})
             assert response.status_code == 401, (method, path, headers)
+    assert log_summary(database) == (0, 0, "0")
+
+
+@time_machine.travel(NOON, tick=False)
+def test_with_no_admin_token_set_only_the_one_made_in_the_data_folder_opens_the_api(
+        build, tmp_path, database):
+    config = write_config(tmp_path / "sims.toml", with_tokens(admin=None))
+    client = build(config, SIMFEED_ADMIN_TOKEN="").test_client()
+    kept = tmp_path / "instance" / "admin-token"
+    assert kept.stat().st_mode & 0o777 == 0o600
+    made = kept.read_text().strip()
+    assert len(made) >= 22 and made != CONFIG_ADMIN
+    for method, path in CALLS:  # no token at all: not a guess, so no throttling either
+        assert client.open(path, method=method, json={}).status_code == 401
+    assert client.get("/api/sims", headers=AUTH).status_code == 401
+    assert client.get("/api/sims", headers=bearer(made)).status_code == 200
     assert log_summary(database) == (0, 0, "0")
 
 

@@ -34,7 +34,7 @@ ENABLE = ("to run the browser tests: apt-get install -y chromium fonts-noto-cjk,
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 ADMIN = "browser-admin-Token_1-C3R8fT"
-EXAMPLE = ROOT / "config" / "sims.toml"
+EXAMPLE = ROOT / "feed" / "config" / "starter.toml"
 SHOTS = os.environ.get("SIMFEED_SCREENSHOTS")
 
 
@@ -303,3 +303,13 @@ def test_adding_a_sim_with_a_preset_on_a_phone_previews_saves_and_reaches_the_fe
     page.wait_for_url(server + "/")
     assert page.locator('tr[data-sim="hk-airport-sim"]').count() == 0
     phone.close()
+
+
+def test_the_printed_sign_in_address_signs_in_and_leaves_no_token_behind(tab: Tab):
+    """The first start prints /signin#token=…: the fragment never reaches the server, and the page
+    takes it out of the address bar before signing in."""
+    page = tab.open(f"/signin?next=/#token={ADMIN}")
+    page.wait_for_url(tab.base + "/")
+    assert page.get_by_role("button", name="Sign out").is_visible()
+    assert ADMIN not in page.url
+    assert page.evaluate("history.length") <= 2 and "token" not in page.evaluate("location.href")

@@ -84,9 +84,9 @@ def test_check_runs_through_the_real_flask_command_even_with_a_broken_default(tm
     assert result.returncode == 1
     assert result.stderr.strip() == (f'{bad}: sim "giffgaff": keep_alive: "6 moths" is not a duration '
                                      '(try "6 months", "180 days" or "P6M")')
-    good = subprocess.run([*flask, "check", "config/sims.toml"], cwd=ROOT, env=env, capture_output=True,
-                          text=True, timeout=60)
+    good = subprocess.run([*flask, "check", "feed/config/starter.toml"], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=60)
     assert good.returncode == 0, good.stderr
-    # The served config: giffgaff-uk, tello-us, ee-uk, tmobile-us, cubacel-cu, hahasim-hk, monthly-hk
+    # The starter file: giffgaff-uk, tello-us, ee-uk, tmobile-us, cubacel-cu, hahasim-hk, monthly-hk
     # and annual-plan.
-    assert good.stdout.startswith("config/sims.toml: OK, 8 SIMs (today is ")
+    assert good.stdout.startswith("feed/config/starter.toml: OK, 8 SIMs (today is ")

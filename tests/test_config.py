@@ -29,7 +29,8 @@ from feed.core.model import (
     TopUp,
 )
 
-CONFIG_DIR = Path(__file__).resolve().parent.parent / "config"
+ROOT = Path(__file__).resolve().parent.parent
+CONFIG_DIR = ROOT / "config"
 SOURCE = "config/sims.toml"
 # The smallest valid SIM; tests add or change one key at a time.
 SIM = """
@@ -165,7 +166,7 @@ def test_example_config_every_sim_option() -> None:
 
 
 def test_served_config_loads() -> None:
-    config = load_config(CONFIG_DIR / "sims.toml")
+    config = load_config(ROOT / "feed" / "config" / "starter.toml")
     assert config.calendar.name == "保号提醒 SIM renewals"
     assert config.calendar.timezone == ZoneInfo("Asia/Shanghai")
     # "#1E90FF" is exactly CSS3 dodgerblue (30, 144, 255).

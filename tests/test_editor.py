@@ -97,7 +97,8 @@ def _sim_lines(text: str, sim_id: str) -> set[int]:
     return set(range(start, end))
 
 
-EXAMPLES = [Path(__file__).parent.parent / "config" / name for name in ("sims.toml", "sims.example.toml")]
+ROOT = Path(__file__).parent.parent
+EXAMPLES = [ROOT / "feed" / "config" / "starter.toml", ROOT / "config" / "sims.example.toml"]
 
 
 @pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.name)
@@ -301,3 +302,30 @@ def test_a_file_that_is_not_toml_right_now_is_not_touched(editor: Editor, config
         "save": "1", **HAHA})
     assert response.status_code == 409 and "fix it first" in response.get_data(as_text=True)
     assert config_file.read_text(encoding="utf-8") == "[[sim]\nid = "
+
+
+def test_a_save_parses_the_file_with_tomlkit_once(editor: Editor, config_file: Path,
+                                                  monkeypatch: pytest.MonkeyPatch):
+    """tomlkit's parse is most of a save's time on a large file (bench/save.py): once per save."""
+    import tomlkit
+
+    parses: list[int] = []
+    real = tomlkit.parse
+    monkeypatch.setattr(tomlkit, "parse", lambda text: parses.append(len(text)) or real(text))
+    fields = {"name": "Cubacel 2", "id": "cubacel", "number": "+53 5555 4567", "rule": "keep_alive",
+              "keep_alive": "330 days", "grace": "30 days"}
+    edit = editor.html("/sims/cubacel/edit")  # the form: one parse, for its values
+    parses.clear()
+    data = {"csrf_token": editor.hidden(edit, "csrf_token"), "digest": editor.hidden(edit, "digest"),
+            "save": "1", **fields}
+    assert editor.client.post("/sims/cubacel/edit", data=data).status_code == 303
+    assert len(parses) == 1
+    parses.clear()
+    assert editor.send("/sims/new", HAHA, form="/sims/new").startswith("redirect:")
+    assert len(parses) == 1
+    edit = editor.html("/sims/giffgaff/edit")
+    parses.clear()
+    retired = editor.client.post("/sims/giffgaff/retire", data={
+        "csrf_token": editor.hidden(edit, "csrf_token"), "digest": editor.hidden(edit, "digest")})
+    assert retired.status_code == 303 and len(parses) == 1
+    assert 'name = "Cubacel 2"' in config_file.read_text(encoding="utf-8")

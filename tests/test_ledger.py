@@ -28,7 +28,8 @@ from .helpers import Visitor, fetch
 ADMIN = "admin-token-for-ledger"
 AUTH = {"Authorization": f"Bearer {ADMIN}"}
 TODAY = datetime(2026, 12, 4, 12, tzinfo=ZoneInfo("Europe/London"))
-# 2026-11-24 + 14 months = 2028-01-24: the presets' rules are then over a year old.
+# 2026-11-24 + 14 months = 2028-01-24: the presets' rules are then over a year old (CMHK's,
+# checked on 2026-12-06, 13 months old).
 LATER = datetime(2028, 1, 30, 12, tzinfo=ZoneInfo("Europe/London"))
 
 CONFIG = """
@@ -75,7 +76,7 @@ def test_api_gives_cost_accounts_check_and_the_rule_s_age(ledger_app: Flask) -> 
         "actual": [{"amount": "110", "currency": "HKD"}]}
     assert sims["cmhk"]["accounts"] == ["HSBC HK", "WhatsApp"]
     assert sims["cmhk"]["check"] == {"kind": "ussd", "code": "*#131#", "to": None}
-    assert (sims["cmhk"]["rule_checked"], sims["cmhk"]["rule_check_stale"]) == ("2026-11-24", False)
+    assert (sims["cmhk"]["rule_checked"], sims["cmhk"]["rule_check_stale"]) == ("2026-12-06", False)
     assert sims["plan"]["cost_per_year"] == {
         "projected": {"amount": "0", "currency": None, "until": "2027-03-31", "steps": []}, "actual": []}
     assert client.get("/api/totals", headers=AUTH).get_json() == {
@@ -88,7 +89,7 @@ def test_check_and_presets_flag_a_rule_checked_over_a_year_ago(ledger_app: Flask
     with time_machine.travel(LATER, tick=False):
         check = runner.invoke(args=["check"]).output.splitlines()
         presets = runner.invoke(args=["presets"]).output
-    assert "cmhk: preset cmhk: rule last checked 14 months ago: confirm it with the carrier" in check
+    assert "cmhk: preset cmhk: rule last checked 13 months ago: confirm it with the carrier" in check
     assert "  rule last checked 14 months ago: confirm it with the carrier\n" in presets
     assert "(checked 2026-11-24, 14 months ago)" in presets
     with time_machine.travel(TODAY, tick=False):
@@ -140,7 +141,7 @@ def test_page_shows_cost_and_accounts_only_when_signed_in(ledger_app: Flask) -> 
 def test_page_flags_an_old_rule(ledger_app: Flask) -> None:
     with time_machine.travel(LATER, tick=False):
         page = ledger_app.test_client().get("/sims/cmhk").get_data(as_text=True)
-    assert "rule last checked 14 months ago: confirm it with the carrier" in page
+    assert "rule last checked 13 months ago: confirm it with the carrier" in page
 
 
 @time_machine.travel(TODAY, tick=False)

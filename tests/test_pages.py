@@ -263,7 +263,9 @@ def test_sign_in_never_redirects_off_site(visitor, target):
     assert visitor.sign_in(next_path=target).headers["Location"] == "/"
 
 
-def test_without_admin_token_nobody_signs_in(client):
+def test_with_admin_token_switched_off_nobody_signs_in(tmp_path, make_app):
+    config = write_config(tmp_path / "sims.toml", BASIC + '[server]\nadmin_token = ""\n')
+    client = make_app(config).test_client()
     html = client.get("/signin").get_data(as_text=True)
     assert "No admin token is set" in html and 'name="token"' not in html
     assert client.post("/signin", data={"token": "anything-at-all"}).status_code == 400

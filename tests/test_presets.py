@@ -1,4 +1,4 @@
-"""Carrier presets (feed/presets.toml) and the example config (config/sims.toml), through the feed.
+"""Carrier presets (feed/presets.toml) and the starter SIM file (feed/config/starter.toml), through the feed.
 
 Each preset's deadline and stages are worked out by hand from the carrier's rule as
 the catalogue states it; so are the example config's, which uses the presets and
@@ -27,7 +27,7 @@ from feed.core.model import Charge, Expires, KeepAlive, TopUp
 from .helpers import config_problems, fetch, parse, valarm_count
 
 ROOT = Path(__file__).resolve().parent.parent
-EXAMPLE = ROOT / "config" / "sims.toml"
+EXAMPLE = ROOT / "feed" / "config" / "starter.toml"
 ADMIN = "admin-token-for-presets"
 CHECKED = date(2026, 11, 24)
 
@@ -70,7 +70,41 @@ PRESET_DATES = {
     # + 330 days: Jun 30 (29), Jul 31 (60), Aug 31 (91), Sep 30 (121), Oct 31 (152), Nov 30 (182),
     # Dec 31 (213), Jan 31 (244), Feb 28 (272), Mar 31 (303), Apr 27 (330); grace + 30: Apr 30 (3), May 27.
     "cubacel": (date(2027, 4, 27), [date(2027, 5, 27)]),
+    # + 30 days: Jun 30 (29), Jul 1 (30); + 0; + 29: Jul 30; + 30: Jul 31.
+    "ultra-paygo": (date(2026, 7, 1), [date(2026, 7, 1), date(2026, 7, 30), date(2026, 7, 31)]),
+    # + 30 days: Jul 1; + 0; + 44: Jul 31 (30), Aug 14 (44); + 45: Aug 15.
+    "us-mobile": (date(2026, 7, 1), [date(2026, 7, 1), date(2026, 8, 14), date(2026, 8, 15)]),
+    # + 1 month: Jul 1; + 0; + 60: Jul 31 (30), Aug 30 (60); + 61: Aug 31.
+    "verizon-prepaid": (date(2026, 7, 1), [date(2026, 7, 1), date(2026, 8, 30), date(2026, 8, 31)]),
+    # + 30 days: Jul 1; + 0; + 29: Jul 30; + 30: Jul 31.
+    "red-pocket": (date(2026, 7, 1), [date(2026, 7, 1), date(2026, 7, 30), date(2026, 7, 31)]),
+    # + 3 months: Sep 1; + 0; + 15: Sep 16.
+    "google-voice": (date(2026, 9, 1), [date(2026, 9, 1), date(2026, 9, 16)]),
+    # + 1 month: Jul 1; + 0; + 179: Jul 31 (30), Aug 31 (61), Sep 30 (91), Oct 31 (122), Nov 30 (152),
+    # Dec 27 (179); + 180: Dec 28.
+    "smarty": (date(2026, 7, 1), [date(2026, 7, 1), date(2026, 12, 27), date(2026, 12, 28)]),
+    # + 395 days: 2027-06-01 (365, no 29 February), + 30: 2027-07-01; + 0; + 6 months: 2028-01-01.
+    "vodafone-au": (date(2027, 7, 1), [date(2027, 7, 1), date(2028, 1, 1)]),
+    # + 365 days: 2027-06-01.
+    "lifecell": (date(2027, 6, 1), []),
+    # + 365 days: 2027-06-01; + 0; + 30: Jun 30 (29), Jul 1 (30).
+    "valuegb": (date(2027, 6, 1), [date(2027, 6, 1), date(2027, 7, 1)]),
+    # + 180 days, as three-uk.
+    "csl-prepaid": (date(2026, 11, 28), []),
+    "three-hk": (date(2026, 11, 28), []),
+    "chunghwa-ruyi": (date(2026, 11, 28), []),
+    "singtel-hicard": (date(2026, 11, 28), []),
+    # The lowest tier, 90 days: Jun 30 (29), Jul 31 (60), Aug 30 (90).
+    "m1-mcard": (date(2026, 8, 30), []),
+    # No rule of its own: the SIM's expires = 2026-11-30; + 0.
+    "hotlink": (date(2026, 11, 30), [date(2026, 11, 30)]),
+    # The lowest tier, 210 days: Jun 30 (29), Jul 31 (60), Aug 31 (91), Sep 30 (121), Oct 31 (152),
+    # Nov 30 (182), Dec 28 (210); + 1: Dec 29.
+    "shinetown": (date(2026, 12, 28), [date(2026, 12, 29)]),
+    # The lowest tier, 30 days: Jul 1; + 1: Jul 2.
+    "shinetown-gold": (date(2026, 7, 1), [date(2026, 7, 2)]),
 }
+CHECKED_ON = {date(2026, 11, 24), date(2026, 12, 6)}
 
 
 def test_every_preset_has_hand_worked_dates():
@@ -81,8 +115,9 @@ def test_every_preset_has_hand_worked_dates():
 def test_every_preset_parses_and_renders(serve, preset_id):
     preset = presets.catalogue()[preset_id]
     assert preset.title and preset.source
-    assert preset.checked == CHECKED
-    toml = one_sim(f'preset = "{preset_id}"\nlast_renewal = 2026-06-01\n')
+    assert preset.checked in CHECKED_ON
+    own_rule = "" if presets.RULE_KEYS & preset.keys.keys() else "expires = 2026-11-30\n"
+    toml = one_sim(f'preset = "{preset_id}"\nlast_renewal = 2026-06-01\n{own_rule}')
     parse_toml(toml, "test.toml")  # no ConfigError
     client = serve(toml)
     for mode, alarms in (("alarms", True), ("events", False), ("both", True)):
@@ -98,10 +133,11 @@ def test_every_preset_parses_and_renders(serve, preset_id):
         assert deadline.description is not None
         assert f"How to renew: {preset.keys['how_to_renew']}" in deadline.description
         assert f"Carrier: {preset.keys['carrier']}, {preset.keys['country']}" in deadline.description
-        # Where the rule comes from, and to check the carrier's current terms.
-        assert (f"Rule from the {preset.title} preset ({preset.source}; checked 2026-11-24). "
-                f"Carriers change their rules: check {preset.keys['carrier']}'s current terms."
-                ) in deadline.description
+        # Where the rule comes from, how sure it is, and to check the carrier's current terms.
+        rule_line = (f"Rule from the {preset.title} preset ({preset.confidence.value}: {preset.source}; "
+                     f"checked {preset.checked.isoformat()}). "
+                     f"Carriers change their rules: check {preset.keys['carrier']}'s current terms.")
+        assert (rule_line in deadline.description) == (not own_rule)
 
 
 def test_giffgaffs_rule_is_six_months_not_180_days(serve):
@@ -242,12 +278,19 @@ def check_listing(output: str) -> None:
     headers = [line for line in output.splitlines() if not line.startswith(" ")]
     assert headers == [f"{p.id}: {p.title}" for p in catalogue.values()] + [
         "Carriers change their rules: check your carrier's current terms."]
+    assert len(catalogue) >= 25
     for preset in catalogue.values():
-        assert f"  source: {preset.source} (checked 2026-11-24, " in output
-    # One preset per carrier.
-    carriers = [p.keys["carrier"] for p in catalogue.values()]
+        assert f"  confidence: {preset.confidence.value} (checked {preset.checked.isoformat()}, " in output
+        for source in preset.sources:
+            assert f"  source [{source.kind}]: {source.title}, {source.date or 'undated'}" in output
+    # One preset per carrier and country.
+    carriers = [(p.keys["carrier"], p.keys["country"]) for p in catalogue.values()]
     assert len(set(carriers)) == len(carriers)
-    assert "giffgaff: giffgaff (UK)\n  rule: renew at least every 6 months\n  cheapest action: " in output
+    assert "giffgaff: giffgaff (UK)\n  rule: renew at least every 6 months\n  what counts: " in output
+    assert ("  cheapest action (kept in CN): £0.30, a text sent while roaming in China (30p; data costs 20p "
+            "per MB) (SmsForwarder issue #561 and a README dated 2026-07-17 (third-party))\n") in output
+    assert ("  confidence: reported by users (checked 2026-12-06, " in
+            output.split("\npovo: ")[1].split("\ncubacel: ")[0])
     assert "  Check balance and validity: dial *#131#.\n" in output  # CMHK
     assert "tello: Tello (US)\n  rule: renew at least every 3 months; only a top-up counts\n" in output
     assert ("  after the deadline: +0 days: hibernated, credit removed; +90 days: last day EE can reinstate "
@@ -272,7 +315,7 @@ def test_flask_presets_through_the_real_command(tmp_path):
 
 # --------------------------------------------------------------- the example config
 
-# config/sims.toml, by hand (its comments say the same):
+# the starter file, by hand (its comments say the same):
 EXAMPLE_DEADLINES = {
     # giffgaff preset: last text 2026-06-02 + 6 months.
     "giffgaff-uk": date(2026, 12, 2),

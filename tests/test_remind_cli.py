@@ -248,7 +248,7 @@ def test_a_runner_killed_mid_send_sends_nothing_twice_after_a_restart(tmp_path: 
 def test_the_procfile_worker_loops_and_stops_cleanly(tmp_path: Path, http: HttpReceiver):
     line = next(x for x in (ROOT / "Procfile").read_text().splitlines() if x.startswith("worker:"))
     argv = shlex.split(line.removeprefix("worker:"))
-    assert argv[:4] == ["flask", "--app", "feed", "remind"] and "--loop" in argv
+    assert argv[:2] == ["simfeed", "remind"] and "--loop" in argv
     config = due_now_config(tmp_path, http.url(), sims=2)
     worker = subprocess.Popen([str(BIN / argv[0]), *argv[1:]], cwd=ROOT,
                               env=flask_env(config, str(tmp_path / "log.sqlite3")),

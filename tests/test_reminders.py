@@ -125,9 +125,9 @@ def test_a_failure_is_reported_without_any_part_of_the_url():
     with http_receiver() as receiver:
         receiver.failing = 1
         url = receiver.url("s3cretWebhookPath")
-        error = channels.send(url, "t", "b")
-    assert error is not None and "500" in error
-    assert "s3cretWebhookPath" not in error and str(receiver.port) not in error
+        failure = channels.send(url, "t", "b")
+    assert failure is not None and "500" in failure.reason
+    assert "s3cretWebhookPath" not in failure.reason and str(receiver.port) not in failure.reason
     assert channels.send("json://127.0.0.1:1/An0therS3cret", "t", "b") is not None
 
 
@@ -266,6 +266,18 @@ def test_the_message_carries_the_one_tap_link_which_records_the_renewal_once(gg_
     assert len(gg_walker.http.received) == 1
 
 
+def test_the_link_in_an_overdue_reminder_still_opens_the_form(gg_walker: Walk):
+    # gg has no stages: reminded daily for 30 days after its deadline (30 November), each with the link.
+    at = utc(2026, 12, 20, 20, 30)  # overdue-20
+    gg_walker.run(at)
+    (message,) = gg_walker.http.received
+    link = re.search(r"https://sims\.example\.org(/renewed/\S+)", message["message"])
+    assert link is not None
+    with time_machine.travel(at + timedelta(hours=1), tick=False):
+        page = gg_walker.app.test_client().get(link.group(1))
+    assert page.status_code == 200 and 'action="/renewed/' in page.get_data(as_text=True)
+
+
 def test_a_runner_down_for_days_sends_one_reminder_not_a_burst(gg_walker: Walk):
     gg_walker.run(utc(2026, 11, 10))  # nothing due yet
     gg_walker.run(utc(2026, 12, 2, 12))  # down since: the 7-day alarm and overdue-1 passed
@@ -355,21 +367,58 @@ def test_two_runners_at_once_send_each_message_once(build: Callable[..., Flask],
     assert sum(len(r) for r in results) == 40 and {o.state for r in results for o in r} == {"sent"}
 
 
-def test_a_receiver_that_does_not_answer_in_time_is_retried(gg_walker: Walk):
-    """apprise's read time-out (rto, seconds) counts as a failure: tried again a minute later."""
-    url = gg_walker.http.url() + "?rto=1"
-    config = gg_walker.service.snapshot().config
+def with_urls(walk: Walk, *urls: str) -> Any:
+    """The walk's config with the phone channel sending to these URLs instead."""
+    config = walk.service.snapshot().config
     phone = config.notify("phone")
     assert phone is not None
-    timed = replace(config, notifies=(replace(phone, urls=(url,)),))
-    gg_walker.http.hold_at = 1  # the first message is taken in, and no answer comes
+    return replace(config, notifies=(replace(phone, urls=urls),))
+
+
+def test_a_receiver_that_answers_after_the_time_out_gets_the_reminder_once(gg_walker: Walk):
+    """It took the message and answered late (apprise's read time-out, rto, seconds): it may have
+    arrived, so it is recorded as sent but unconfirmed, and never sent again."""
+    timed = with_urls(gg_walker, gg_walker.http.url() + "?rto=1")
+    gg_walker.http.slow = 3
     at = utc(2026, 11, 23, 20, 30)
     engine = gg_walker.service.store.engine
     with time_machine.travel(at, tick=False):
         (first,) = runner.run_pass(timed, engine, at, b"k" * 32, "r")
-    assert first.state == "retry" and "connection error" in (first.error or "").lower()  # apprise's words
-    gg_walker.http.hold_at = 0
-    later = at + timedelta(seconds=61)
-    with time_machine.travel(later, tick=False):
-        (second,) = runner.run_pass(timed, engine, later, b"k" * 32, "r")
-    assert second.state == "sent"
+    assert first.state == "unconfirmed" and "ReadTimeout" in (first.error or "")
+    gg_walker.http.slow = 0
+    for later in (at + timedelta(seconds=61), at + timedelta(minutes=10), at + timedelta(hours=2)):
+        with time_machine.travel(later, tick=False):
+            assert runner.run_pass(timed, engine, later, b"k" * 32, "r") == []
+    assert len(gg_walker.http.received) == 1
+    # The SIM's page says which reminder may not have arrived.
+    with time_machine.travel(at + timedelta(hours=2), tick=False):
+        html = gg_walker.app.test_client().get("/sims/gg").get_data(as_text=True)
+    unconfirmed = html.split('id="reminder-unconfirmed">')[1].split("</dd>")[0]
+    assert "Nov 23, 2026, 8:30\u202fPM</time> · 7 days before the deadline · phone" in unconfirmed
+    assert "may not have arrived" in unconfirmed
+
+
+def test_a_refused_connection_is_retried_and_a_slow_but_working_receiver_is_waited_for(
+        gg_walker: Walk):
+    from .helpers import free_port
+
+    refused = channels.send(f"json://127.0.0.1:{free_port()}/hook", "t", "b")  # nobody listens there
+    assert refused is not None and not refused.unconfirmed
+    gg_walker.http.failing = 1
+    answered = channels.send(gg_walker.http.url(), "t", "b")  # an explicit error: it did not arrive
+    assert answered is not None and not answered.unconfirmed and "500" in answered.reason
+    gg_walker.http.slow = 5  # past apprise's own 4-second read time-out, well within ours
+    assert channels.send(gg_walker.http.url(), "title", "b") is None
+    assert gg_walker.http.titles() == ["title"]
+
+
+def test_the_page_says_which_reminder_was_sent_late_by_the_days_its_message_counted(gg_walker: Walk):
+    # The runner was down on the 7-day alarm (23 November) and comes back 3 days before the deadline:
+    # that alarm's reminder goes out then, saying "in 3 days".
+    at = utc(2026, 11, 27, 12)
+    (outcome,) = gg_walker.run(at)
+    assert outcome.planned.occasion.name == "before-7"
+    assert gg_walker.http.titles() == ["Renew giffgaff ••0123: deadline in 3 days (2026-11-30)"]
+    with time_machine.travel(at + timedelta(hours=1), tick=False):
+        html = gg_walker.app.test_client().get("/sims/gg").get_data(as_text=True)
+    assert "Nov 27, 2026, 12:00\u202fPM</time> · 3 days before the deadline · phone" in html

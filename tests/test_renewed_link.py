@@ -1,7 +1,8 @@
 """The reminders' one-tap "I have renewed it" link (issue 11): GET changes nothing, POST records once.
 
 BASIC's giffgaff: last renewal 2026-06-02, kept alive 6 months, so due 2026-12-02 with no
-stages (the link expires after that day); a renewal on 2026-11-20 moves it to 2027-05-20.
+stages, so reminded daily for 30 days after it: the link expires after 2027-01-01. A renewal
+on 2026-11-20 moves it to 2027-05-20.
 """
 
 from __future__ import annotations
@@ -23,12 +24,14 @@ from feed.core.deadlines import deadline_for
 from feed.log import renewals
 from feed.reminders import links
 
+from .conftest import BASIC, write_config
 from .helpers import Visitor, fetch, parse, renewal_rows
 
 pytestmark = pytest.mark.usefixtures("clean_environment")
 
 TODAY = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 DUE = date(2026, 12, 2)
+LAST_REMINDER = date(2027, 1, 1)  # 30 days after DUE
 
 
 def link(app: Flask, sim_id: str = "giffgaff", deadline: date = DUE, expires: date = DUE,
@@ -125,15 +128,21 @@ def test_forged_links_show_a_clear_page_and_store_nothing(app: Flask, client: Fl
     assert rows() == []
 
 
-def test_an_expired_link_is_refused_and_stores_nothing(app: Flask, client: FlaskClient, rows, post):
-    path = link(app)
-    with time_machine.travel(datetime(2026, 12, 2, 23, 30, tzinfo=UTC), tick=False):  # DUE, in London
-        assert client.get(path).status_code == 200
-    # The day after DUE, in London: the last (and only) day of the link has passed.
-    with time_machine.travel(datetime(2026, 12, 3, 0, 30, tzinfo=UTC), tick=False):
-        assert client.get(path).status_code == 410
-        answer = post(path, date="2026-12-03")
-        assert answer.status_code == 410 and "expired" in answer.get_data(as_text=True)
+def test_the_link_works_while_overdue_reminders_carry_it_then_leads_to_the_sims_page(
+        app: Flask, client: FlaskClient, rows):
+    config = app.extensions["simfeed"].snapshot().config
+    path = link(app, expires=links.expires_for(deadline_for(config.sim("giffgaff"), config.calendar)))
+    # The 30th overdue reminder, in the evening: the link it carries still opens the form.
+    with time_machine.travel(datetime(2027, 1, 1, 23, 50, tzinfo=UTC), tick=False):
+        opened = client.get(path)
+        assert opened.status_code == 200
+        csrf = Visitor.hidden(opened.get_data(as_text=True), "csrf_token")
+    # The day after, in London: no reminder carries it any more.
+    with time_machine.travel(datetime(2027, 1, 2, 0, 10, tzinfo=UTC), tick=False):
+        for answer in (client.get(path), client.post(path, data={"csrf_token": csrf, "date": "2027-01-02"})):
+            html = answer.get_data(as_text=True)
+            assert answer.status_code == 410 and "giffgaff" in html and "Jan 1, 2027" in html
+            assert 'href="/sims/giffgaff#record"' in html and "Traceback" not in html
     assert rows() == []
 
 
@@ -161,4 +170,85 @@ def test_a_link_lasts_until_the_last_stage_passes(app: Flask):
     config = app.extensions["simfeed"].snapshot().config
     cubacel, giffgaff = (deadline_for(config.sim(i), config.calendar) for i in ("cubacel", "giffgaff"))
     assert (cubacel.due, links.expires_for(cubacel)) == (date(2026, 12, 6), date(2027, 1, 5))
-    assert links.expires_for(giffgaff) == DUE  # no stages: the deadline's own day
+    assert links.expires_for(giffgaff) == LAST_REMINDER  # no stages: 30 days of overdue reminders
+
+
+# A fixed expiry and a balance: a renewal moves neither deadline's date by itself (the plan's
+# never; the fee's only with an amount), so the link alone must keep its "once".
+ONCE = BASIC + """
+[[sim]]
+id = "plan"
+name = "Annual plan"
+expires = 2026-12-02
+
+[[sim]]
+id = "fee"
+name = "Monthly fee"
+charge = {fee = 5, every = "1 month", balance = 12, as_of = 2026-10-01, first = 2026-11-01, currency = "EUR"}
+"""
+
+
+@pytest.fixture
+def once(build: Callable[..., Flask], tmp_path: Path) -> Flask:
+    return build(write_config(tmp_path / "once.toml", ONCE))
+
+
+def _form_post(client: FlaskClient, path: str, **fields: str) -> TestResponse:
+    csrf = Visitor.hidden(Visitor(client).html(path), "csrf_token")
+    return client.post(path, data={"csrf_token": csrf, **fields})
+
+
+def test_one_press_one_renewal_for_as_long_as_the_link_lives(once: Flask):
+    client = once.test_client()
+    store = once.extensions["simfeed"].store
+    path = link(once, "plan", DUE, LAST_REMINDER)
+    with time_machine.travel(TODAY, tick=False):
+        csrf = Visitor.hidden(Visitor(client).html(path), "csrf_token")
+        assert _form_post(client, path, date="2026-11-20").status_code == 303
+    # Three days later (past the 48 hours an API Idempotency-Key is kept), pressed again.
+    with time_machine.travel(datetime(2026, 11, 23, 12, tzinfo=UTC), tick=False):
+        page = client.get(path).get_data(as_text=True)
+        assert "already recorded from this link" in page and 'action="/renewed' not in page
+        again = client.post(path, data={"csrf_token": csrf, "date": "2026-11-23"})
+        assert again.status_code == 200 and "already recorded from this link" in again.get_data(as_text=True)
+    assert [stored.renewal.date for stored in store.list("plan")] == [date(2026, 11, 20)]
+
+
+def test_a_balance_link_asks_for_the_amount_and_records_it_once(once: Flask):
+    client = once.test_client()
+    store = once.extensions["simfeed"].store
+    config = once.extensions["simfeed"].snapshot().config
+    due = deadline_for(config.sim("fee"), config.calendar).due
+    assert due == date(2027, 1, 1)  # 12 EUR pays the fees of 1 November and 1 December
+    path = link(once, "fee", due, date(2027, 1, 31))
+    with time_machine.travel(TODAY, tick=False):
+        page = client.get(path).get_data(as_text=True)
+        assert "Required" in page
+        csrf = Visitor.hidden(page, "csrf_token")
+        for amount in ("", "0"):
+            answer = _form_post(client, path, date="2026-11-20", amount=amount)
+            html = answer.get_data(as_text=True)
+            assert answer.status_code == 200 and "Enter the amount you topped up" in html
+            assert "Renewal recorded" not in html
+        assert store.list("fee") == []
+        assert _form_post(client, path, date="2026-11-20", amount="10").status_code == 303
+        (stored,) = store.list("fee")
+        assert stored.renewal.amount == 10.0
+    with time_machine.travel(datetime(2026, 11, 25, tzinfo=UTC), tick=False):
+        # The deadline moved (to 2027-03-01): the link says so and records nothing more.
+        again = client.post(path, data={"csrf_token": csrf, "date": "2026-11-25", "amount": "10"})
+        assert again.status_code == 200 and "already renewed" in again.get_data(as_text=True)
+    assert len(store.list("fee")) == 1
+
+
+def test_deleting_the_renewal_frees_the_link(once: Flask):
+    client = once.test_client()
+    store = once.extensions["simfeed"].store
+    path = link(once, "plan", DUE, LAST_REMINDER)
+    with time_machine.travel(TODAY, tick=False):
+        _form_post(client, path, date="2026-11-20")
+        (stored,) = store.list("plan")
+        assert store.delete(stored.id)  # a mistaken press, deleted from the log
+        assert "already recorded" not in client.get(path).get_data(as_text=True)
+        assert _form_post(client, path, date="2026-11-19").status_code == 303
+    assert [s.renewal.date for s in store.list("plan")] == [date(2026, 11, 19)]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import subprocess
+import sys
 
 import pytest
 
@@ -43,7 +44,7 @@ def test_a_weak_environment_token_stops_the_app(tmp_path):
 def test_check_and_gunicorn_name_the_variable_and_exit_non_zero(tmp_path):
     config = write_config(tmp_path / "sims.toml", BASIC)
     env = {**env_for(config, tmp_path, free_port()), "SIMFEED_ADMIN_TOKEN": WEAK}
-    check = subprocess.run([str(ROOT / ".venv/bin/flask"), "--app", "feed", "check"], cwd=ROOT, env=env,
+    check = subprocess.run([sys.executable, "-m", "flask", "--app", "feed", "check"], cwd=ROOT, env=env,
                            capture_output=True, text=True, timeout=60)
     served = subprocess.run(procfile_command(), cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
     for result in (check, served):

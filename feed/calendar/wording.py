@@ -29,6 +29,7 @@ from ..core.costs import Money, Plan, months_since
 from ..core.deadlines import Deadline
 from ..core.model import KINDS, N_, Charge, Check, Expires, KeepAlive, Renewal, Rule, Sim, Stage, Tier, TopUp
 from ..core.reasons import SENTENCES, Reason
+from ..core.terms import Confidence, PresetTexts, StageText
 
 TRANSLATIONS = Path(__file__).resolve().parent.parent / "translations"
 # How many renewals the deadline's description lists, newest first.
@@ -42,7 +43,8 @@ STATUS_NAMES = {"ok": N_("ok"), "due soon": N_("due soon"), "overdue": N_("overd
                 "in grace": N_("in grace"), "lapsed": N_("lapsed")}
 # What became of a push reminder that did not arrive (feed/log/deliveries.py's states).
 DELIVERY_STATES = {"retry": N_("will retry"), "failed": N_("given up"),
-                   "interrupted": N_("interrupted, not resent")}
+                   "interrupted": N_("interrupted, not resent"),
+                   "unconfirmed": N_("no answer in time, not resent")}
 # One message per form field, whatever the domain's (English) reason was.
 FIELD_ERRORS = {
     "date": N_("Enter a real date as YYYY-MM-DD, today or earlier."),
@@ -52,8 +54,14 @@ FIELD_ERRORS = {
     "reference": N_("Keep it under 500 characters."),
     "note": N_("Keep it under 500 characters."),
 }
+CONFIDENCE_NAMES = {Confidence.CARRIER: N_("carrier's own terms"),
+                    Confidence.MIXED: N_("carrier's terms, partly reported by users"),
+                    Confidence.USERS: N_("reported by users")}
+WAY_NAMES = {"app": N_("app"), "web": N_("website"), "ussd": N_("USSD code"), "sms": N_("text message"),
+             "phone": N_("phone call"), "shop": N_("shop"), "auto": N_("auto-renewal")}
 _STARTS = {"topup": N_("the top-up date"), "expiry": N_("the current expiry"),
-           "later": N_("the later of the top-up date and the current expiry")}
+           "later": N_("the later of the top-up date and the current expiry"),
+           "max": N_("the top-up date, unless the current expiry is later")}
 
 
 class Located(Protocol):
@@ -194,11 +202,69 @@ class Wording:
         parts = [problem.file, where] if where else [problem.file]
         return ": ".join([*parts, self.reason(problem.reason)])
 
-    def status(self, stage: Stage) -> str:
-        return self._(stage.status) if stage.grace else stage.status
+    def status(self, stage: Stage, sim: Sim | None = None) -> str:
+        """A stage's status in this language: simfeed's own words, the preset's, or as the SIM wrote it."""
+        if stage.grace:
+            return self._(stage.status)
+        text = self._stage_text(stage, sim)
+        return text.status if text is not None else stage.status
 
-    def recovery(self, stage: Stage) -> str | None:
-        return self._(stage.recovery) if stage.grace and stage.recovery else stage.recovery
+    def recovery(self, stage: Stage, sim: Sim | None = None) -> str | None:
+        if stage.grace and stage.recovery:
+            return self._(stage.recovery)
+        text = self._stage_text(stage, sim)
+        return text.recovery if text is not None and stage.recovery else stage.recovery
+
+    # --- A preset's texts in this language (feed.config.presets holds them) -----------------------
+
+    def preset_texts(self, sim: Sim, key: str | None = None) -> PresetTexts | None:
+        """The SIM's preset's texts in this language; with `key`, only if the preset filled that key in.
+
+        Keys the SIM sets itself are shown as written, in whatever language they were written.
+        """
+        if sim.preset is None or (key is not None and key not in sim.preset.filled):
+            return None
+        return sim.preset.texts_in(self.language)
+
+    def _stage_text(self, stage: Stage, sim: Sim | None) -> StageText | None:
+        texts = self.preset_texts(sim, "stages") if sim is not None else None
+        if texts is None or sim is None or stage not in sim.stages:
+            return None
+        index = sim.stages.index(stage)
+        return texts.stages[index] if index < len(texts.stages) else None
+
+    def how_to_renew(self, sim: Sim) -> str | None:
+        texts = self.preset_texts(sim, "how_to_renew")
+        return texts.how_to_renew if texts is not None else sim.how_to_renew
+
+    def notes(self, sim: Sim) -> str | None:
+        texts = self.preset_texts(sim, "notes")
+        return texts.notes if texts is not None else sim.notes
+
+    def keep_cost_action(self, sim: Sim) -> str | None:
+        """The cheapest action that keeps the number, where the SIM is kept (used_in)."""
+        texts = self.preset_texts(sim, "keep_cost")
+        if texts is None:
+            return sim.keep_cost.action if sim.keep_cost else None
+        abroad = texts.abroad_action(sim.used_in) if sim.used_in not in (None, "home") else None
+        return abroad or texts.keep_cost_action
+
+    def prerequisites(self, sim: Sim) -> tuple[str, ...]:
+        """What the rule cannot express but the number needs (real-name registration, …)."""
+        texts = self.preset_texts(sim)
+        return texts.prerequisites if texts is not None else ()
+
+    def preset_title(self, sim: Sim) -> str | None:
+        texts = self.preset_texts(sim)
+        return texts.title if texts is not None else (sim.preset.title if sim.preset else None)
+
+    def confidence(self, confidence: Confidence) -> str:
+        """How sure a preset's rule is, in words: "carrier's own terms" or "reported by users"."""
+        return self._(CONFIDENCE_NAMES[confidence])
+
+    def way(self, way: str) -> str:
+        """A way to renew (terms.RENEW_WAYS) in words."""
+        return self._(WAY_NAMES[way]) if way in WAY_NAMES else way
 
     # --- Renewals and rules ---------------------------------------------------------------
 
@@ -344,23 +410,24 @@ class Wording:
                                 renewal=self.renewal(counted)))
         lines.append(self._rule_line(deadline))
         for on, stage in deadline.stages:
-            recovery = self.recovery(stage)
+            recovery = self.recovery(stage, sim)
             lines.append(self._("From %(date)s: %(status)s (recovery: %(recovery)s).", date=on.isoformat(),
-                                status=self.status(stage), recovery=recovery) if recovery else
+                                status=self.status(stage, sim), recovery=recovery) if recovery else
                          self._("From %(date)s: %(status)s (cannot be recovered).", date=on.isoformat(),
-                                status=self.status(stage)))
+                                status=self.status(stage, sim)))
         if sim.preset is not None and sim.preset.rule_from_preset:
-            lines.append(self._("Rule from the %(preset)s preset (%(source)s; checked %(date)s). Carriers "
-                                "change their rules: check %(carrier)s's current terms.",
-                                preset=sim.preset.title, source=sim.preset.source,
+            lines.append(self._("Rule from the %(preset)s preset (%(confidence)s: %(source)s; checked "
+                                "%(date)s). Carriers change their rules: check %(carrier)s's current terms.",
+                                preset=self.preset_title(sim),
+                                confidence=self.confidence(sim.preset.confidence), source=sim.preset.source,
                                 date=sim.preset.checked.isoformat(),
                                 carrier=sim.carrier or self._("the carrier")))
         carrier = self._(", ").join(part for part in (sim.carrier, self.country(sim.country)) if part)
-        for label, value in ((N_("How to renew: %(value)s"), sim.how_to_renew),
+        for label, value in ((N_("How to renew: %(value)s"), self.how_to_renew(sim)),
                              (N_("Renew at: %(value)s"), sim.renew_url),
                              (N_("Carrier: %(value)s"), carrier),
                              (N_("Number: %(value)s"), sim.display_number),
-                             (N_("Notes: %(value)s"), sim.notes)):
+                             (N_("Notes: %(value)s"), self.notes(sim))):
             if value:
                 lines.append(self._(label, value=value))
         lapse = self.lapse_accounts(sim) if show_accounts else None
@@ -384,14 +451,14 @@ class Wording:
                       date=self.short_date(due))
 
     def stage_title(self, sim: Sim, stage: Stage) -> str:
-        status = self.status(stage)
+        status = self.status(stage, sim)
         return self._("%(status)s: %(sim)s", status=status[:1].upper() + status[1:], sim=sim.label)
 
     def stage_alarm(self, sim: Sim, stage: Stage) -> str:
         return self._("%(title)s (today)", title=self.stage_title(sim, stage))
 
     def stage_description(self, deadline: Deadline, stage: Stage, description: str) -> str:
-        recovery = self.recovery(stage)
+        recovery = self.recovery(stage, deadline.sim)
         what = (self._("Recovery: %(recovery)s.", recovery=recovery) if recovery
                 else self._("From today the number cannot be recovered."))
         return self._("The deadline was %(date)s. %(what)s", date=deadline.due.isoformat(), what=what) + \
@@ -423,11 +490,18 @@ class Wording:
                       date=deadline.due.isoformat(), ago=self.days_left(left))
 
     def reminder_body(self, deadline: Deadline, today: date, link: str | None,
-                      show_accounts: bool = False) -> str:
-        """A push reminder's text: the deadline's description, how to check, and the one-tap link."""
+                      show_accounts: bool = False, first: bool = False) -> str:
+        """A push reminder's text: the deadline's description, how to check, and the one-tap link.
+
+        The `first` reminder of a deadline also names what the rule cannot express (real-name
+        registration, a minimum balance), in time to see to it.
+        """
         lines = [self._("Deadline: %(date)s (%(left)s).", date=self.day(deadline.due),
                         left=self.days_left(deadline.days_left(today))),
                  self.description(deadline, show_accounts)]
+        needs = self.prerequisites(deadline.sim) if first else ()
+        if needs:
+            lines.append(self._("Before you renew: %(needs)s", needs=" ".join(needs)))
         check = self.check_line(deadline.sim.check)
         if check:
             lines.append(check)

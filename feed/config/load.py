@@ -69,10 +69,11 @@ def _server(table: Any, found: Collector) -> ServerSettings:
     if found.table(where, table, "[server]") is None:
         return ServerSettings()
     found.unknown_keys(where, table, SERVER_KEYS)
-    # An empty admin token counts as none: the API then refuses everything.
+    # An empty admin token switches signing in off: the API and the forms then refuse everything
+    # (and no token is made in the data folder).
     admin = table.get("admin_token")
     return ServerSettings(
-        admin_token=None if admin == "" else found.field(where, table, "admin_token", parsers.token),
+        admin_token="" if admin == "" else found.field(where, table, "admin_token", parsers.token),
         public_url=found.field(where, table, "public_url", parsers.base_url),
         editable=found.field(where, table, "editable", parsers.boolean, True),
     )

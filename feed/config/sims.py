@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from ..core import parsers
@@ -29,13 +29,13 @@ from ..core.model import (
     TopUp,
 )
 from . import presets
-from .problems import Collector, Place
+from .problems import Collector, Place, Problem
 
 RULES = ("keep_alive", "expires", "topup", "charge")
 SIM_KEYS = frozenset({
     "id", "name", "carrier", "country", "number", "show_number", "renew_url", "how_to_renew",
     "notes", "last_renewal", "renewals", "alarms", "alarm_time", "tags", "preset",
-    *RULES, "counts", "grace", "stages", "keep_cost", "accounts", "check",
+    *RULES, "counts", "grace", "stages", "keep_cost", "accounts", "check", "used_in",
 })
 # Table-driven parses: each key of the inline table and the parser of its value.
 RENEWAL_FIELDS = {"date": parsers.toml_date, "amount": parsers.amount, "currency": parsers.currency,
@@ -196,7 +196,7 @@ def _stages(where: Place, table: dict[str, Any], found: Collector) -> tuple[Stag
     return tuple(sorted(stages, key=lambda s: date(2000, 1, 1) + s.after))
 
 
-def _preset(where: Place, table: dict[str, Any],
+def _preset(where: Place, table: dict[str, Any], used_in: str | None,
             found: Collector) -> tuple[dict[str, Any], PresetInfo | None]:
     name = table.get("preset")
     if name is None:
@@ -207,7 +207,16 @@ def _preset(where: Place, table: dict[str, Any],
                   command="flask --app feed presets")
         return table, None
     merged, from_preset = presets.apply(preset, table)
-    return merged, PresetInfo(preset.id, preset.title, preset.source, preset.checked, from_preset)
+    filled = presets.filled(preset, table)
+    if "keep_cost" not in table:  # the preset's price where the SIM is kept, when it knows one
+        cost = presets.keep_cost_where(preset, used_in)
+        merged.pop("keep_cost", None)
+        if cost is None:
+            filled -= {"keep_cost"}
+        else:
+            merged["keep_cost"] = cost
+    return merged, PresetInfo(preset.id, preset.title, preset.source, preset.checked, from_preset,
+                              sources=preset.sources, texts=preset.all_texts(), filled=filled)
 
 
 def _check_deadline(where: Place, sim: Sim, found: Collector) -> None:
@@ -230,7 +239,8 @@ def parse_sim(index: int, raw: Any, found: Collector) -> Sim | None:
     where, table = found.named("sim", index, raw, '[[sim]] with id = "…" and name = "…"', SIM_KEYS)
     if table is None:
         return None
-    table, preset = _preset(where, table, found)
+    used_in = found.field(where, table, "used_in", parsers.used_in)
+    table, preset = _preset(where, table, used_in, found)
     sim_id = found.field(where, table, "id", parsers.sim_id)
     name = found.field(where, table, "name", parsers.text)
     renewals = _renewals(where, table["renewals"], found) if "renewals" in table else []
@@ -254,6 +264,19 @@ def parse_sim(index: int, raw: Any, found: Collector) -> Sim | None:
         return None
     sim = Sim(id=sim_id, name=name, rule=rule, renewals=tuple(renewals), show_number=show_number,
               stages=stages, tags=tags, preset=preset, keep_cost=keep_cost, accounts=accounts,
-              check=check, **optional)
+              check=check, used_in=used_in, **optional)
     _check_deadline(where, sim, found)
     return sim
+
+
+def preset_sample(preset_id: str, renewed: date,
+                  used_in: str | None = None) -> tuple[Sim | None, list[Problem]]:
+    """A SIM made of nothing but a preset, last renewed on `renewed` (a preset without a rule,
+    like Hotlink's, expires 180 days later): for listing presets and testing every one."""
+    table: dict[str, Any] = {"id": "sample", "name": preset_id, "preset": preset_id, "last_renewal": renewed}
+    if not presets.RULE_KEYS & presets.catalogue()[preset_id].keys.keys():
+        table["expires"] = renewed + timedelta(days=180)
+    if used_in is not None:
+        table["used_in"] = used_in
+    found = Collector(f"preset {preset_id}")
+    return parse_sim(0, table, found), found.problems

@@ -72,13 +72,16 @@ def _top_up(rule: TopUp, renewals: tuple[Renewal, ...]) -> tuple[date, Renewal]:
         tier = rule.tier_for(renewal.amount) if renewal.counts_for(TOPUP) else None
         if tier is None:
             continue
-        if expiry is None or rule.extend_from == "topup":
+        if expiry is None or rule.extend_from in ("topup", "max"):
             start = renewal.date
         elif rule.extend_from == "expiry":
             start = expiry
         else:
             start = max(expiry, renewal.date)
-        expiry, last = start + tier.period, renewal
+        extended = start + tier.period
+        if expiry is not None and rule.extend_from == "max" and expiry > extended:
+            continue  # a later current expiry stays; the top-up did not move it
+        expiry, last = extended, renewal
     if expiry is None or last is None:
         raise NoDeadline("no top-up large enough to count", "no_counted_topup")
     return expiry, last

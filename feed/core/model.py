@@ -10,10 +10,13 @@ from zoneinfo import ZoneInfo
 
 from dateutil.relativedelta import relativedelta
 
+from .terms import Confidence, PresetTexts, Source, text_language
+
 METHODS = ("app", "web", "ussd", "shop", "support", "other")
 # What a renewal was: a paid top-up or purchase, or usage that some carriers count.
 KINDS = ("topup", "call", "sms", "data")
-EXTEND_FROM = ("topup", "expiry", "later")
+# Where a top-up's extension starts; "max" keeps a later current expiry: max(expiry, top-up + N).
+EXTEND_FROM = ("topup", "expiry", "later", "max")
 REMINDERS = ("alarms", "events", "both")
 # Languages of the page (and of the feed's texts), as BCP 47 tags.
 LANGUAGES = ("en", "zh-CN", "zh-Hant")
@@ -160,6 +163,21 @@ class PresetInfo:
     source: str
     checked: date
     rule_from_preset: bool
+    sources: tuple[Source, ...] = ()
+    # The preset's texts in every language of terms.TEXT_LANGUAGES (English filled in where a
+    # user-written preset has none), and which of the SIM's keys they stand for: the keys the
+    # preset filled in ("how_to_renew", "notes", "stages", "keep_cost"), not those the SIM set.
+    texts: tuple[PresetTexts, ...] = ()
+    filled: frozenset[str] = frozenset()
+
+    @property
+    def confidence(self) -> Confidence:
+        return Confidence.of(self.sources)
+
+    def texts_in(self, language: str) -> PresetTexts | None:
+        """The preset's texts for an app language ("zh-CN" reads zh-Hans), or None without any."""
+        wanted = text_language(language)
+        return next((t for t in self.texts if t.language == wanted), None)
 
 
 @dataclass(frozen=True)
@@ -188,6 +206,9 @@ class Sim:
     # What is tied to the number ("HSBC UK", "WhatsApp"): private, kept out of feeds and logs.
     accounts: tuple[str, ...] = field(default=(), repr=False)
     check: Check | None = None
+    # Where the SIM is kept: None or "home" (its carrier's country), or an ISO 3166 country
+    # code ("CN"), which picks the preset's keep_cost for that country.
+    used_in: str | None = None
 
     def __hash__(self) -> int:
         # Cached: SIMs are dictionary keys on every rebuild of a large feed.
@@ -251,6 +272,7 @@ class ServerSettings:
     """The `[server]` table."""
 
     # Opens the JSON API and the page's forms; env SIMFEED_ADMIN_TOKEN takes precedence.
+    # None (not set): the token made and kept in the data folder; "": nobody signs in.
     admin_token: str | None = None
     # Where people reach the service ("https://sims.example.org"), for the page's absolute
     # links behind a proxy; None: the host of each request.  Never ends with "/".

@@ -16,6 +16,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import webcolors
+from babel import Locale
 from dateutil.relativedelta import relativedelta
 
 from .durations import parse_days, parse_duration, quote
@@ -308,3 +309,26 @@ def dial(value: Any) -> str:
     if not DIAL.fullmatch(given):
         raise Invalid("not_dial", value=quote(given))
     return given
+
+
+@functools.cache
+def _territories() -> frozenset[str]:
+    # CLDR's regions: two letters are countries ("CN"), three digits are areas ("001"); a few
+    # two-letter codes are groupings or placeholders, not a place a SIM is (EU, UN, ZZ, …).
+    groupings = {"EU", "EZ", "UN", "QO", "XA", "XB", "ZZ"}
+    return frozenset(str(code) for code in Locale("en").territories
+                     if isinstance(code, str) and len(code) == 2 and code.isalpha() and code not in groupings)
+
+
+def used_in(value: Any) -> str:
+    """Where a SIM is kept: "home", or an ISO 3166 country code like "CN" (upper case).
+
+    >>> used_in("home"), used_in("CN")
+    ('home', 'CN')
+    >>> used_in("China")
+    Traceback (most recent call last):
+    feed.core.parsers.Invalid: "China" must be "home" or a two-letter country code like "CN" or "GB"
+    """
+    if value == "home" or (isinstance(value, str) and value in _territories()):
+        return str(value)
+    raise Invalid(f'{quote(value)} must be "home" or a two-letter country code like "CN" or "GB"')

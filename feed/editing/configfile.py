@@ -108,12 +108,14 @@ class ConfigFile:
                 (self.history / old["file"]).unlink()
         atomic_write(self.history / "history.json", json.dumps(entries[-HISTORY:], indent=1).encode())
 
-    def save(self, text: str, expected: str, change: Change, now: datetime) -> Config:
+    def save(self, text: str, expected: str, change: Change, now: datetime,
+             validated: Config | None = None) -> Config:
         """Validate and write `text` if the file still has digest `expected`; returns the new config.
 
+        `validated`: what `validate(text)` gave already (a draft's config), not parsed again.
         Raises ConfigError (invalid), Stale or NotWritable; in each case nothing is written.
         """
-        config = self.validate(text)
+        config = validated or self.validate(text)
         with self._locked():
             current = self.read()
             if digest(current) != expected:

@@ -1,4 +1,9 @@
-"""[[sim]] tables edited in the file's own text with tomlkit: everything not edited stays byte for byte."""
+"""[[sim]] tables edited in the file's own text with tomlkit: everything not edited stays byte for byte.
+
+tomlkit takes about as long to parse a file as everything else a save does together, so a save
+parses once (`parse`) and hands the document to these functions; given a text, they parse it.
+Those that edit change the document they are given.
+"""
 
 from __future__ import annotations
 
@@ -34,11 +39,19 @@ def _item(value: Any) -> Any:
     return value
 
 
-def _parse(text: str) -> tomlkit.TOMLDocument:
+Source = str | tomlkit.TOMLDocument
+
+
+def parse(text: str) -> tomlkit.TOMLDocument:
+    """The file's text as tomlkit's document; NotEditable when it is not TOML."""
     try:
         return tomlkit.parse(text)
     except TOMLKitError as error:
         raise NotEditable(str(error)) from None
+
+
+def _parse(source: Source) -> tomlkit.TOMLDocument:
+    return source if isinstance(source, tomlkit.TOMLDocument) else parse(source)
 
 
 def _sims(doc: tomlkit.TOMLDocument) -> AoT | None:
@@ -54,10 +67,20 @@ def _index(doc: tomlkit.TOMLDocument, sim_id: str) -> int:
     raise NotEditable(f"no [[sim]] table has the id {sim_id!r}")
 
 
-def sim_tables(text: str) -> dict[str, dict[str, Any]]:
+def sim_tables(source: Source) -> dict[str, dict[str, Any]]:
     """Each [[sim]] table as written (before presets), by id."""
-    sims = _sims(_parse(text))
+    sims = _sims(_parse(source))
     return {str(t["id"]): t.unwrap() for t in sims or () if isinstance(t.get("id"), str)}
+
+
+def sim_ids(source: Source) -> list[str]:
+    """The ids of the [[sim]] tables, in the file's order."""
+    return [str(t["id"]) for t in _sims(_parse(source)) or () if isinstance(t.get("id"), str)]
+
+
+def sim_table(source: Source, sim_id: str) -> dict[str, Any] | None:
+    """One [[sim]] table as written, or None when no table has this id."""
+    return next((t.unwrap() for t in _sims(_parse(source)) or () if t.get("id") == sim_id), None)
 
 
 def table_text(table: Mapping[str, Any]) -> str:
@@ -100,22 +123,23 @@ def _splice(text: str, replacement: str) -> str:
     return before + replacement + after
 
 
-def add_sim(text: str, table: Mapping[str, Any]) -> str:
+def add_sim(source: Source, table: Mapping[str, Any]) -> str:
     """The text with a new [[sim]] table after the last one (before any [[feed]])."""
-    doc = _parse(text)
+    doc = _parse(source)
     sims = _sims(doc)
     new = table_text(table)
     if not sims:
         if "sim" in doc:
             raise NotEditable("sim is not written as [[sim]] tables")
+        text = source if isinstance(source, str) else doc.as_string()
         return text.rstrip("\n") + "\n\n" + new
     _put(sims[-1], _MARK, 1)
     return _splice(doc.as_string(), "\n" + new)
 
 
-def update_sim(text: str, sim_id: str, table: Mapping[str, Any]) -> str:
+def update_sim(source: Source, sim_id: str, table: Mapping[str, Any]) -> str:
     """The text with this SIM's form-managed keys set to `table`'s; unchanged keys keep their lines."""
-    doc = _parse(text)
+    doc = _parse(source)
     sims = _sims(doc)
     assert sims is not None
     current = sims[_index(doc, sim_id)]
@@ -129,9 +153,9 @@ def update_sim(text: str, sim_id: str, table: Mapping[str, Any]) -> str:
     return doc.as_string()
 
 
-def remove_sim(text: str, sim_id: str) -> str:
+def remove_sim(source: Source, sim_id: str) -> str:
     """The text without this SIM's table; the comments after it (about the next one) stay."""
-    doc = _parse(text)
+    doc = _parse(source)
     sims = _sims(doc)
     assert sims is not None
     table = sims[_index(doc, sim_id)]

@@ -127,32 +127,37 @@ def _where(table: Mapping[str, Any], index: int, *also: str) -> _Ours:
     return _Ours(index, frozenset(ids | set(also)))
 
 
-def add(file: ConfigFile, current: str, values: Mapping[str, str]) -> Draft:
-    """A new [[sim]] from the form's values, after the last one."""
+def add(file: ConfigFile, current: document.Source, values: Mapping[str, str]) -> Draft:
+    """A new [[sim]] from the form's values, after the last one (the file parsed once)."""
     values = dict(values)
-    existing = document.sim_tables(current)
+    current = document.parse(current) if isinstance(current, str) else current
+    existing = document.sim_ids(current)
     if not values.get("id", "").strip() and values.get("name", "").strip():
         values["id"] = suggest_id(values["name"], existing)
     table, errors = to_table(values)
     text = document.add_sim(current, table)
     return _checked(file, text, table, table.get("id"), _where(table, len(existing)),
-                    _clash(table, existing, errors))
+                    _clash(table, set(existing), errors))
 
 
-def edit(file: ConfigFile, current: str, sim_id: str, values: Mapping[str, str]) -> Draft:
-    """This SIM's table with the form's values; its other keys (renewals) as they were."""
-    tables = document.sim_tables(current)
+def edit(file: ConfigFile, current: document.Source, sim_id: str, values: Mapping[str, str]) -> Draft:
+    """This SIM's table with the form's values; its other keys (renewals) as they were.
+
+    Given the file's document, edits it: the file is parsed once per save.
+    """
+    current = document.parse(current) if isinstance(current, str) else current
+    tables = document.sim_ids(current)
     table, errors = to_table(values)
     if table.get("id") != sim_id:
         # The renewal log, the feed URLs and the event UIDs all hang on the id.
         errors["id"] = Reason("id_kept", {"value": quote(sim_id)})
     text = document.update_sim(current, sim_id, table)
-    index = list(tables).index(sim_id)
+    index = tables.index(sim_id)
     return _checked(file, text, table, table.get("id"), _where(table, index, sim_id),
                     _clash(table, set(tables) - {sim_id}, errors))
 
 
-def retire(file: ConfigFile, current: str, sim_id: str) -> Draft:
+def retire(file: ConfigFile, current: document.Source, sim_id: str) -> Draft:
     """The file without this SIM's table (its renewal log is kept)."""
     text = document.remove_sim(current, sim_id)
     return _checked(file, text, {}, None, _Ours(-1, frozenset()), {})

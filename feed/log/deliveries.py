@@ -5,8 +5,10 @@ one apprise URL of a [[notify]] channel. A runner claims it in a write transacti
 sending (db.writing: concurrent runners, cron overlaps and instances queue there), so two
 runners never both send it. A claim holds a lease; a runner killed mid-send leaves its claim
 to run out, after which the delivery is marked interrupted and never sent again: whether
-the message left cannot be known, and a reminder must not arrive twice. Failed sends are
-retried at the time the runner asks, then given up.
+the message left cannot be known, and a reminder must not arrive twice. A send whose
+receiver took it but did not answer in time is the same case, recorded as unconfirmed.
+Failed sends (that surely did not arrive) are retried at the time the runner asks, then
+given up.
 
 These rows are not the renewal log: writing them never bumps its generation, so feeds
 are not rebuilt for them. Times that are compared are seconds since the epoch (the
@@ -39,8 +41,10 @@ from sqlalchemy import (
 
 from . import db
 
-SENDING, SENT, RETRY, FAILED, INTERRUPTED, SUPERSEDED = (
-    "sending", "sent", "retry", "failed", "interrupted", "superseded")
+SENDING, SENT, RETRY, FAILED, INTERRUPTED, SUPERSEDED, UNCONFIRMED = (
+    "sending", "sent", "retry", "failed", "interrupted", "superseded", "unconfirmed")
+# Sent, or maybe sent, with no confirmation: never sent again, shown as such on the SIM's page.
+MAYBE_SENT = frozenset({INTERRUPTED, UNCONFIRMED})
 
 # The table of migrations/versions/0004_deliveries.py.
 deliveries = Table(
@@ -197,10 +201,13 @@ def claim(engine: Engine, key: Key, due_at: datetime, runner: str, now: float,
 
 
 def finish(engine: Engine, claimed: Delivery, now: float, error: str | None = None,
-           retry_at: float | None = None) -> Delivery:
-    """Record how a claimed send went: sent; failed, to retry at `retry_at`; or failed for good."""
+           retry_at: float | None = None, unconfirmed: bool = False) -> Delivery:
+    """Record how a claimed send went: sent; sent but `unconfirmed` (never again); failed, to
+    retry at `retry_at`; or failed for good."""
     if error is None:
         values: dict[str, Any] = {"state": SENT, "sent_at": _iso(now), "error": None}
+    elif unconfirmed:
+        values = {"state": UNCONFIRMED, "sent_at": _iso(now), "error": error}
     else:
         values = {"state": RETRY if retry_at is not None else FAILED, "next_try": retry_at, "error": error}
     with db.unavailable_as_error(engine), db.writing(engine) as connection:

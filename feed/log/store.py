@@ -40,6 +40,9 @@ from ..core.model import Renewal
 from . import db
 
 IDEMPOTENCY_KEEP = timedelta(hours=48)
+# Idempotency keys that start with this are kept as long as the renewal they recorded, not
+# IDEMPOTENCY_KEEP: the reminders' one-tap link records one renewal for as long as it lives.
+LASTING = "lasting:"
 # Idle connections generation() keeps for its next reads; more at once go back to the pool.
 KEEP_READERS = 4
 # SQLite's INTEGER, PostgreSQL's BIGINT: 64-bit ids on both.
@@ -229,7 +232,8 @@ class RenewalStore:
         with db.unavailable_as_error(self.engine), db.writing(self.engine) as connection:
             if idempotency_key is not None:
                 connection.execute(delete(idempotency).where(
-                    idempotency.c.created_at < (now - IDEMPOTENCY_KEEP).isoformat()))
+                    idempotency.c.created_at < (now - IDEMPOTENCY_KEEP).isoformat(),
+                    ~idempotency.c.key.startswith(LASTING, autoescape=True)))
                 seen = connection.execute(select(idempotency.c.fingerprint, idempotency.c.renewal_id)
                                           .where(idempotency.c.key == idempotency_key)).first()
                 if seen is not None:
@@ -259,8 +263,17 @@ class RenewalStore:
         with db.unavailable_as_error(self.engine), db.writing(self.engine) as connection:
             deleted = connection.execute(delete(renewals).where(renewals.c.id == renewal_id)).rowcount > 0
             if deleted:
+                connection.execute(delete(idempotency).where(idempotency.c.renewal_id == renewal_id))
                 self._touch(connection)
         return deleted
+
+    def recorded_with(self, idempotency_key: str) -> StoredRenewal | None:
+        """The renewal this key recorded, while the key is kept and the renewal not deleted."""
+        query = (select(renewals).join(idempotency, idempotency.c.renewal_id == renewals.c.id)
+                 .where(idempotency.c.key == idempotency_key))
+        with db.unavailable_as_error(self.engine), db.reading(self.engine) as connection:
+            row = connection.execute(query).first()
+        return _row(row) if row is not None else None
 
     def get(self, renewal_id: int) -> StoredRenewal | None:
         if not _storable(renewal_id):

@@ -2,19 +2,23 @@
 
 The link is its own credential (no sign-in from a phone's chat app), so it is signed
 with the service's secret key and says only which SIM, which deadline it was sent for
-and the last day it may be used: the day that deadline's last stage passes. A link for
-a deadline that has since moved is recognised by the page, which then records nothing.
+and the last day it may be used: the day of the last reminder that carries it (the last
+stage's day, or 30 days after the deadline without stages). A link for a deadline that
+has since moved is recognised by the page, which then records nothing; a link records
+one renewal however often it is pressed, for as long as it lives.
 """
 
 from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from itsdangerous import BadSignature, URLSafeSerializer
 
 from ..core.deadlines import Deadline
+from ..log.store import LASTING
+from .schedule import overdue_days
 
 # Keeps these signatures apart from the session cookie's, made with the same key.
 SALT = "simfeed.reminders.renewed"
@@ -26,7 +30,11 @@ class LinkInvalid(ValueError):
 
 
 class LinkExpired(LinkInvalid):
-    """The link was genuine, but its deadline's last stage has passed."""
+    """The link was genuine, but its last day has passed; `claim` says what it was for."""
+
+    def __init__(self, claim: Claim):
+        super().__init__(f"this link expired after {claim.expires.isoformat()}")
+        self.claim = claim
 
 
 @dataclass(frozen=True)
@@ -39,9 +47,13 @@ class Claim:
 
     @property
     def idempotency_key(self) -> str:
-        """One renewal per SIM and deadline, however many links (channels, days) were sent for it."""
+        """One renewal per SIM and deadline, however many links (channels, days) were sent for it.
+
+        A lasting key: the log keeps it as long as the renewal it recorded, not 48 hours, so a
+        deadline that a renewal does not move (a fixed expiry, a balance) is not recorded twice.
+        """
         digest = hashlib.sha256(f"{self.sim_id}\n{self.deadline.isoformat()}".encode()).hexdigest()
-        return f"renewed-link-{digest}"
+        return f"{LASTING}renewed-link-{digest}"
 
 
 def _serializer(secret_key: str | bytes) -> URLSafeSerializer:
@@ -49,8 +61,8 @@ def _serializer(secret_key: str | bytes) -> URLSafeSerializer:
 
 
 def expires_for(deadline: Deadline) -> date:
-    """The last day a link for this deadline may be used: its last stage's day, else the deadline."""
-    return max((on for on, _stage in deadline.stages), default=deadline.due)
+    """The last day a link for this deadline may be used: the day of the last reminder carrying it."""
+    return deadline.due + timedelta(days=overdue_days(deadline))
 
 
 def token_for(secret_key: str | bytes, sim_id: str, deadline: date, expires: date) -> str:
@@ -88,5 +100,5 @@ def read_token(secret_key: str | bytes, token: str, today: date) -> Claim:
     except (TypeError, ValueError):  # signed by us, yet not a claim: never made by token_for
         raise LinkInvalid("this link cannot be read") from None
     if today > claim.expires:
-        raise LinkExpired(f"this link expired after {claim.expires.isoformat()}")
+        raise LinkExpired(claim)
     return claim

@@ -33,7 +33,7 @@ log = logging.getLogger("feed.reminders")
 
 # After a failed send, the next tries wait this long (seconds); after the last, it is given up.
 RETRY_DELAYS = (60, 300, 1800)
-# How long a claim is held: far longer than apprise's own time-outs for one send.
+# How long a claim is held: far longer than a receiver's time-outs for one send (channels.py).
 LEASE = 600.0
 
 
@@ -101,8 +101,10 @@ def message(config: Config, planned: Planned, today: date, secret_key: str | byt
         link = links.renewed_url(public_url, secret_key, deadline.sim.id, deadline.due,
                                  links.expires_for(deadline))
     stage = _stage_on(deadline, planned.occasion.day)
+    days = Schedule(deadline, config.calendar.timezone, planned.notify.alarms).before or [deadline.due]
     return (words.reminder_title(deadline, today, stage),
-            words.reminder_body(deadline, today, link, planned.notify.show_accounts))
+            words.reminder_body(deadline, today, link, planned.notify.show_accounts,
+                                first=planned.occasion.day == days[0]))
 
 
 def run_pass(config: Config, engine: Engine, now: datetime, secret_key: str | bytes | None, runner: str,
@@ -130,12 +132,14 @@ def run_pass(config: Config, engine: Engine, now: datetime, secret_key: str | by
         claimed = deliveries.claim(engine, plan.key, plan.occasion.due_at, runner, stamp().timestamp(), LEASE)
         if claimed is None:
             continue
-        error = send(plan.url, *message(config, plan, today, secret_key))
+        failure = send(plan.url, *message(config, plan, today, secret_key))
         finished = stamp().timestamp()
         retry_at = None
-        if error is not None and claimed.attempts <= len(RETRY_DELAYS):
+        unconfirmed = failure is not None and failure.unconfirmed
+        if failure is not None and not unconfirmed and claimed.attempts <= len(RETRY_DELAYS):
             retry_at = finished + RETRY_DELAYS[claimed.attempts - 1]
-        done = deliveries.finish(engine, claimed, finished, error, retry_at)
+        error = failure.reason if failure is not None else None
+        done = deliveries.finish(engine, claimed, finished, error, retry_at, unconfirmed)
         _log(plan, done)
         outcomes.append(Outcome(plan, done.state, done.error))
     return outcomes
@@ -147,6 +151,9 @@ def _log(plan: Planned, done: Delivery) -> None:
             f" to {plan.channel}")
     if done.state == deliveries.SENT:
         log.info("sent %s", what)
+    elif done.state == deliveries.UNCONFIRMED:
+        log.warning("sent, unconfirmed (not sent again, so as never to send it twice): %s: %s",
+                    what, done.error)
     elif done.state == deliveries.RETRY:
         log.warning("not sent, will retry (attempt %d): %s: %s", done.attempts, what, done.error)
     else:
@@ -154,7 +161,7 @@ def _log(plan: Planned, done: Delivery) -> None:
 
 
 def test_message(notify: Notify, language: str,
-                 send: channels.Sender = channels.send) -> list[tuple[str, str | None]]:
-    """Send the test message to each URL of a channel: (masked URL, error or None) for each."""
+                 send: channels.Sender = channels.send) -> list[tuple[str, channels.Failure | None]]:
+    """Send the test message to each URL of a channel: (masked URL, failure or None) for each."""
     title, body = Wording(notify.language or language).test_message()
     return [(masked(url), send(url, title, body)) for url in notify.urls]

@@ -1,10 +1,12 @@
-"""What a SIM's page says about its push reminders: the last one sent, the next one due, and
-how each channel's URLs fared, read from the deliveries the runners recorded."""
+"""What a SIM's page says about its push reminders: the last one sent, the next one due, those
+that may not have arrived, and how each channel's URLs fared, read from the deliveries the
+runners recorded."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine
 
@@ -15,7 +17,7 @@ from ..log import deliveries
 from ..log.deliveries import Delivery
 from .schedule import Schedule, days_after
 
-FAILURES = frozenset({deliveries.RETRY, deliveries.FAILED, deliveries.INTERRUPTED})
+FAILURES = frozenset({deliveries.RETRY, deliveries.FAILED, *deliveries.MAYBE_SENT})
 
 
 @dataclass(frozen=True)
@@ -29,8 +31,11 @@ class Reminder:
     error: str | None = None
 
     @classmethod
-    def of(cls, row: Delivery, now: float) -> Reminder:
-        return cls(row.key.notify_id, days_after(row.key.occasion), row.sent_at or row.updated_at,
+    def of(cls, row: Delivery, now: float, zone: ZoneInfo) -> Reminder:
+        """The reminder as its message said it: days from the day it went out (a runner that was
+        down sends an older occasion's reminder late, counting the days left from that day)."""
+        at = row.sent_at or row.updated_at
+        return cls(row.key.notify_id, (at.astimezone(zone).date() - row.key.deadline).days, at,
                    row.as_seen(now), row.error)
 
 
@@ -46,11 +51,13 @@ class ChannelStatus:
 
 @dataclass(frozen=True)
 class SimReminders:
-    """A SIM's reminders: the last sent, the next due per channel, and each URL's record."""
+    """A SIM's reminders: the last sent, the next due per channel, those of this deadline that
+    may not have arrived (never sent again), and each URL's record."""
 
     last_sent: Reminder | None
     upcoming: tuple[Reminder, ...]
     channels: tuple[ChannelStatus, ...]
+    unconfirmed: tuple[Reminder, ...] = ()
 
 
 def for_sim(config: Config, engine: Engine, sim: Sim, now: datetime) -> SimReminders | None:
@@ -64,7 +71,7 @@ def for_sim(config: Config, engine: Engine, sim: Sim, now: datetime) -> SimRemin
         occasion = Schedule(deadline, config.calendar.timezone, notify.alarms).upcoming(now)
         if occasion is not None:
             upcoming.append(Reminder(notify.id, days_after(occasion.name), occasion.due_at, "due"))
-    stamp = now.timestamp()
+    stamp, zone = now.timestamp(), config.calendar.timezone
     rows = deliveries.for_sims(engine, [sim.id])  # the latest change first
     sent = sorted((row for row in rows if row.state == deliveries.SENT),
                   key=lambda row: row.sent_at or row.updated_at, reverse=True)
@@ -72,11 +79,14 @@ def for_sim(config: Config, engine: Engine, sim: Sim, now: datetime) -> SimRemin
     def latest(found: list[Delivery], notify_id: str, url: str) -> Reminder | None:
         mine = (row for row in found if (row.key.notify_id, row.key.target) == (notify_id, target(url)))
         row = next(mine, None)
-        return Reminder.of(row, stamp) if row is not None else None
+        return Reminder.of(row, stamp, zone) if row is not None else None
 
     failed = [row for row in rows if row.as_seen(stamp) in FAILURES]
     channels = tuple(ChannelStatus(notify.id, masked(url), latest(sent, notify.id, url),
                                    latest(failed, notify.id, url))
                      for notify in notifies for url in notify.urls)
-    return SimReminders(Reminder.of(sent[0], stamp) if sent else None,
-                        tuple(sorted(upcoming, key=lambda r: r.at)), channels)
+    maybe_sent = (row for row in rows
+                  if row.key.deadline == deadline.due and row.as_seen(stamp) in deliveries.MAYBE_SENT)
+    unconfirmed = sorted((Reminder.of(row, stamp, zone) for row in maybe_sent), key=lambda r: r.at)
+    return SimReminders(Reminder.of(sent[0], stamp, zone) if sent else None,
+                        tuple(sorted(upcoming, key=lambda r: r.at)), channels, tuple(unconfirmed))

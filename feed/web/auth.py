@@ -22,11 +22,16 @@ R = TypeVar("R")
 
 
 def admin_token(config: Config) -> str | None:
-    """The token that opens the API and the page's forms: env first, then [server]."""
+    """The token that opens the API and the page's forms: env first, then [server], then the kept one."""
     if current_app.config.get("SIMFEED_ADMIN_TOKEN_REFUSED"):  # too weak: `flask check` says so
         return None
     from_env: str | None = current_app.config.get("SIMFEED_ADMIN_TOKEN")
-    return from_env or config.server.admin_token
+    if from_env:
+        return from_env
+    if config.server.admin_token is not None:  # "" switches signing in off
+        return config.server.admin_token or None
+    kept: str | None = current_app.config.get("SIMFEED_KEPT_TOKEN")
+    return kept
 
 
 class TooManyAttempts(Exception):

@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext, lazy_gettext
 from flask_wtf import FlaskForm
+from tomlkit import TOMLDocument
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response as BaseResponse
 from wtforms import (
@@ -38,7 +39,7 @@ from ..editing.configfile import Change, ConfigFile, NothingToUndo, NotWritable,
 from ..editing.document import NotEditable
 from ..editing.fields import FIELDS, RULE_CHOICES, to_values
 from ..log.renewals import today_in, with_log
-from . import i18n
+from . import i18n, offload
 from .auth import admin_token, is_admin, login_required, may_see
 from .current import service, snapshot
 
@@ -162,10 +163,11 @@ def _who() -> str:
 
 def _new_form(values: Mapping[str, str] | None = None) -> SimForm:
     form = SimForm(data=_form_data(values) if values is not None else None)
-    form["preset"].choices = [SelectChoice("", "—"),
-                              *(SelectChoice(p.id, p.title) for p in presets.catalogue().values())]
-    # The kinds and starts in simfeed's one wording, as the feed and the SIM page say them.
+    # The kinds and starts in simfeed's one wording, as the feed and the SIM page say them;
+    # the presets by their titles in the visitor's language.
     words = i18n.wording()
+    form["preset"].choices = [SelectChoice("", "—"), *(SelectChoice(p.id, p.texts(words.language).title)
+                                                       for p in presets.catalogue().values())]
     form["topup_from"].choices = [SelectChoice("", "—"),
                                   *(SelectChoice(c, words.extends_from(c)) for c in EXTEND_FROM)]
     form["counts"].choices = [SelectChoice(k, words.kind(k)) for k in KINDS]
@@ -227,7 +229,7 @@ def _submit(form: SimForm, sim_id: str | None, draft: drafts.Draft, what: str) -
     change = Change(_who(), what, draft.sim_id or "", draft.changed)
     try:
         assert draft.text is not None
-        file.save(draft.text, form.digest.data or "", change, datetime.now(UTC))
+        offload.run(file.save, draft.text, form.digest.data or "", change, datetime.now(UTC), draft.config)
     except Stale:
         return _page(form, sim_id, draft, preview=preview, message=_stale())
     except NotWritable:
@@ -275,18 +277,20 @@ def new() -> str | BaseResponse:
 def add() -> str | BaseResponse:
     form = _posted(_new_form())
     file = _file()
-    draft = drafts.add(file, file.read(), form.values())
+    draft = offload.run(drafts.add, file, file.read(), form.values())
     if draft.table.get("id") and not form.id.data:
         form.id.data = draft.table["id"]  # the suggested id, shown so it can be changed
     return _submit(form, None, draft, "added")
 
 
-def _current_table(sim_id: str) -> tuple[str, Mapping[str, Any]]:
+def _current_table(sim_id: str) -> tuple[str, TOMLDocument, Mapping[str, Any]]:
+    """The file's text, its document (parsed once for the whole request) and this SIM's table."""
     text = _file().read()
-    table = document.sim_tables(text).get(sim_id)
+    doc = offload.run(document.parse, text)
+    table = document.sim_table(doc, sim_id)
     if table is None:
         abort(404)
-    return text, table
+    return text, doc, table
 
 
 @bp.get("/sims/<sim_id>/edit")
@@ -294,7 +298,7 @@ def edit(sim_id: str) -> str | BaseResponse:
     refused = _refuse_signed_out()
     if refused:
         return refused
-    text, table = _current_table(sim_id)
+    text, _doc, table = _current_table(sim_id)
     form = _new_form(to_values(table))
     form.digest.data = digest(text)
     return _page(form, sim_id)
@@ -304,17 +308,17 @@ def edit(sim_id: str) -> str | BaseResponse:
 @login_required
 def update(sim_id: str) -> str | BaseResponse:
     form = _posted(_new_form())
-    text, _ = _current_table(sim_id)
-    return _submit(form, sim_id, drafts.edit(_file(), text, sim_id, form.values()), "edited")
+    _text, doc, _table = _current_table(sim_id)
+    return _submit(form, sim_id, offload.run(drafts.edit, _file(), doc, sim_id, form.values()), "edited")
 
 
 @bp.post("/sims/<sim_id>/retire")
 @login_required
 def retire(sim_id: str) -> str | BaseResponse:
     confirm = _posted(ConfirmForm())
-    text, table = _current_table(sim_id)
+    _text, doc, table = _current_table(sim_id)
     file = _file()
-    draft = drafts.retire(file, text, sim_id)
+    draft = offload.run(drafts.retire, file, doc, sim_id)
     form = _new_form(to_values(table))
     form.digest.data = confirm.digest.data
     if not draft.ok:
@@ -324,8 +328,8 @@ def retire(sim_id: str) -> str | BaseResponse:
             "This service may not write the config file: remove the SIM's [[sim]] table from it yourself."))
     try:
         assert draft.text is not None
-        file.save(draft.text, confirm.digest.data or "", Change(_who(), "retired", sim_id, ()),
-                  datetime.now(UTC))
+        offload.run(file.save, draft.text, confirm.digest.data or "", Change(_who(), "retired", sim_id, ()),
+                    datetime.now(UTC), draft.config)
     except (Stale, NotWritable):
         return _page(form, sim_id, draft, message=_stale())
     flash(gettext("%(name)s was retired: its table left the config file; its renewal log is kept.",
@@ -338,7 +342,7 @@ def retire(sim_id: str) -> str | BaseResponse:
 def undo() -> BaseResponse:
     _posted(ConfirmForm())
     try:
-        _file().undo(_who())
+        offload.run(_file().undo, _who())
     except NothingToUndo:
         flash(gettext("Nothing to undo: the file changed since the last change made here."), "info")
     except NotWritable:

@@ -85,7 +85,8 @@ def index() -> tuple[str, int]:
     sims = renewals.overview(config, today) if may_see(config) else None
     costs = {view.sim.id: year_cost(view.sim, today) for view in sims or ()}
     return _render("index.html", sims=sims, links=_links(config, "feeds.calendar"), today=today,
-                   costs=costs, cost_totals=totals(costs.values()))
+                   costs=costs, cost_totals=totals(costs.values()),
+                   starter=service().starter() if may_see(config) else None)
 
 
 EXPORTS = {"csv": "text/csv; charset=utf-8", "json": "application/json"}

@@ -3,8 +3,9 @@
 The signed link is the credential, so no sign-in is needed. GET only shows the form:
 chat apps and mail scanners open links by themselves, and must never record a renewal.
 POST records it once, through the same path as the page, the API and the CLI, keyed on
-the SIM and the deadline the link was sent for; once that deadline has moved, the link
-says so and stores nothing.
+the SIM and the deadline the link was sent for; once that deadline has moved, or a renewal
+was recorded from the link, it says so and stores nothing. A link past its last day names
+its SIM and leads to the SIM's page, where the renewal can still be recorded.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response as BaseResponse
 
 from ..core.deadlines import Deadline, deadline_for
-from ..core.model import Sim
+from ..core.model import Charge, Sim
 from ..log import renewals
 from ..log.db import LogUnavailable
 from ..log.renewals import RenewalInvalid
@@ -40,12 +41,19 @@ def _render(template: str, status: int = 200, **context: Any) -> tuple[str, int]
                            admin_configured=admin_token(config) is not None, **context), status
 
 
+class _Expired(Exception):
+    """A genuine link past its last day: answered with a page naming its SIM (410)."""
+
+    def __init__(self, claim: links.Claim):
+        self.claim = claim
+
+
 def _target(token: str, today: date) -> tuple[links.Claim, Sim, Deadline]:
     """The SIM and its deadline now, for a genuine link; a 4xx page otherwise."""
     try:
         claim = links.read_token(str(current_app.secret_key), token, today)
-    except links.LinkExpired:
-        abort(410, gettext("This link has expired. Record the renewal on the SIM card's page instead."))
+    except links.LinkExpired as expired:
+        raise _Expired(expired.claim) from None
     except links.LinkInvalid:
         abort(404, gettext("This link is not valid. Open it again from the reminder, or record the "
                            "renewal on the SIM card's page."))
@@ -64,7 +72,8 @@ def _page(token: str, values: dict[str, str] | None = None, errors: dict[str, st
     defaults = {"date": today.isoformat(), "currency": (last.currency or "") if last else ""}
     return _render("renewed.html", token=token, claim=claim, sim=sim, deadline=deadline, today=today,
                    current=deadline.due == claim.deadline, values=values or defaults,
-                   errors=errors or {}, form_error=form_error)
+                   errors=errors or {}, form_error=form_error, charge=isinstance(sim.rule, Charge),
+                   used=service().store.recorded_with(claim.idempotency_key))
 
 
 @bp.get("/renewed/<token>")
@@ -81,6 +90,11 @@ def record(token: str) -> tuple[str, int] | BaseResponse:
     if deadline.due != claim.deadline:
         return _page(token)
     values = {name: request.form.get(name, "") for name in FIELDS}
+    if isinstance(sim.rule, Charge) and not _topped_up(values["amount"]):
+        # Only a top-up's amount moves a balance's deadline: without one, nothing would change.
+        return _page(token, values, {"amount": gettext("Enter the amount you topped up: the fees are "
+                                                       "paid from the balance.")},
+                     recording.not_recorded())
     try:
         recorded = renewals.record(service().store, config, sim.id, values, renewals.today_in(config),
                                    claim.idempotency_key)
@@ -92,9 +106,26 @@ def record(token: str) -> tuple[str, int] | BaseResponse:
     return redirect(url_for("renewed.confirm", token=token), 303)
 
 
+def _topped_up(amount: str) -> bool:
+    """Whether the form's amount is a top-up: a number above zero (a bad one is refused later)."""
+    try:
+        return float(amount.strip()) > 0
+    except ValueError:
+        return bool(amount.strip())
+
+
+@bp.errorhandler(_Expired)
+def _expired(error: _Expired) -> tuple[str, int]:
+    """The SIM it was for, and where its renewal can still be recorded."""
+    sim = snapshot().config.sim(error.claim.sim_id)
+    if sim is None:
+        return _render("message.html", 410, message=gettext(
+            "This link has expired, and is for a SIM card that is no longer in the config."))
+    return _render("renewed.html", 410, claim=error.claim, sim=sim, expired=True)
+
+
 @bp.errorhandler(400)
 @bp.errorhandler(404)
-@bp.errorhandler(410)
 def _refused(error: HTTPException) -> tuple[str, int]:
     return _render("message.html", error.code or 400, message=error.description)
 

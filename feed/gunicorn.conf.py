@@ -1,4 +1,4 @@
-"""gunicorn settings, read by `make run` and by the Procfile's plain `gunicorn` alike."""
+"""gunicorn settings, read by `simfeed serve` (`make run`, the Procfile, the container and units)."""
 
 # gevent's cooperative sockets, locks and thread-locals, installed before anything else is
 # imported: the app is loaded here in the master (preload_app) and forked into the workers,
