@@ -331,4 +331,4 @@ def used_in(value: Any) -> str:
     """
     if value == "home" or (isinstance(value, str) and value in _territories()):
         return str(value)
-    raise Invalid(f'{quote(value)} must be "home" or a two-letter country code like "CN" or "GB"')
+    raise Invalid("not_used_in", value=quote(value))

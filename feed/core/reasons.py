@@ -52,6 +52,7 @@ SENTENCES: Mapping[str, str] = {
     "not_accounts": N_("must be a list of names in quotes, like [\"HSBC UK\", \"WhatsApp\"]"),
     "not_dial": N_("%(value)s must be a code to dial made of digits, * and #, like \"*#131#\""),
     "too_long_text": N_("must be at most %(limit)s characters"),
+    "not_used_in": N_("%(value)s must be \"home\" or a two-letter country code like \"CN\" or \"GB\""),
     "unknown_field": N_("unknown field"),
     # Durations (core/durations.py)
     "not_duration": N_("%(value)s is not a duration (try \"6 months\", \"180 days\" or \"P6M\")"),
