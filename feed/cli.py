@@ -19,6 +19,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 
+from . import cli_backup
 from .calendar.wording import Wording
 from .config import presets
 from .config.load import ConfigError, load_config
@@ -412,7 +413,7 @@ def token_command(show: bool) -> None:
 def init_app(app: Flask) -> None:
     for command in (check_command, export_command, renew_command, renewals_command, unrenew_command,
                     presets_command, export_sims_command, token_command, remind_command,
-                    notify_test_command, db_group):
+                    notify_test_command, db_group, cli_backup.backup_command, cli_backup.restore_command):
         app.cli.add_command(command)
 
 

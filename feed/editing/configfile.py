@@ -133,6 +133,37 @@ class ConfigFile:
                  ", ".join(change.fields) or "-", change.who)
         return config
 
+    def contents(self) -> tuple[bytes | None, dict[str, bytes]]:
+        """The file's bytes (None when there is none) and its history's files by name, for a backup.
+
+        Read together under the save lock: no save from the page lands between them.
+        """
+        with self._locked():
+            try:
+                text: bytes | None = self.path.read_bytes()
+            except FileNotFoundError:
+                text = None
+            kept = sorted(self.history.iterdir()) if self.history.is_dir() else []
+            return text, {p.name: p.read_bytes() for p in kept if p.is_file() and not p.name.startswith(".")}
+
+    def put_back(self, text: bytes | None, history: dict[str, bytes]) -> None:
+        """Write the file and its history as a backup had them (a restore), under the save lock.
+
+        The history first, then the file, each file whole or not at all; history files the
+        backup did not have are removed. A new file is readable by its owner only (it holds tokens).
+        """
+        with self._locked():
+            self.history.mkdir(parents=True, exist_ok=True)
+            for name, data in history.items():
+                atomic_write(self.history / name, data)
+            for old in self.history.iterdir():
+                if old.is_file() and not old.name.startswith(".") and old.name not in history:
+                    old.unlink()
+            if text is not None:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                mode = self.path.stat().st_mode & 0o777 if self.path.exists() else 0o600
+                atomic_write(self.path, text, mode=mode)
+
     def can_undo(self) -> bool:
         entries = self._manifest()
         try:

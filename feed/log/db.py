@@ -16,7 +16,19 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, MetaData, create_engine, event, exc, func, make_url, select, text
+from sqlalchemy import (
+    Connection,
+    Engine,
+    MetaData,
+    Table,
+    create_engine,
+    event,
+    exc,
+    func,
+    make_url,
+    select,
+    text,
+)
 from sqlalchemy.engine import URL
 
 metadata = MetaData()
@@ -155,50 +167,79 @@ def create_schema(engine: Engine) -> None:
 
 
 class CopyRefused(ValueError):
-    """`db copy` will not write: the target holds data already, or the copy did not add up."""
+    """`db copy` or a restore will not write: the target holds data already, or the copy did not add up."""
 
 
-def _rows(connection: Connection, table: Any) -> list[dict[str, Any]]:
+def copied_tables() -> list[Table]:
+    """The tables a copy or a backup carries, parents first: all but those declared with
+    info={"copy": False} (passing state, such as failed-token counts)."""
+    return [table for table in metadata.sorted_tables if table.info.get("copy", True)]
+
+
+def _rows(connection: Connection, table: Table) -> list[dict[str, Any]]:
     key = list(table.primary_key.columns) or list(table.columns)
     return [dict(row._mapping) for row in connection.execute(select(table).order_by(*key))]
 
 
+def dump(connection: Connection) -> dict[str, list[dict[str, Any]]]:
+    """Every copied table's rows, by table, in key order: read inside one transaction, one state."""
+    return {table.name: _rows(connection, table) for table in copied_tables()}
+
+
+def _seeds() -> dict[str, list[dict[str, Any]]]:
+    """The rows a freshly migrated database starts with."""
+    fresh = engine_for("sqlite://")
+    try:
+        create_schema(fresh)
+        with reading(fresh) as connection:
+            return dump(connection)
+    finally:
+        fresh.dispose()
+
+
+def require_fresh(connection: Connection, target: Engine, verb: str) -> None:
+    """Refuse (CopyRefused) unless the database holds only the rows a fresh one starts with."""
+    seeds = _seeds()
+    for table in copied_tables():
+        if _rows(connection, table) != seeds[table.name]:
+            raise CopyRefused(f"{describe(target)} is not empty (table {table.name}): nothing was {verb}")
+
+
+def load(connection: Connection, rows: dict[str, list[dict[str, Any]]], verb: str) -> dict[str, int]:
+    """Put `rows` (by table, as `dump` gives them) in place of the copied tables' rows; the counts.
+
+    Inside the caller's write transaction, checked row for row count before it commits.
+    """
+    tables = copied_tables()
+    for table in reversed(tables):
+        connection.execute(table.delete())
+    counts: dict[str, int] = {}
+    for table in tables:
+        given = rows.get(table.name, [])
+        for start in range(0, len(given), 1000):
+            connection.execute(table.insert(), given[start:start + 1000])
+        arrived = connection.execute(select(func.count()).select_from(table)).scalar_one()
+        if arrived != len(given):
+            raise CopyRefused(f"table {table.name}: {arrived} rows arrived of {len(given)}:"
+                              f" nothing was {verb}")
+        counts[table.name] = len(given)
+    if connection.dialect.name == "postgresql":
+        _advance_sequences(connection)
+    return counts
+
+
 def copy(source: Engine, target: Engine) -> dict[str, int]:
-    """Copy every table of `metadata` from one database to another; the rows copied, by table.
+    """Copy every copied table from one database to another; the rows copied, by table.
 
     Both are migrated first. The target must be as new (only the rows a fresh database
     starts with); the copy is one transaction, checked row for row count before it commits.
-    Tables declared with info={"copy": False} (passing state, such as failed-token counts) stay behind.
     """
-    tables = [table for table in metadata.sorted_tables if table.info.get("copy", True)]
-    fresh = engine_for("sqlite://")
-    try:
-        for engine in (fresh, source, target):
-            create_schema(engine)
-        with reading(fresh) as connection:
-            seeds = {table.name: _rows(connection, table) for table in tables}
-    finally:
-        fresh.dispose()
-    counts: dict[str, int] = {}
+    for engine in (source, target):
+        create_schema(engine)
     with unavailable_as_error(source), unavailable_as_error(target), reading(source) as read, \
             writing(target) as write:
-        for table in tables:
-            if _rows(write, table) != seeds[table.name]:
-                raise CopyRefused(f"{describe(target)} is not empty (table {table.name}): nothing was copied")
-        for table in reversed(tables):
-            write.execute(table.delete())
-        for table in tables:
-            rows = _rows(read, table)
-            for start in range(0, len(rows), 1000):
-                write.execute(table.insert(), rows[start:start + 1000])
-            copied = write.execute(select(func.count()).select_from(table)).scalar_one()
-            if copied != len(rows):
-                raise CopyRefused(f"table {table.name}: {copied} rows arrived of {len(rows)}:"
-                                  " nothing was copied")
-            counts[table.name] = len(rows)
-        if target.dialect.name == "postgresql":
-            _advance_sequences(write)
-    return counts
+        require_fresh(write, target, "copied")
+        return load(write, dump(read), "copied")
 
 
 def _advance_sequences(connection: Connection) -> None:
