@@ -19,11 +19,11 @@ from .config.starter import write_starter
 from .config.watcher import ConfigWatcher
 from .core import keys, parsers, tokens
 from .core.model import LANGUAGES, ServerSettings
-from .log.db import LogUnavailable
+from .log.db import BadDatabaseUrl, LogUnavailable
 from .log.store import RenewalStore
 from .service import Service
 from .settings import SIM_FILE, Settings, SettingsError
-from .web import api, editor, feeds, headers, i18n, pages, renewed, sessions, timeouts
+from .web import api, bodies, currencies, editor, errors, feeds, headers, i18n, pages, renewed, sessions
 from .web.current import snapshot
 from .web.throttle import Misses
 
@@ -80,9 +80,10 @@ def _install_web(app: Flask) -> None:
     sessions.init_app(app, lambda: snapshot().config.server.public_url)
     i18n.init_app(app, lambda: snapshot().config.calendar.language)
     app.config.setdefault("WTF_CSRF_TIME_LIMIT", None)  # the token lives as long as the session
-    app.jinja_env.globals.update(csrf_token=generate_csrf, languages=LANGUAGES)
+    app.jinja_env.globals.update(csrf_token=generate_csrf, languages=LANGUAGES, currencies=currencies.options)
     app.after_request(headers.security_headers)
-    app.register_error_handler(TimeoutError, timeouts.body_timed_out)  # a body too slow to arrive
+    bodies.init_app(app)  # 413 for a body larger than any form or API call sends
+    errors.init_app(app)  # every error answer, for every blueprint
     app.register_blueprint(feeds.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(pages.bp)
@@ -164,7 +165,11 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
             settings.instance / SIM_FILE)
 
     watcher = ConfigWatcher(settings.config, app.instance_path)
-    store = RenewalStore(settings.database)
+    try:
+        store = RenewalStore(settings.database)
+    except BadDatabaseUrl as error:
+        raise StartupError(f"invalid setting, not starting: the database (SIMFEED_DATABASE or "
+                           f"DATABASE_URL): {error}") from None
     app.extensions["simfeed"] = Service(watcher, store)
     refused = _admin_token_problems(app)
     if refused and serving:

@@ -22,6 +22,7 @@ from flask.cli import AppGroup, with_appcontext
 from . import cli_backup
 from .calendar.wording import Wording
 from .config import presets
+from .config.gateways import masked_gateway
 from .config.load import ConfigError, load_config
 from .config.notify import masked
 from .config.sims import preset_sample
@@ -160,6 +161,11 @@ def _echo_channels(config: Config, words: Wording) -> None:
         if notify.urls_from != "urls":
             line += words._(" from $%(variable)s", variable=notify.urls_from)
         click.echo(line)
+    for gateway in config.gateways:
+        origin = "" if gateway.url_from == "url" else f" from ${gateway.url_from}"
+        piloted = [sim.id for sim in config.sims if sim.autopilot and sim.autopilot.gateway == gateway.id]
+        click.echo(f"gateway {gateway.id}: {masked_gateway(gateway)}{origin}, autopilot of "
+                   + (", ".join(piloted) or "no SIM"))
     if config.notifies and not config.server.public_url:
         click.echo(words._("reminders carry no \"I have renewed it\" link: set public_url in [server] "
                            "(the runner cannot know the address people reach the service at)"))
@@ -300,21 +306,31 @@ def export_sims_command(form: str) -> None:
     click.echo(sheet.export(config, today_in(config), form), nl=False)
 
 
-def _remind_once(dry_run: bool, name: str, echo: bool = True) -> list[runner.Outcome]:
-    """One pass over the config and log as the web workers serve them (the last good config).
+def _remind_once(dry_run: bool, name: str, echo: bool = True) -> int:
+    """One pass over the config and log as the web workers serve them (the last good config): the
+    autopilot's texts first, then the reminders of the SIMs it does not hold. How many outcomes.
 
     With `echo`, prints each outcome (as it went, or with its message for a dry run), described
     with the config the pass used.
     """
+    from .autopilot import runner as autopilot  # here: gateway clients take 0.3 s to import, web workers none
+
     view = _service().snapshot()
     if view.errors:
         logging.getLogger("feed").warning("the config has errors; reminding from the last good one: %s",
                                           "; ".join(map(str, view.errors)))
-    outcomes = runner.run_pass(view.config, _service().store.engine, datetime.now(UTC),
-                               current_app.secret_key, name, dry_run=dry_run, clock=lambda: datetime.now(UTC))
+    store, now = _service().store, datetime.now(UTC)
+    piloted = autopilot.run_pass(view.config, store, now, current_app.secret_key, name, dry_run=dry_run,
+                                 clock=lambda: datetime.now(UTC))
+    held = autopilot.held_now(view.config, store, now)
+    outcomes = runner.run_pass(view.config, store.engine, now, current_app.secret_key, name, dry_run=dry_run,
+                               clock=lambda: datetime.now(UTC), held=held)
+    for done in piloted if echo else ():
+        click.echo(f"autopilot {done.state}: {done.sim_id} (deadline {done.deadline.isoformat()}) "
+                   f"through {done.gateway}" + (f": {done.detail}" if done.detail else ""))
     for outcome in outcomes if echo else ():
         _echo_outcome(view.config, outcome, dry_run)
-    return outcomes
+    return len(piloted) + len(outcomes)
 
 
 @click.command("remind", cls=_Command)
@@ -322,13 +338,14 @@ def _remind_once(dry_run: bool, name: str, echo: bool = True) -> list[runner.Out
 @click.option("--loop", is_flag=True, help="Run a pass every minute until stopped (a Procfile worker).")
 @with_appcontext
 def remind_command(dry_run: bool, loop: bool) -> None:
-    """Send the push reminders due now ([[notify]]), each once, however many runners there are.
+    """Send the push reminders due now ([[notify]]) and the autopilot's texts, each once,
+    however many runners there are.
 
     With --loop it starts even while the database is down, and tries again every minute.
     """
     config = _config_or_exit()  # the log is read by each pass: with --loop it may still be starting
-    if not config.notifies:
-        click.echo(f"{config.source}: no [[notify]] channel: nothing to send")
+    if not config.notifies and not config.gateways:
+        click.echo(f"{config.source}: no [[notify]] channel nor [[gateway]]: nothing to send")
         if not loop:
             return
     name = runner.runner_name()
@@ -349,6 +366,39 @@ def remind_command(dry_run: bool, loop: bool) -> None:
             logging.getLogger("feed").exception("the reminder pass failed; trying again next minute")
         stop.wait(60 - datetime.now(UTC).timestamp() % 60)
     click.echo("stopped")
+
+
+@click.command("autopilot-test", cls=_Command)
+@click.argument("sim_id", metavar="ID")
+@click.option("--yes", is_flag=True, help="Send without asking (the text costs what the carrier charges).")
+@with_appcontext
+def autopilot_test_command(sim_id: str, yes: bool) -> None:
+    """Send SIM ID's keep-alive text now through its gateway, to test it; records no renewal."""
+    from .autopilot import gateways as autopilot_gateways  # here: as in _remind_once
+
+    config = _load_or_exit()
+    sim = config.sim(sim_id)
+    if sim is None or sim.autopilot is None:
+        piloted = ", ".join(s.id for s in config.sims if s.autopilot) or "none"
+        _fail([f"no SIM {sim_id!r} with an autopilot in {config.source} (SIMs with one: {piloted})"])
+    pilot = sim.autopilot
+    gateway = config.gateway(pilot.gateway)
+    if gateway is None:  # the config's own check names it; this guards a hand-built config
+        _fail([f"{sim_id}: no [[gateway]] {pilot.gateway!r}"])
+    cost = sim.keep_cost
+    price = Wording().money(cost.amount, cost.currency) if cost else "what your carrier charges for a text"
+    shown = "••" + "".join(c for c in pilot.to if c.isdigit())[-4:]
+    question = (f"Send {pilot.text!r} to {shown} from {sim.label} through {masked_gateway(gateway)} now? "
+                f"It costs {price}.")
+    if not yes and not click.confirm(question, default=False):
+        raise SystemExit(1)
+    try:
+        report = autopilot_gateways.send(gateway, pilot)
+    except autopilot_gateways.GatewayError as error:
+        _fail([f"{sim_id}: not sent: {error}"])
+    said = f"{report.state}" + (f", message id {report.message_id}" if report.message_id else "")
+    click.echo(f"{sim_id}: handed to {masked_gateway(gateway)} ({said}); no renewal recorded "
+               f"(a test: record one with `renew {sim_id} --kind sms` once your carrier counted it)")
 
 
 def _echo_outcome(config: Config, outcome: runner.Outcome, dry_run: bool) -> None:
@@ -413,7 +463,8 @@ def token_command(show: bool) -> None:
 def init_app(app: Flask) -> None:
     for command in (check_command, export_command, renew_command, renewals_command, unrenew_command,
                     presets_command, export_sims_command, token_command, remind_command,
-                    notify_test_command, db_group, cli_backup.backup_command, cli_backup.restore_command):
+                    notify_test_command, autopilot_test_command, db_group, cli_backup.backup_command,
+                    cli_backup.restore_command):
         app.cli.add_command(command)
 
 

@@ -18,6 +18,7 @@ with warnings.catch_warnings():
 import os
 
 from gunicorn import glogging, util
+from gunicorn.http.body import LengthReader
 from gunicorn.workers.base_async import AsyncWorker
 from gunicorn.workers.ggevent import GeventWorker
 
@@ -56,6 +57,22 @@ class Worker(GeventWorker):
         except TimeoutError:
             self.log.info("connection closed: nothing read or sent for %s s", IO_TIMEOUT)
             raise StopIteration() from None  # how gunicorn's own workers end a connection
+        unread = _unread(req)
+        if unread > UNREAD_DRAINED:
+            # A body the app refused unread (413): gunicorn would read it all to reach the
+            # next request on the connection. The connection ends instead.
+            self.log.info("connection closed: %s bytes of a refused body left unread", unread)
+            raise StopIteration()
+
+
+# How much of a body the app left unread gunicorn may still read to keep the connection.
+UNREAD_DRAINED = 64 * 1024
+
+
+def _unread(req):
+    """Bytes of the request's body still on the wire (0 when unknown: chunked or none)."""
+    reader = getattr(getattr(req, "body", None), "reader", None)
+    return reader.length if isinstance(reader, LengthReader) else 0
 
 
 worker_class = Worker

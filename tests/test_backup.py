@@ -11,6 +11,7 @@ import json
 import tarfile
 from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +24,7 @@ from feed import create_app
 from feed.config.starter import is_starter
 from feed.core.model import Renewal
 from feed.editing.configfile import Change, ConfigFile, digest
-from feed.log import db
+from feed.log import attempts, db
 from feed.log.deliveries import deliveries
 from feed.service import Service
 
@@ -96,6 +97,12 @@ def source(tmp_path: Path) -> Iterator[Flask]:
             notify_id="phone", target="t1", sim_id="giffgaff", deadline="2027-01-01", occasion="before-3",
             due_at="2026-12-29T09:00:00+00:00", state="sent", attempts=1, runner="host-1", lease_until=1.5e9,
             next_try=None, error=None, updated_at=T0.isoformat(), sent_at=T0.isoformat()))
+    # The autopilot's tables: a text handed over and confirmed (its cost exact), and a paused SIM.
+    claimed = attempts.claim(store.engine, "giffgaff", date(2027, 1, 1), "old-phone", T0, "host-1",
+                             T0.timestamp(), 600)
+    assert claimed is not None
+    attempts.sent(store.engine, claimed, T0.timestamp() + 1, "msg-中文-1", Decimal("0.30"), "GBP")
+    attempts.set_paused(store.engine, "cubacel", True, T0.timestamp())
     yield app
     store.close()
 

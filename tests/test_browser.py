@@ -300,6 +300,7 @@ def test_adding_a_sim_with_a_preset_on_a_phone_previews_saves_and_reaches_the_fe
     # Retired again from the page, so the other tests keep seeing the example file's SIMs.
     page.get_by_role("link", name="Edit this SIM card").click()
     page.get_by_role("button", name="Retire").click()
+    page.get_by_role("button", name="Yes, retire").click()  # retiring asks first
     page.wait_for_url(server + "/")
     assert page.locator('tr[data-sim="hk-airport-sim"]').count() == 0
     phone.close()

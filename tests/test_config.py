@@ -714,14 +714,18 @@ def test_bad_tables() -> None:
 
 def test_toml_syntax_error_names_line_and_column() -> None:
     assert problems('[calendar]\nname = "x"\nrefresh 6\n') == [
-        "config/sims.toml: Expected '=' after a key in a key/value pair (at line 3, column 9)",
+        "config/sims.toml: line 3, column 9, in [calendar]: this is not valid TOML: refresh 6 (a key and "
+        "its value are written key = value, like keep_alive = \"6 months\"; tomllib: Expected '=' after a "
+        "key in a key/value pair)",
     ]
 
 
 def test_unterminated_string_names_line_and_column() -> None:
     assert problems(SIM + 'keep_alive = "6 months\n') == [
         # SIM starts with a blank line: line 5 is `keep_alive = "6 months`, 22 characters.
-        "config/sims.toml: Illegal character '\\n' (at line 5, column 23)",
+        'config/sims.toml: line 5, column 23, in [[sim]] "cubacel": this is not valid TOML: '
+        'keep_alive = "6 months (a text in quotes must end on the same line with its closing quote; '
+        "tomllib: Illegal character '\\n')",
     ]
 
 

@@ -45,8 +45,8 @@ def test_copy_sqlite_to_postgresql_and_back(app: Flask, tmp_path: Path, postgres
     result = runner.invoke(args=["db", "copy", str(source), url])
     assert result.exit_code == 0, result.output
     assert result.output == (f"copied SQLite file {source} to PostgreSQL postgres@127.0.0.1:{postgres.port}/"
-                             f"{url.rsplit('/', 1)[1]}: definitions 1, deliveries 0, idempotency 1, meta 2, "
-                             "renewals 3\n")
+                             f"{url.rsplit('/', 1)[1]}: autopilot_attempts 0, autopilot_paused 0, "
+                             "definitions 1, deliveries 0, idempotency 1, meta 2, renewals 3\n")
     assert PASSWORD not in result.output
     copied = RenewalStore(url, clock=lambda: T0)
     assert copied.list() == expected

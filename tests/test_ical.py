@@ -126,7 +126,7 @@ class Feed:
     version: str
     prodid: str
     calscale: str
-    method: str
+    method: str | None  # None: the feed is not an iTIP message (issue 21)
     name: str
     calname: str
     timezone: str
@@ -154,7 +154,7 @@ def via_icalendar(raw: bytes) -> Feed:
     return Feed(
         version=str(cal["VERSION"]), prodid=str(cal["PRODID"]), calscale=str(cal["CALSCALE"]),
         # icalendar reads NAME and X-WR-CALNAME as unknown properties and leaves them escaped.
-        method=str(cal["METHOD"]), name=unescape_text(str(cal["NAME"])),
+        method=str(cal["METHOD"]) if "METHOD" in cal else None, name=unescape_text(str(cal["NAME"])),
         calname=unescape_text(str(cal["X-WR-CALNAME"])), timezone=str(cal["X-WR-TIMEZONE"]),
         refresh=cal.decoded("REFRESH-INTERVAL"), events=events,
     )
@@ -195,7 +195,8 @@ def via_vobject(raw: bytes) -> Feed:
     (refresh,) = vobject.icalendar.stringToDurations(one(cal, "refresh-interval"))
     return Feed(
         version=one(cal, "version"), prodid=one(cal, "prodid"), calscale=one(cal, "calscale"),
-        method=one(cal, "method"), name=one(cal, "name"), calname=one(cal, "x-wr-calname"),
+        method=one(cal, "method") if "method" in cal.contents else None, name=one(cal, "name"),
+        calname=one(cal, "x-wr-calname"),
         timezone=one(cal, "x-wr-timezone"), refresh=refresh, events=events,
     )
 
@@ -314,7 +315,7 @@ def test_calendar_properties(parse, refresh, written, interval):
     assert feed.version == "2.0"
     assert feed.prodid == "-//simfeed//simfeed//EN"
     assert feed.calscale == "GREGORIAN"
-    assert feed.method == "PUBLISH"
+    assert feed.method is None  # no METHOD: a PUBLISH without ORGANIZER fails libical's iTIP check
     assert feed.name == name
     assert feed.calname == name
     assert feed.timezone == "America/Havana"

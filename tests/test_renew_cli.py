@@ -236,15 +236,16 @@ def test_renewals_json(cli):
     assert result.exit_code == 0
     assert json.loads(result.output) == [
         {"id": 1, "sim_id": "giffgaff", "source": "log", "date": "2026-11-20", "kind": "topup",
-         "amount": 10.0, "currency": "GBP", "method": "app", "reference": "TXN-1", "note": "at the airport",
+         "amount": "10", "currency": "GBP", "method": "app", "reference": "TXN-1", "note": "at the airport",
          "recorded_at": RECORDED_AT},
         {"id": None, "sim_id": "giffgaff", "source": "config", "date": "2026-06-02", "kind": None,
          "amount": None, "currency": None, "method": None, "reference": None, "note": None,
          "recorded_at": None},
-        {"id": 2, "sim_id": "cubacel", "source": "log", "date": "2026-03-01", "kind": "topup", "amount": 12.5,
-         "currency": "CUP", "method": "ussd", "reference": None, "note": None, "recorded_at": RECORDED_AT},
+        {"id": 2, "sim_id": "cubacel", "source": "log", "date": "2026-03-01", "kind": "topup",
+         "amount": "12.5", "currency": "CUP", "method": "ussd", "reference": None, "note": None,
+         "recorded_at": RECORDED_AT},
         {"id": None, "sim_id": "cubacel", "source": "config", "date": "2026-01-10", "kind": "topup",
-         "amount": 100, "currency": "CUP", "method": "app", "reference": "T1", "note": None,
+         "amount": "100", "currency": "CUP", "method": "app", "reference": "T1", "note": None,
          "recorded_at": None},
     ]
 

@@ -111,7 +111,7 @@ def test_token_required(token_client, path):
 
 def test_wrong_token_looks_like_unknown_url(token_client):
     wrong = token_client.get("/calendar.ics?token=wrong")
-    unknown = token_client.get("/nothing-here")
+    unknown = token_client.get("/nothing-here.ics")
     assert (wrong.status_code, wrong.data) == (unknown.status_code, unknown.data)
 
 

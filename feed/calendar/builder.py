@@ -142,7 +142,8 @@ def calendar_shell(config: Config, name: str | None = None) -> bytes:
     calendar.add("prodid", PRODID)
     calendar.add("version", "2.0")
     calendar.add("calscale", "GREGORIAN")
-    calendar.add("method", "PUBLISH")
+    # No METHOD: a subscribed feed is not an iTIP message, and METHOD:PUBLISH without an
+    # ORGANIZER fails libical's iTIP check on every event (Evolution, GNOME).
     calendar_name = vText(_clean(name or settings.name))
     calendar.add("name", calendar_name)
     calendar.add("x-wr-calname", calendar_name)

@@ -38,7 +38,9 @@ LATEST_RENEWALS = 3
 
 KIND_NAMES = {"topup": N_("top-up"), "call": N_("call"), "sms": N_("text"), "data": N_("data use")}
 METHOD_NAMES = {"app": N_("app"), "web": N_("website"), "ussd": N_("USSD code"), "shop": N_("shop"),
-                "support": N_("customer service"), "other": N_("other")}
+                "support": N_("customer service"), "other": N_("other"),
+                # Not a method people choose: a text the autopilot sent through a gateway.
+                "autopilot": N_("automatic (autopilot)")}
 STATUS_NAMES = {"ok": N_("ok"), "due soon": N_("due soon"), "overdue": N_("overdue"),
                 "in grace": N_("in grace"), "lapsed": N_("lapsed")}
 # What became of a push reminder that did not arrive (feed/log/deliveries.py's states).
@@ -59,6 +61,13 @@ CONFIDENCE_NAMES = {Confidence.CARRIER: N_("carrier's own terms"),
                     Confidence.USERS: N_("reported by users")}
 WAY_NAMES = {"app": N_("app"), "web": N_("website"), "ussd": N_("USSD code"), "sms": N_("text message"),
              "phone": N_("phone call"), "shop": N_("shop"), "auto": N_("auto-renewal")}
+AUTOPILOT_STATES = {"sending": N_("sending"), "pending": N_("sent, waiting for the gateway's confirmation"),
+                    "awaiting": N_("sent, waiting for you to confirm"),
+                    "confirmed": N_("confirmed, renewal recorded"),
+                    "retry": N_("failed, will try once more"), "failed": N_("failed, reminding you instead"),
+                    "interrupted": N_("interrupted, not resent; reminding you instead"),
+                    "capped": N_("not sent: the yearly cap is reached"), "paused": N_("paused"),
+                    "planned": N_("planned")}
 _STARTS = {"topup": N_("the top-up date"), "expiry": N_("the current expiry"),
            "later": N_("the later of the top-up date and the current expiry"),
            "max": N_("the top-up date, unless the current expiry is later")}
@@ -534,3 +543,32 @@ class Wording:
         return (self._("simfeed: test message"),
                 self._("This channel works: simfeed's reminders will arrive here."))
 
+    # --- The autopilot ---------------------------------------------------------------------------
+
+    def autopilot_kept(self, sim: Sim, due: date) -> tuple[str, str]:
+        """The one short message after a confirmed automatic keep-alive."""
+        return (self._("Kept alive: %(sim)s", sim=sim.label),
+                self._("simfeed sent the keep-alive text and recorded it. Next deadline: %(date)s.",
+                       date=self.day(due)))
+
+    def autopilot_failed(self, deadline: Deadline, today: date, why: str,
+                         link: str | None) -> tuple[str, str]:
+        """The message after the automatic keep-alive failed for good: do it by hand."""
+        lines = [self._("The automatic keep-alive failed (%(why)s). Keep the number alive by hand.", why=why),
+                 self._("Deadline: %(date)s (%(left)s).", date=self.day(deadline.due),
+                        left=self.days_left(deadline.days_left(today)))]
+        if link:
+            lines.append(self._("Renewed it? Tap to record it: %(link)s", link=link))
+        title = self._("Automatic keep-alive failed: renew %(sim)s by hand", sim=deadline.sim.label)
+        return title, "\n".join(lines)
+
+    def autopilot_sent(self, deadline: Deadline, link: str | None) -> tuple[str, str]:
+        """The message after a text whose renewal waits for the person (confirm = "manual")."""
+        lines = [self._("simfeed sent the keep-alive text. Check that your carrier counted it.")]
+        if link:
+            lines.append(self._("Renewed it? Tap to record it: %(link)s", link=link))
+        return self._("Keep-alive text sent: %(sim)s", sim=deadline.sim.label), "\n".join(lines)
+
+    def autopilot_state(self, state: str) -> str:
+        """An attempt's state as the page shows it."""
+        return self._(AUTOPILOT_STATES.get(state, state))

@@ -18,6 +18,8 @@ from typing import Any
 from ..core import parsers
 from ..core.durations import parse_interval, quote
 from ..core.model import REMINDERS, CalendarSettings, Config, NamedFeed, ServerSettings, Sim
+from . import syntax
+from .gateways import check_autopilots, parse_gateway
 from .notify import parse_notify
 from .problems import Collector, ConfigError, Place, Problem, file_problem
 from .selection import chosen_sims
@@ -31,7 +33,7 @@ CALENDAR_KEYS = frozenset({"name", "timezone", "alarms", "alarm_time", "refresh"
                            "reminders", "color", "language", "show_accounts"})
 SERVER_KEYS = frozenset({"admin_token", "public_url", "editable"})
 FEED_KEYS = frozenset({"id", "name", "token", "sims", "tags", "reminders"})
-TOP_KEYS = frozenset({"calendar", "server", "sim", "feed", "notify"})
+TOP_KEYS = frozenset({"calendar", "server", "sim", "feed", "notify", "gateway"})
 
 
 def _calendar(table: Any, found: Collector) -> CalendarSettings:
@@ -149,33 +151,38 @@ def parse_config(data: Mapping[str, Any], source: str = "<config>", modified: da
     notifies = [parse_notify(index, table, sims, found, environ)
                 for index, table in enumerate(_tables(data, "notify", found))]
     channels = _unique("notify", [notify for notify in notifies if notify is not None], found)
+    parsed_gateways = [parse_gateway(index, table, found, os.environ if environ is None else environ)
+                       for index, table in enumerate(_tables(data, "gateway", found))]
+    gateways = _unique("gateway", [g for g in parsed_gateways if g is not None], found)
+    check_autopilots(sims, gateways, found)
     if found.problems:
         raise ConfigError(found.problems)
     return Config(calendar=calendar, server=server, sims=tuple(sims), feeds=tuple(named),
-                  notifies=tuple(channels), source=source, modified=modified)
+                  notifies=tuple(channels), gateways=tuple(gateways), source=source, modified=modified)
 
 
-_POSITION = re.compile(
-    r"(?P<detail>.*) \((?:at line (?P<line>\d+), column (?P<column>\d+)|(?P<end>at end of document))\)", re.S)
+_POSITION = re.compile(r"line (?P<line>\d+), column (?P<column>\d+)(?P<table>.*)", re.S)
+_NOT_TOML = ": this is not valid TOML: "
 
 
-def _syntax(source: str, message: str) -> ConfigError:
-    """tomllib's complaint, its line and column kept apart so that they read in any language."""
-    found = _POSITION.fullmatch(message)
-    if found is None:
-        return file_problem(source, "toml_error", detail=message)
-    if found["end"]:
-        return file_problem(source, "toml_syntax_end", detail=found["detail"])
-    return file_problem(source, "toml_syntax", detail=found["detail"], line=found["line"],
-                        column=found["column"])
+def _syntax(text: str, error: tomllib.TOMLDecodeError, source: str) -> ConfigError:
+    """tomllib's complaint as syntax.explain says it (in English), its line and column kept apart
+    so that every language can say where it is."""
+    explained = syntax.explain(text, error, source).removeprefix(f"{source}: ")
+    where, said, rest = explained.partition(_NOT_TOML)
+    found = _POSITION.fullmatch(where)
+    if found is None or not said:
+        return file_problem(source, "toml_error", detail=explained)
+    return file_problem(source, "toml_syntax", line=found["line"], column=found["column"],
+                        table=found["table"], detail=rest)
 
 
 def parse_toml(text: str, source: str = "<config>", modified: datetime = _EPOCH) -> Config:
-    """Parse TOML text; a syntax error names the line and column."""
+    """Parse TOML text; a syntax error names the line and its table, and says what to write."""
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
-        raise _syntax(source, str(error)) from None
+        raise _syntax(text, error, source) from None
     except ValueError:  # tomllib lets through Python's limit of 4300 digits for an integer
         raise file_problem(source, "integer_too_long", limit=sys.get_int_max_str_digits()) from None
     return parse_config(data, source, modified)

@@ -10,7 +10,6 @@ like any other.
 from __future__ import annotations
 
 import hashlib
-import logging
 import os
 import re
 from collections.abc import Mapping
@@ -21,22 +20,9 @@ from apprise.utils.parse import parse_urls
 
 from ..core import parsers
 from ..core.model import Notify, Sim
+from ..core.scrubbing import SCRUBBER
 from .problems import Collector, Place
 from .selection import chosen_sims
-
-
-class _HideUrls(logging.Filter):
-    """apprise logs the URLs it cannot parse, credentials and all: every URL it logs becomes its scheme."""
-
-    _URL = re.compile(r"\b([A-Za-z][A-Za-z0-9+.-]*://)\S*")
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        record.msg, record.args = self._URL.sub(r"\1…", record.getMessage()), ()
-        return True
-
-
-# On apprise's own logger, so that no handler (a log file, a capture, the console) ever sees a URL.
-logging.getLogger("apprise").addFilter(_HideUrls())
 
 NOTIFY_KEYS = frozenset({"id", "urls", "urls_env", "sims", "tags", "language", "alarms", "show_accounts"})
 ENV_NAME = r"[A-Za-z_][A-Za-z0-9_]{0,127}"
@@ -52,21 +38,38 @@ def scheme(url: str) -> str:
     return f"{head.lower()}://" if found and head.isascii() and head.isalnum() else "?://"
 
 
-def masked(url: str) -> str:
+def masked(url: str, service: str | None = None) -> str:
     """A URL as the page, the CLI and the logs may show it: its service and scheme, and a short digest
-    that tells two URLs apart without revealing either.
+    that tells two URLs apart without revealing either. The service is apprise's name for it
+    unless given (a [[gateway]] names its kind).
 
-    >>> masked("json://127.0.0.1:8080/hook")
-    'JSON (json://… #43e0)'
+    >>> masked("json://127.0.0.1:8080/hook"), masked("http://sms:pw@10.0.0.2:8080", "SMS Gate")
+    ('JSON (json://… #43e0)', 'SMS Gate (http://… #4655)')
     """
-    plugin = apprise.Apprise.instantiate(url)
-    name = str(plugin.service_name) if plugin is not None else "unknown"
-    return f"{name} ({scheme(url)}… #{target(url)[:4]})"
+    if service is None:
+        plugin = apprise.Apprise.instantiate(url)
+        service = str(plugin.service_name) if plugin is not None else "unknown"
+    return f"{service} ({scheme(url)}… #{target(url)[:4]})"
 
 
 def target(url: str) -> str:
     """A stable name for one URL in the database (which delivery went where), not the URL itself."""
     return hashlib.sha256(url.encode()).hexdigest()[:16]
+
+
+def env_value(where: Place, table: Mapping[str, Any], key: str, environ: Mapping[str, str],
+              found: Collector) -> tuple[str, str] | None:
+    """The variable `table[key]` names and its value, read when the config is loaded; None with a problem."""
+    name = found.field(where, table, key, parsers.text)
+    if name is None:
+        return None
+    if not re.fullmatch(ENV_NAME, name):
+        found.add(where.at(key), "not_env_name")
+        return None
+    if not environ.get(name, "").strip():
+        found.add(where.at(key), "env_unset", name=name)
+        return None
+    return name, environ[name].strip()
 
 
 def _urls(where: Place, table: Mapping[str, Any], environ: Mapping[str, str],
@@ -84,21 +87,17 @@ def _urls(where: Place, table: Mapping[str, Any], environ: Mapping[str, str],
         labels: list[Place] = [where.at("urls", index) for index in range(len(entries))]
         origin = "urls"
     else:
-        name = found.field(where, table, "urls_env", parsers.text)
-        if name is None:
+        named = env_value(where, table, "urls_env", environ, found)
+        if named is None:
             return None
-        if not re.fullmatch(ENV_NAME, name):
-            found.add(where.at("urls_env"), "not_env_name")
-            return None
-        if not environ.get(name, "").strip():
-            found.add(where.at("urls_env"), "env_unset", name=name)
-            return None
-        entries = [str(url) for url in parse_urls(environ[name])]  # type: ignore[no-untyped-call]
+        name, value = named
+        entries = [str(url) for url in parse_urls(value)]  # type: ignore[no-untyped-call]
         if not entries:
             found.add(where.at("urls_env"), "env_empty", name=name)
             return None
         labels = [where.at(f"urls_env {name}, URL {index + 1}") for index in range(len(entries))]
         origin = name
+    SCRUBBER.watch(entries)  # from now on, no part of them in apprise's or urllib3's log records
     before = len(found.problems)
     for label, url in zip(labels, entries, strict=True):
         if "://" not in url:

@@ -43,7 +43,7 @@ STAGE_KEYS = frozenset({"grace", "stages"})
 TEXT_KEYS = ("how_to_renew", "notes", "stages", "keep_cost")
 # Keys of a catalogue entry that describe it rather than the SIM (with one table per language).
 ABOUT_KEYS = frozenset({"title", "sources", "checked", "home", "what_counts", "not_counted",
-                        "renew_ways", "prerequisites", "keep_cost_abroad", *TEXT_LANGUAGES})
+                        "renew_ways", "prerequisites", "keep_cost_abroad", "free_numbers", *TEXT_LANGUAGES})
 # The keys of a language table ([giffgaff.zh-Hans]); the English are at the entry's top level.
 LANGUAGE_KEYS = frozenset({"title", "how_to_renew", "what_counts", "not_counted", "renew_ways", "stages",
                            "keep_cost_action", "abroad_actions", "notes", "prerequisites"})
@@ -77,6 +77,8 @@ class Preset:
     raw: dict[str, Any] = field(default_factory=dict, repr=False)
     # Shipped with simfeed (every language required) or written by a user (English fallback).
     shipped: bool = True
+    # Numbers a text to which does not count as activity (giffgaff's 43430): no autopilot may use them.
+    free_numbers: tuple[str, ...] = ()
 
     @property
     def confidence(self) -> Confidence:
@@ -218,6 +220,7 @@ def _preset(where: str, preset_id: str, entry: dict[str, Any], shipped: bool) ->
         abroad=dict(entry.get("keep_cost_abroad", {})),
         raw=entry,
         shipped=shipped,
+        free_numbers=tuple(entry.get("free_numbers", ())),
     )
 
 

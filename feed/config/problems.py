@@ -7,13 +7,13 @@ problem next to its form field by its table, index and key, never by its words.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ..core.durations import quote
 from ..core.reasons import Reason, Refused
+from .suggestions import suggest
 
 Key = tuple[str | int, ...]
 
@@ -101,9 +101,9 @@ class Collector:
     def unknown_keys(self, where: Place, table: Mapping[str, Any], known: frozenset[str]) -> None:
         for key in table:
             if key not in known:
-                hint = difflib.get_close_matches(key, sorted(known), n=1)
+                hint = suggest(key, known)
                 if hint:
-                    self.add(where, "unknown_key_hint", key=quote(key), hint=quote(hint[0]))
+                    self.add(where, "unknown_key_hint", key=quote(key), hint=quote(hint))
                 else:
                     self.add(where, "unknown_key", key=quote(key))
 

@@ -29,13 +29,15 @@ from ..core.model import (
     TopUp,
 )
 from . import presets
+from .gateways import parse_autopilot
 from .problems import Collector, Place, Problem
+from .suggestions import suggest
 
 RULES = ("keep_alive", "expires", "topup", "charge")
 SIM_KEYS = frozenset({
     "id", "name", "carrier", "country", "number", "show_number", "renew_url", "how_to_renew",
     "notes", "last_renewal", "renewals", "alarms", "alarm_time", "tags", "preset",
-    *RULES, "counts", "grace", "stages", "keep_cost", "accounts", "check", "used_in",
+    *RULES, "counts", "grace", "stages", "keep_cost", "accounts", "check", "used_in", "autopilot",
 })
 # Table-driven parses: each key of the inline table and the parser of its value.
 RENEWAL_FIELDS = {"date": parsers.toml_date, "amount": parsers.amount, "currency": parsers.currency,
@@ -201,10 +203,15 @@ def _preset(where: Place, table: dict[str, Any], used_in: str | None,
     name = table.get("preset")
     if name is None:
         return table, None
-    preset = presets.catalogue().get(name) if isinstance(name, str) else None
+    catalogue = presets.catalogue()
+    preset = catalogue.get(name) if isinstance(name, str) else None
     if preset is None:
-        found.add(where.at("preset"), "not_preset", value=quote(name),
-                  command="flask --app feed presets")
+        hint = suggest(name, catalogue) if isinstance(name, str) else None
+        if hint:
+            found.add(where.at("preset"), "not_preset_hint", value=quote(name), hint=quote(hint),
+                      command="flask --app feed presets")
+        else:
+            found.add(where.at("preset"), "not_preset", value=quote(name), command="flask --app feed presets")
         return table, None
     merged, from_preset = presets.apply(preset, table)
     filled = presets.filled(preset, table)
@@ -248,7 +255,9 @@ def parse_sim(index: int, raw: Any, found: Collector) -> Sim | None:
     if last is not None:
         renewals.append(Renewal(date=last, kind=None))
     renewals.sort(key=lambda r: r.date)
-    rule = _rule(where, table, found)
+    # A preset that is not known gives no rule: that is one problem, already said, not two.
+    unknown_preset = "preset" in table and preset is None and not any(key in table for key in RULES)
+    rule = None if unknown_preset else _rule(where, table, found)
     if isinstance(rule, (KeepAlive, TopUp)) and not renewals and not (
             "last_renewal" in table or table.get("renewals")):
         key = "keep_alive" if isinstance(rule, KeepAlive) else "topup"
@@ -260,11 +269,12 @@ def parse_sim(index: int, raw: Any, found: Collector) -> Sim | None:
     accounts = found.field(where, table, "accounts", parsers.accounts, ())
     keep_cost = _keep_cost(where, table, found)
     check = _check(where, table, found)
+    autopilot = parse_autopilot(where, table, rule, preset.id if preset else None, found)
     if len(found.problems) > before or rule is None or sim_id is None or name is None:
         return None
     sim = Sim(id=sim_id, name=name, rule=rule, renewals=tuple(renewals), show_number=show_number,
               stages=stages, tags=tags, preset=preset, keep_cost=keep_cost, accounts=accounts,
-              check=check, used_in=used_in, **optional)
+              check=check, used_in=used_in, autopilot=autopilot, **optional)
     _check_deadline(where, sim, found)
     return sim
 

@@ -180,6 +180,30 @@ class PresetInfo:
         return next((t for t in self.texts if t.language == wanted), None)
 
 
+# Gateways that send a text from the user's own SIM (feed/autopilot), and what confirms a keep-alive.
+GATEWAY_KINDS = ("sms-gate", "home-assistant", "command", "apprise")
+CONFIRMS = ("sent", "delivered", "manual")
+
+
+@dataclass(frozen=True)
+class Autopilot:
+    """A SIM's `autopilot`: simfeed sends the qualifying text itself, `before` each deadline.
+
+    `confirm` is what records the renewal: the gateway saying "sent" or "delivered", or the
+    person tapping the one-tap link ("manual"). `cap` limits a year's spending, in `currency`.
+    """
+
+    gateway: str
+    to: str
+    text: str
+    before: relativedelta
+    before_text: str
+    confirm: str = "sent"
+    slot: int | None = None
+    action: str = "sms"
+    cap: Decimal | None = None
+
+
 @dataclass(frozen=True)
 class Sim:
     """One number to keep alive, as the config defines it."""
@@ -209,6 +233,7 @@ class Sim:
     # Where the SIM is kept: None or "home" (its carrier's country), or an ISO 3166 country
     # code ("CN"), which picks the preset's keep_cost for that country.
     used_in: str | None = None
+    autopilot: Autopilot | None = None
 
     def __hash__(self) -> int:
         # Cached: SIMs are dictionary keys on every rebuild of a large feed.
@@ -315,6 +340,24 @@ class Notify:
 
 
 @dataclass(frozen=True)
+class Gateway:
+    """A `[[gateway]]`: how simfeed reaches a phone or modem that holds SIMs.
+
+    `url` holds credentials (a password, a token, an API key): kept out of repr and shown only
+    masked (config.gateways.masked). A `command` gateway has an argv instead, with {to} and
+    {text} filled in per message.
+    """
+
+    id: str
+    kind: str
+    url: str | None = field(default=None, repr=False)
+    url_from: str = "url"
+    command: tuple[str, ...] = ()
+    # home-assistant: the service called, as "notify.sms".
+    service: str = "notify.sms"
+
+
+@dataclass(frozen=True)
 class Config:
     """A validated config file: the SIMs and how their calendar looks."""
 
@@ -323,6 +366,7 @@ class Config:
     server: ServerSettings = field(default_factory=ServerSettings)
     feeds: tuple[NamedFeed, ...] = ()
     notifies: tuple[Notify, ...] = ()
+    gateways: tuple[Gateway, ...] = ()
     source: str = "<config>"
     # When the file was last changed: the feed's DTSTAMP and Last-Modified, never the clock.
     modified: datetime = datetime(1970, 1, 1, tzinfo=UTC)
@@ -342,6 +386,10 @@ class Config:
     def notify(self, notify_id: str) -> Notify | None:
         """The push channel with this id, if the config has one."""
         return next((n for n in self.notifies if n.id == notify_id), None)
+
+    def gateway(self, gateway_id: str) -> Gateway | None:
+        """The [[gateway]] with this id, if the config has one."""
+        return next((g for g in self.gateways if g.id == gateway_id), None)
 
     @cached_property
     def any_token(self) -> bool:

@@ -17,6 +17,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import webcolors
 from babel import Locale
+from babel.core import get_global
+from babel.numbers import get_territory_currencies
 from dateutil.relativedelta import relativedelta
 
 from .durations import parse_days, parse_duration, quote
@@ -182,10 +184,28 @@ def amount_text(value: str) -> float:
         raise Invalid("not_amount", value=quote(value)) from None
 
 
+@functools.cache
+def currency_codes() -> frozenset[str]:
+    """ISO 4217 codes of the currencies legal tender somewhere since 2000 (Babel's CLDR data).
+
+    Not every code ever assigned: "PES" (Peru's sol until 1985) is what a form that cut "pesos"
+    at three letters would send, and a renewal paid in it is a typing mistake.
+
+    >>> sorted(currency_codes() & {"GBP", "CUP", "CUC", "HKD", "PES", "XXX"})
+    ['CUC', 'CUP', 'GBP', 'HKD']
+    """
+    since, until = date(2000, 1, 1), date(2100, 1, 1)
+    return frozenset(code for territory in get_global("territory_currencies")
+                     for code in get_territory_currencies(territory, start_date=since, end_date=until,
+                                                          tender=True))
+
+
 def currency(value: Any) -> str:
     given = text(value).strip()
     if not re.fullmatch(r"[A-Za-z]{3}", given):
         raise Invalid("not_currency", value=quote(given))
+    if given.upper() not in currency_codes():
+        raise Invalid("unknown_currency", value=quote(given))
     return given.upper()
 
 

@@ -43,6 +43,7 @@ SENTENCES: Mapping[str, str] = {
     "not_more_than_zero": N_("%(value)s must be more than zero"),
     "too_large": N_("%(value)s is too large"),
     "not_currency": N_("%(value)s must be a three-letter currency code, like \"GBP\""),
+    "unknown_currency": N_("%(value)s is not the code of a currency in use (ISO 4217), like \"GBP\""),
     "not_id": N_("%(value)s must be lower-case letters, digits and dashes (like \"giffgaff-uk\"), "
                  "starting with a letter or digit, at most 64 characters"),
     "not_one_of": N_("%(value)s must be one of %(choices)s"),
@@ -64,9 +65,8 @@ SENTENCES: Mapping[str, str] = {
     "cannot_read": N_("cannot read the file: %(reason)s"),
     "not_utf8": N_("not UTF-8 text (byte %(byte)s)"),
     "empty_file": N_("the file is empty"),
-    "toml_syntax": N_("%(detail)s (at line %(line)s, column %(column)s)"),
-    "toml_syntax_end": N_("%(detail)s (at end of document)"),
-    "toml_error": N_("not TOML: %(detail)s"),
+    "toml_syntax": N_("line %(line)s, column %(column)s%(table)s: this is not valid TOML: %(detail)s"),
+    "toml_error": N_("%(detail)s"),
     "integer_too_long": N_("an integer has more than %(limit)s digits"),
     "unknown_key": N_("unknown key %(key)s"),
     "unknown_key_hint": N_("unknown key %(key)s (did you mean %(hint)s?)"),
@@ -90,6 +90,7 @@ SENTENCES: Mapping[str, str] = {
     "ussd_or_sms": N_("set either ussd = \"*#131#\", or sms = \"BAL\" with to = \"150\""),
     "grace_or_stages": N_("set either grace or stages, not both (grace is a one-stage shorthand)"),
     "not_preset": N_("%(value)s is not a preset (see: %(command)s)"),
+    "not_preset_hint": N_("%(value)s is not a preset (did you mean %(hint)s? see: %(command)s)"),
     "no_counted_renewal": N_("no renewal of a kind that counts: add last_renewal or a renewal that the "
                              "rule counts"),
     "no_counted_topup": N_("no top-up large enough to count: add last_renewal or a renewal that the "
@@ -106,6 +107,34 @@ SENTENCES: Mapping[str, str] = {
     "not_a_url": N_("is not a URL like \"ntfy://ntfy.sh/topic\""),
     "apprise_refuses": N_("%(scheme)s… is not a URL apprise can send to: an unknown scheme, or a part "
                           "missing or malformed (see apprise's wiki)"),
+    # Gateways and autopilots (config/gateways.py)
+    "gateway_not_http": N_("%(scheme)s… must be an http:// or https:// address with a host, like "
+                           "%(example)s"),
+    "gateway_needs_password": N_("needs the app's user and password in it: "
+                                 "http://sms:PASSWORD@192.168.1.20:8080"),
+    "gateway_needs_token": N_("needs a long-lived access token in it: http://TOKEN@homeassistant.local:8123"),
+    "url_or_env": N_("set either url = \"…\" or url_env = \"NAME_OF_A_VARIABLE\", not both"),
+    "gateway_url_without_to": N_("must hold {to} where the number goes, like "
+                                 "httpsms://KEY@+447700900001/{to}"),
+    "gateway_not_apprise": N_("%(scheme)s… is not a URL apprise can send to"),
+    "command_not_words": N_("must be a list of words, like [\"gammu-smsd-inject\", \"TEXT\", \"{to}\", "
+                            "\"-text\", \"{text}\"] (it is run without a shell)"),
+    "command_placeholder": N_("%(name)s is not one of {to}, {text}, {slot}"),
+    "command_without_to": N_("must hold {to} where the number goes"),
+    "command_only": N_("a command gateway takes command = [\"…\"] only"),
+    "not_for_kind": N_("does not apply to kind %(kind)s"),
+    "not_service": N_("must be a domain and service, like \"notify.sms\""),
+    "autopilot_no_sms": N_("the rule's counts has no sms: a text does not keep this number (add sms to "
+                           "counts, or remove the autopilot)"),
+    "autopilot_not_keep_alive": N_("an outgoing text does not keep this number: its rule is a top-up, a "
+                                   "fixed end or a fee (only keep_alive rules counting sms can be kept by a "
+                                   "text)"),
+    "autopilot_free_number": N_("texts to this number do not count for %(preset)s (a free number); text "
+                                "another number, such as a friend's or your own other SIM"),
+    "not_slot": N_("must be the SIM's slot in the phone: 1, 2 or 3"),
+    "unknown_gateway": N_("no [[gateway]] with id = %(value)s"),
+    "unknown_gateway_of": N_("no [[gateway]] with id = %(value)s (gateways: %(known)s)"),
+    "cannot_confirm": N_("%(kind)s cannot report %(value)s: use %(choices)s"),
     # The SIM form (editing/)
     "write_date": N_("write a date as YYYY-MM-DD, like 2026-06-02"),
     "write_number": N_("write a number, like 10 or 9.99"),

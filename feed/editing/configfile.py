@@ -7,6 +7,7 @@ back the one before the last change made from the page.
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import hashlib
 import json
@@ -32,6 +33,22 @@ class Stale(RuntimeError):
 
 class NotWritable(RuntimeError):
     """The service may not write the file (read-only, or [server] editable = false)."""
+
+
+class NotSaved(OSError):
+    """The file could not be written (a full disk, an I/O error): it is as it was before."""
+
+    @property
+    def disk_full(self) -> bool:
+        return self.errno in (errno.ENOSPC, errno.EDQUOT)
+
+
+@contextlib.contextmanager
+def _nothing_saved() -> Iterator[None]:
+    try:
+        yield
+    except OSError as error:
+        raise NotSaved(error.errno, error.strerror) from error
 
 
 class NothingToUndo(LookupError):
@@ -92,8 +109,11 @@ class ConfigFile:
                 fcntl.flock(handle, fcntl.LOCK_UN)
 
     def _write(self, text: str) -> None:
-        mode = self.path.stat().st_mode & 0o777
-        atomic_write(self.path, text.encode("utf-8"), mode=mode)
+        # Through a symbolic link to the file it names: the link stays a link, and the history
+        # (kept under the resolved path's key) stays one.
+        target = self.path.resolve()
+        mode = target.stat().st_mode & 0o777
+        atomic_write(target, text.encode("utf-8"), mode=mode)
 
     def _manifest(self) -> list[dict[str, str]]:
         try:
@@ -103,17 +123,23 @@ class ConfigFile:
         return entries
 
     def _keep(self, entries: list[dict[str, str]]) -> None:
+        """The history's list after a change that is written already: a failure here costs the undo only."""
         for old in entries[:-HISTORY]:
             with contextlib.suppress(FileNotFoundError):
                 (self.history / old["file"]).unlink()
-        atomic_write(self.history / "history.json", json.dumps(entries[-HISTORY:], indent=1).encode())
+        try:
+            atomic_write(self.history / "history.json", json.dumps(entries[-HISTORY:], indent=1).encode())
+        except OSError as error:
+            log.warning("config %s: saved, but its undo history could not be written: %s",
+                        self.path.name, error.strerror)
 
     def save(self, text: str, expected: str, change: Change, now: datetime,
              validated: Config | None = None) -> Config:
         """Validate and write `text` if the file still has digest `expected`; returns the new config.
 
         `validated`: what `validate(text)` gave already (a draft's config), not parsed again.
-        Raises ConfigError (invalid), Stale or NotWritable; in each case nothing is written.
+        Raises ConfigError (invalid), Stale, NotWritable or NotSaved (the disk is full); in each
+        case the file is as it was.
         """
         config = validated or self.validate(text)
         with self._locked():
@@ -122,10 +148,11 @@ class ConfigFile:
                 raise Stale(str(self.path))
             if not self.writable(config):
                 raise NotWritable(str(self.path))
-            self.history.mkdir(parents=True, exist_ok=True)
             name = f"{now.strftime('%Y%m%dT%H%M%S%f')}-{digest(current)[:8]}.toml"
-            atomic_write(self.history / name, current.encode("utf-8"))
-            self._write(text)
+            with _nothing_saved():
+                self.history.mkdir(parents=True, exist_ok=True)
+                atomic_write(self.history / name, current.encode("utf-8"))
+                self._write(text)
             self._keep([*self._manifest(), {"file": name, "after": digest(text), "who": change.who,
                                             "what": change.what, "sim": change.sim_id}])
         # Field names only: values (numbers, tokens) never reach the log.
@@ -186,7 +213,8 @@ class ConfigFile:
             config = self.validate(before)
             if not self.writable(config):
                 raise NotWritable(str(self.path))
-            self._write(before)
+            with _nothing_saved():
+                self._write(before)
             (self.history / last["file"]).unlink()
             self._keep(entries[:-1])
         log.info("config %s: undid %s of SIM %s, by session %s", self.path.name, last["what"],
@@ -194,4 +222,5 @@ class ConfigFile:
         return config
 
 
-__all__ = ["Change", "ConfigError", "ConfigFile", "NotWritable", "NothingToUndo", "Stale", "digest"]
+__all__ = ["Change", "ConfigError", "ConfigFile", "NotSaved", "NotWritable", "NothingToUndo", "Stale",
+           "digest"]

@@ -10,6 +10,7 @@ PostgreSQL advisory lock), so every backend keeps the same guarantees.
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -42,6 +43,10 @@ class LogUnavailable(RuntimeError):
     """The database cannot be reached or used right now; the message names it without credentials."""
 
 
+class BadDatabaseUrl(ValueError):
+    """A database URL that would be misread; the message names no part of it that may be secret."""
+
+
 def url_for(target: str | Path) -> URL:
     """The SQLAlchemy URL of a path or a URL; postgres:// (as platforms hand it out) means psycopg 3.
 
@@ -49,14 +54,30 @@ def url_for(target: str | Path) -> URL:
     'postgresql+psycopg://u:***@db.example/simfeed'
     >>> url_for("postgresql://db.example/simfeed").drivername
     'postgresql+psycopg'
+    >>> url_for("postgresql://simfeed:p@ss@db.example/simfeed")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    feed.log.db.BadDatabaseUrl: the database URL has more than one '@' before its host: ... as %40
     """
     given = str(target)
     if "://" not in given:
         return make_url(f"sqlite:///{Path(given).resolve()}")
+    _check_authority(given)
     url = make_url(given)
     if url.drivername in ("postgres", "postgresql"):
         url = url.set(drivername="postgresql+psycopg")
     return url
+
+
+def _check_authority(given: str) -> None:
+    """Refuse a URL whose user name or password holds a bare '@', before anything connects.
+
+    The part after the first such '@' would be taken for the host: sent to DNS and
+    printed in every error message.
+    """
+    authority = re.split(r"[/?#]", given.split("://", 1)[1], maxsplit=1)[0]
+    if authority.count("@") > 1:
+        raise BadDatabaseUrl("the database URL has more than one '@' before its host: "
+                             "write an '@' in the user name or password as %40")
 
 
 def describe(engine_or_url: Engine | URL) -> str:

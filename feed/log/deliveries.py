@@ -86,8 +86,28 @@ class Key:
                 "deadline": self.deadline.isoformat(), "occasion": self.occasion}
 
 
+class Leased:
+    """A claimed row with a lease and a time to retry: a delivery, or an autopilot attempt (log.attempts)."""
+
+    state: str
+    lease_until: float
+    next_try: float | None
+
+    def as_seen(self, now: float) -> str:
+        """The state, with a claim whose runner died (its lease ran out) shown as interrupted."""
+        return INTERRUPTED if self.abandoned(now) else self.state
+
+    def abandoned(self, now: float) -> bool:
+        """Claimed by a runner that died: its lease ran out with no outcome recorded."""
+        return self.state == SENDING and now >= self.lease_until
+
+    def retry_due(self, now: float) -> bool:
+        """A failure whose next try has come."""
+        return self.state == RETRY and (self.next_try or 0) <= now
+
+
 @dataclass(frozen=True)
-class Delivery:
+class Delivery(Leased):
     """A delivery as recorded: its state, its attempts and the last error (never a URL)."""
 
     key: Key
@@ -100,18 +120,6 @@ class Delivery:
     error: str | None
     updated_at: datetime
     sent_at: datetime | None
-
-    def as_seen(self, now: float) -> str:
-        """The state, with a claim whose runner died (its lease ran out) shown as interrupted."""
-        return INTERRUPTED if self.abandoned(now) else self.state
-
-    def abandoned(self, now: float) -> bool:
-        """Claimed by a runner that died: its lease ran out with no outcome recorded."""
-        return self.state == SENDING and now >= self.lease_until
-
-    def retry_due(self, now: float) -> bool:
-        """A failed send whose next try has come."""
-        return self.state == RETRY and (self.next_try or 0) <= now
 
     def claimable(self, now: float) -> bool:
         """Whether `claim` at `now` would change it (claim it again, or mark it interrupted)."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from ..core.costs import decimal, plain
 from ..core.model import Renewal
 from .store import StoredRenewal
 
@@ -26,7 +27,8 @@ def renewal_record(entry: StoredRenewal | Renewal, sim_id: str) -> dict[str, Any
         "source": "log" if renewal.log_id is not None else "config",
         "date": renewal.date.isoformat(),
         "kind": renewal.kind,
-        "amount": renewal.amount,
+        # Exact decimal text, as the costs are: a float would turn 0.1 + 0.2 into 0.30000000000000004.
+        "amount": None if renewal.amount is None else plain(decimal(renewal.amount)),
         "currency": renewal.currency,
         "method": renewal.method,
         "reference": renewal.reference,

@@ -72,13 +72,16 @@ class Outcome:
     error: str | None = None
 
 
-def due_now(config: Config, now: datetime) -> Iterator[Planned]:
-    """Every reminder due at `now`, per channel, SIM and URL; pure, no database."""
+def due_now(config: Config, now: datetime, held: frozenset[str] = frozenset()) -> Iterator[Planned]:
+    """Every reminder due at `now`, per channel, SIM and URL; pure, no database.
+
+    `held` are SIMs whose reminders wait while the autopilot keeps them (feed/autopilot).
+    """
     zone = config.calendar.timezone
     for notify in config.notifies:
         for sim_id in notify.sim_ids:
             sim = config.sim(sim_id)
-            if sim is None:
+            if sim is None or sim_id in held:
                 continue
             deadline = deadline_for(sim, config.calendar)
             occasion = Schedule(deadline, zone, notify.alarms).current(now)
@@ -109,13 +112,14 @@ def message(config: Config, planned: Planned, today: date, secret_key: str | byt
 
 def run_pass(config: Config, engine: Engine, now: datetime, secret_key: str | bytes | None, runner: str,
              send: channels.Sender = channels.send, dry_run: bool = False,
-             clock: Callable[[], datetime] | None = None) -> list[Outcome]:
+             clock: Callable[[], datetime] | None = None,
+             held: frozenset[str] = frozenset()) -> list[Outcome]:
     """Send what is due at `now`, each message at most once across every runner; the outcomes.
 
     `clock` stamps each claim and outcome (default: `now`); with `dry_run` nothing is
     claimed nor sent, and the outcomes say what would be sent.
     """
-    planned = list(due_now(config, now))
+    planned = list(due_now(config, now, held))
     if not planned:
         return []
     stamp = clock or (lambda: now)

@@ -6,57 +6,27 @@ token as a Bearer token; with no admin token configured the API refuses all.
 
 from __future__ import annotations
 
-from typing import Any
-
-from flask import Blueprint, Response, abort, current_app, jsonify, request, url_for
-from werkzeug.exceptions import HTTPException
+from flask import Blueprint, Response, abort, jsonify, request, url_for
 
 from ..ledger import sheet
 from ..log import renewals
-from ..log.db import LogUnavailable
 from ..log.records import renewal_record
 from ..log.renewals import RenewalInvalid, UnknownSim
 from ..log.store import IdempotencyConflict
-from .auth import TooManyAttempts, bearer_ok
+from .auth import bearer_ok
 from .current import service, snapshot
+from .errors import json_error
 
 bp = Blueprint("api", __name__, url_prefix="/api")
-
-
-def _error(status: int, message: str, **extra: Any) -> Response:
-    response = jsonify(error=message, **extra)
-    response.status_code = status
-    return response
 
 
 @bp.before_request
 def _authorise() -> Response | None:
     if not bearer_ok(snapshot().config):
-        response = _error(401, "an admin token is needed: Authorization: Bearer <token>")
+        response = json_error(401, "an admin token is needed: Authorization: Bearer <token>")
         response.headers["WWW-Authenticate"] = 'Bearer realm="simfeed"'
         return response
     return None
-
-
-@bp.errorhandler(HTTPException)
-def _http_error(error: HTTPException) -> Response:
-    return _error(error.code or 500, (error.description or error.name).split("\n")[0])
-
-
-@bp.errorhandler(TooManyAttempts)
-def _too_many(error: TooManyAttempts) -> Response:
-    response = _error(429, "too many wrong admin tokens: try again later", retry_after=error.retry_after)
-    response.headers["Retry-After"] = str(error.retry_after)
-    return response
-
-
-@bp.errorhandler(LogUnavailable)
-def _log_unavailable(error: LogUnavailable) -> Response:
-    """The database is down: a 503 that says nothing was stored, and when to try again."""
-    current_app.logger.warning("%s", error)
-    response = _error(503, "the renewal log's database is unavailable: nothing was stored; try again later")
-    response.headers["Retry-After"] = "30"
-    return response
 
 
 @bp.get("/sims")
@@ -88,18 +58,22 @@ def add_renewal(sim_id: str) -> Response:
     if config.sim(sim_id) is None:
         abort(404, f"no SIM {sim_id!r}")
     # Not request.content_length: a chunked body has none, and must not be taken for an empty one.
-    body = request.get_json(silent=True, force=True) if request.get_data(cache=True) else {}
+    try:
+        body = request.get_json(silent=True, force=True) if request.get_data(cache=True) else {}
+    except RecursionError:  # nested deeper than the parser goes: not a renewal either
+        body = None
     if not isinstance(body, dict):
-        return _error(400, "the body must be a JSON object", errors={"body": "not a JSON object"})
+        return json_error(400, "the body must be a JSON object", errors={"body": "not a JSON object"})
     key = request.headers.get("Idempotency-Key")
     if key is not None and not renewals.IDEMPOTENCY_KEY.fullmatch(key):
-        return _error(400, "bad Idempotency-Key", errors={"Idempotency-Key": "1 to 255 visible characters"})
+        return json_error(400, "bad Idempotency-Key",
+                          errors={"Idempotency-Key": "1 to 255 visible characters"})
     try:
         recorded = renewals.record(service().store, config, sim_id, body, renewals.today_in(config), key)
     except RenewalInvalid as invalid:
-        return _error(400, "the renewal was not stored", errors=invalid.errors)
+        return json_error(400, "the renewal was not stored", errors=invalid.errors)
     except IdempotencyConflict as conflict:
-        return _error(422, str(conflict))
+        return json_error(422, str(conflict))
     response = jsonify(renewal=renewal_record(recorded.stored, sim_id),
                        deadline=recorded.deadline.due.isoformat())
     response.status_code = 201

@@ -13,11 +13,9 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, request, session, url_for
 from flask_babel import gettext, lazy_gettext
 from flask_wtf import FlaskForm
-from tomlkit import TOMLDocument
-from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response as BaseResponse
 from wtforms import (
     BooleanField,
@@ -35,15 +33,16 @@ from ..config import presets
 from ..config.load import ConfigError
 from ..core.model import EXTEND_FROM, KINDS
 from ..editing import document, drafts
-from ..editing.configfile import Change, ConfigFile, NothingToUndo, NotWritable, Stale, digest
-from ..editing.document import NotEditable
+from ..editing.configfile import Change, ConfigFile, NothingToUndo, NotSaved, NotWritable, Stale, digest
 from ..editing.fields import FIELDS, RULE_CHOICES, to_values
 from ..log.renewals import today_in, with_log
-from . import i18n, offload
-from .auth import admin_token, is_admin, login_required, may_see
+from . import bodies, i18n, offload
+from .auth import is_admin, login_required
 from .current import service, snapshot
+from .layout import render_page
 
 bp = Blueprint("editor", __name__)
+bp.before_request(bodies.allow_editor_body)
 
 # Each field's label and hint, in FIELDS order; a field added there gets its words here.
 LABELS: Mapping[str, Any] = {
@@ -184,24 +183,17 @@ def _form_data(values: Mapping[str, str]) -> dict[str, Any]:
     return data
 
 
-def _render(template: str, **context: Any) -> str:
-    config = snapshot().config
-    return render_template(template, config=config, stale_errors=snapshot().errors if may_see(config) else (),
-                           signed_in=is_admin(config), admin_configured=admin_token(config) is not None,
-                           **context)
-
-
 def _page(form: SimForm, sim_id: str | None, draft: drafts.Draft | None = None, *,
           preview: drafts.Preview | None = None, paste: str | None = None,
           message: str | None = None) -> str:
     file = _file()
     words = i18n.wording()
     errors = {name: words.reason(reason) for name, reason in draft.errors.items()} if draft else {}
-    return _render("editor.html", form=form, sim_id=sim_id, draft=draft, preview=preview, paste=paste,
-                   message=message, errors=errors, fields=FIELDS, hints=HINTS,
-                   presets=presets.catalogue(), writable=file.writable(snapshot().config),
-                   retire=ConfirmForm(digest=form.digest.data) if sim_id else None,
-                   rules=RULE_LABELS, dates={f.name for f in FIELDS if f.widget == "date"})
+    return render_page("editor.html", form=form, sim_id=sim_id, draft=draft, preview=preview, paste=paste,
+                       message=message, errors=errors, fields=FIELDS, hints=HINTS,
+                       presets=presets.catalogue(), writable=file.writable(snapshot().config),
+                       retire=ConfirmForm(digest=form.digest.data) if sim_id else None,
+                       rules=RULE_LABELS, dates={f.name for f in FIELDS if f.widget == "date"})
 
 
 def _preview(draft: drafts.Draft) -> drafts.Preview | None:
@@ -234,6 +226,8 @@ def _submit(form: SimForm, sim_id: str | None, draft: drafts.Draft, what: str) -
         return _page(form, sim_id, draft, preview=preview, message=_stale())
     except NotWritable:
         return _page(form, sim_id, draft, preview=preview, paste=document.table_text(draft.table))
+    except NotSaved as error:
+        return _page(form, sim_id, draft, preview=preview, message=_not_saved(error))
     except ConfigError:  # pragma: no cover - validated above; only a new parser rule gets here
         return _page(form, sim_id, draft, message=gettext("Nothing was saved: the file would be invalid."))
     flash(gettext("Saved to the config file. The feed shows %(name)s from now on.",
@@ -254,6 +248,13 @@ def _posted(form: F) -> F:
 def _stale() -> str:
     return str(gettext("The config file changed since this form was opened (another tab, an editor, a "
                        "git pull). Nothing was saved: reload the page to see the file as it is now."))
+
+
+def _not_saved(error: NotSaved) -> str:
+    if error.disk_full:
+        return str(gettext("Nothing was saved: the disk that holds the config file is full. The file is "
+                           "as it was; free some space and save again."))
+    return str(gettext("Nothing was saved: the config file could not be written. The file is as it was."))
 
 
 def _refuse_signed_out() -> BaseResponse | None:
@@ -283,7 +284,7 @@ def add() -> str | BaseResponse:
     return _submit(form, None, draft, "added")
 
 
-def _current_table(sim_id: str) -> tuple[str, TOMLDocument, Mapping[str, Any]]:
+def _current_table(sim_id: str) -> tuple[str, document.Parsed, Mapping[str, Any]]:
     """The file's text, its document (parsed once for the whole request) and this SIM's table."""
     text = _file().read()
     doc = offload.run(document.parse, text)
@@ -317,6 +318,9 @@ def update(sim_id: str) -> str | BaseResponse:
 def retire(sim_id: str) -> str | BaseResponse:
     confirm = _posted(ConfirmForm())
     _text, doc, table = _current_table(sim_id)
+    if request.form.get("confirmed") != "yes":  # the editor's button: ask first, without JavaScript
+        return render_page("retire.html", sim_id=sim_id, name=table.get("name", sim_id),
+                           retire=ConfirmForm(digest=confirm.digest.data))
     file = _file()
     draft = offload.run(drafts.retire, file, doc, sim_id)
     form = _new_form(to_values(table))
@@ -332,6 +336,8 @@ def retire(sim_id: str) -> str | BaseResponse:
                     datetime.now(UTC), draft.config)
     except (Stale, NotWritable):
         return _page(form, sim_id, draft, message=_stale())
+    except NotSaved as error:
+        return _page(form, sim_id, draft, message=_not_saved(error))
     flash(gettext("%(name)s was retired: its table left the config file; its renewal log is kept.",
                   name=table.get("name", sim_id)), "success")
     return redirect(url_for("pages.index"), 303)
@@ -347,25 +353,11 @@ def undo() -> BaseResponse:
         flash(gettext("Nothing to undo: the file changed since the last change made here."), "info")
     except NotWritable:
         flash(gettext("This service may not write the config file."), "info")
+    except NotSaved as error:
+        flash(_not_saved(error), "info")
     else:
         flash(gettext("The config file is back as it was before the last change made here."), "success")
     return redirect(url_for("pages.index"), 303)
-
-
-@bp.errorhandler(NotEditable)
-def _not_editable(error: NotEditable) -> tuple[str, int]:
-    """The file is not TOML right now (an edit elsewhere in progress): nothing can be placed in it."""
-    message = gettext("The config file cannot be edited from the page right now: fix it first.")
-    return _render("message.html", message=message, details=str(error)), 409
-
-
-@bp.errorhandler(400)
-@bp.errorhandler(403)
-@bp.errorhandler(404)
-def _error_page(error: HTTPException) -> tuple[str, int]:
-    """The editor's refusals as the page's own error page, not Werkzeug's."""
-    message = gettext("There is no such page.") if error.code == 404 else error.description
-    return _render("message.html", message=message), error.code or 500
 
 
 @bp.app_context_processor

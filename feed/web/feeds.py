@@ -5,13 +5,12 @@ from __future__ import annotations
 import functools
 from datetime import datetime, timedelta
 
-from flask import Blueprint, Response, abort, current_app, jsonify, request
+from flask import Blueprint, Response, abort, jsonify, request
 from werkzeug.http import http_date, parse_date, parse_etags, quote_etag
 
 from ..calendar.cache import Published
 from ..core import tokens
 from ..core.model import REMINDERS, Config
-from ..log.db import LogUnavailable
 from .current import client, misses, service
 from .throttle import FEEDS
 
@@ -153,16 +152,6 @@ def named_feed(feed_id: str) -> Response:
 def unknown_feed(anything: str) -> Response:
     """Any other .ics address: a 404 like a wrong token, and counted like one."""
     abort(404)
-
-
-@bp.errorhandler(LogUnavailable)
-def _log_unavailable(error: LogUnavailable) -> tuple[Response, int]:
-    """The database is down and this worker has no feed to serve from yet."""
-    current_app.logger.warning("%s", error)
-    if request.endpoint == "feeds.healthz":
-        return jsonify(status="unavailable", error=str(error)), 503
-    return Response("The renewal log cannot be reached: try again later.\n", mimetype="text/plain",
-                    headers={"Retry-After": "30"}), 503
 
 
 @bp.get("/healthz")

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import ipaddress
 from dataclasses import dataclass
-from urllib.parse import quote, urlencode
+from urllib.parse import quote, urlencode, urlsplit
 
 import segno
 
@@ -22,6 +23,23 @@ class FeedLinks:
     events: str
     google: str
     download: str
+
+    @property
+    def local(self) -> bool:
+        """Whether the address names this machine (127.0.0.1, localhost): no phone and no Google
+        server can reach it, so the QR code and "Add to Google Calendar" cannot work.
+
+        >>> feed_links("http://127.0.0.1:8000/calendar.ics").local, feed_links("https://sims.example/c.ics").local
+        (True, False)
+        """
+        host = (urlsplit(self.https).hostname or "").rstrip(".").lower()
+        if host == "localhost" or host.endswith(".localhost"):
+            return True
+        try:
+            address = ipaddress.ip_address(host)
+        except ValueError:
+            return False
+        return address.is_loopback or address.is_unspecified
 
     def qr_svg(self) -> str:
         """The webcal address as a QR code: an <svg> element for inline HTML, sized by CSS."""

@@ -18,27 +18,27 @@ from flask import (
     current_app,
     flash,
     redirect,
-    render_template,
     request,
     session,
     url_for,
 )
-from flask_babel import gettext, ngettext
-from werkzeug.exceptions import HTTPException
+from flask_babel import gettext
 from werkzeug.wrappers import Response as BaseResponse
 
+from ..autopilot import status as autopilot
 from ..core.costs import totals, year_cost
 from ..core.model import LANGUAGES, METHODS, Config
 from ..ledger import sheet
 from ..log import renewals
-from ..log.db import LogUnavailable
 from ..log.renewals import INPUT_FIELDS, RenewalInvalid
 from ..log.store import IdempotencyConflict
 from ..reminders import status as reminders
 from . import recording, sessions
-from .auth import TooManyAttempts, admin_matches, admin_token, check_csrf, is_admin, login_required, may_see
+from .auth import admin_matches, admin_token, check_csrf, is_admin, login_required, may_see
 from .current import service, snapshot
+from .layout import render_page
 from .links import FeedLinks, check_href, feed_links
+from .redirects import safe_next
 
 bp = Blueprint("pages", __name__)
 
@@ -58,24 +58,12 @@ def _links(config: Config, endpoint: str, **values: Any) -> FeedLinks | None:
     return feed_links(_absolute(endpoint, **values), config.calendar.token)
 
 
-def _safe_next(target: str | None) -> str:
-    """Only a path on this site: never an open redirect to another."""
-    if target and target.startswith("/") and not target.startswith(("//", "/\\")):
-        return target
-    return url_for("pages.index")
-
-
 # Every form POST carries the session's CSRF token, checked before anything else.
 bp.before_request(check_csrf)
 
 
 def _render(template: str, status: int = 200, **context: Any) -> tuple[str, int]:
-    taken = snapshot()
-    config = taken.config
-    # The lines name SIMs and feeds: on a private calendar, only the admin sees them.
-    return render_template(template, config=config, stale_errors=taken.errors if may_see(config) else (),
-                           signed_in=is_admin(config), admin_configured=admin_token(config) is not None,
-                           **context), status
+    return render_page(template, **context), status
 
 
 @bp.get("/")
@@ -127,7 +115,8 @@ def _sim_page(sim_id: str, values: dict[str, str] | None = None, errors: dict[st
                    links=_links(config, "feeds.sim_calendar", sim_id=sim_id),
                    values=values or defaults, errors=errors or {}, form_error=form_error,
                    methods=METHODS,
-                   reminders=reminders.for_sim(config, service().store.engine, sim, datetime.now(UTC)))
+                   reminders=reminders.for_sim(config, service().store.engine, sim, datetime.now(UTC)),
+                   autopilot=autopilot.for_sim(config, service().store.engine, sim, datetime.now(UTC)))
 
 
 @bp.get("/sims/<sim_id>")
@@ -161,10 +150,21 @@ def record(sim_id: str) -> tuple[str, int] | BaseResponse:
     return redirect(url_for("pages.sim", sim_id=sim_id), 303)
 
 
+@bp.post("/sims/<sim_id>/autopilot")
+@login_required
+def pause_autopilot(sim_id: str) -> BaseResponse:
+    """Pause or resume a SIM's autopilot: kept in the database, the config file is not rewritten."""
+    chosen = snapshot().config.sim(sim_id)
+    if chosen is None or chosen.autopilot is None:
+        abort(404)
+    autopilot.pause(service().store.engine, sim_id, request.form.get("pause") == "1", datetime.now(UTC))
+    return redirect(url_for("pages.sim", sim_id=sim_id) + "#autopilot", 303)
+
+
 @bp.route("/signin", methods=["GET", "POST"])
 def signin() -> tuple[str, int] | BaseResponse:
     expected = admin_token(snapshot().config)
-    target = _safe_next(request.values.get("next"))
+    target = safe_next(request.values.get("next"))
     error = None
     if request.method == "POST":
         if expected is not None and admin_matches(request.form.get("token"), snapshot().config):
@@ -187,40 +187,10 @@ def language(tag: str) -> BaseResponse:
     if tag not in LANGUAGES:
         abort(404)
     session["lang"] = tag
-    return redirect(_safe_next(request.args.get("next")), 303)
+    return redirect(safe_next(request.args.get("next")), 303)
 
 
 @bp.get("/favicon.ico")
 def favicon() -> Response:
     """For clients that ask for /favicon.ico whatever the page's <link rel="icon"> says."""
     return current_app.send_static_file("favicon.svg")
-
-
-@bp.errorhandler(400)
-@bp.errorhandler(403)
-@bp.errorhandler(404)
-def _error_page(error: HTTPException) -> tuple[str, int]:
-    """Errors of the page's own views; the feeds and the API keep answering their own way."""
-    message = gettext("There is no such page.") if error.code == 404 else error.description
-    return _render("message.html", error.code or 500, message=message)
-
-
-@bp.errorhandler(TooManyAttempts)
-def _too_many(error: TooManyAttempts) -> tuple[str, int, dict[str, str]]:
-    """Too many wrong admin tokens from this address (or from everyone): when to try again."""
-    minutes = -(-error.retry_after // 60)
-    message = ngettext("Too many wrong admin tokens were tried. Try again in %(num)d minute.",
-                       "Too many wrong admin tokens were tried. Try again in %(num)d minutes.", minutes)
-    return _render("message.html", 429, message=message)[0], 429, {"Retry-After": str(error.retry_after)}
-
-
-@bp.errorhandler(LogUnavailable)
-def _log_unavailable(error: LogUnavailable) -> tuple[str, int, dict[str, str]]:
-    """The database is down: nothing was stored; the page says so (the reason is logged, not shown)."""
-    current_app.logger.warning("%s", error)
-    message = gettext("The renewal log cannot be reached right now, so nothing was stored. "
-                      "Try again in a minute.")
-    try:
-        return _render("message.html", 503, message=message)[0], 503, {"Retry-After": "30"}
-    except LogUnavailable:  # no view to draw the page around yet
-        return message, 503, {"Retry-After": "30", "Content-Type": "text/plain; charset=utf-8"}

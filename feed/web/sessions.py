@@ -2,22 +2,30 @@
 
 The admin signs in once with the admin token (the API's); the session cookie
 then carries an HMAC of that token, never the token itself, so rotating the
-admin token signs everybody out.
+admin token signs everybody out, and a random session id that the renewal log's
+database knows until sign-out (feed/log/sessions.py), so that signing out ends
+the session in every worker and instance, not only in this browser.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import secrets
+import time
 from collections.abc import Callable
 from urllib.parse import urlsplit
 
-from flask import Flask, current_app, request, session
+from flask import Flask, current_app, g, request, session
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface, SessionMixin
 from flask.wrappers import Request, Response
 from itsdangerous import URLSafeTimedSerializer
+from sqlalchemy import Engine
 
 from ..core import keys, tokens
+from ..log import sessions as stored
+from ..log.db import LogUnavailable
+from ..log.store import RenewalStore
 
 
 class _SessionInterface(SecureCookieSessionInterface):
@@ -71,10 +79,26 @@ def _marker(admin_token: str) -> str:
 
 
 def signed_in(admin_token: str | None) -> bool:
-    """Whether this browser signed in with the admin token that is configured now."""
+    """Whether this browser signed in with the admin token that is configured now, and has not signed out.
+
+    Asked once per request (a page asks several times); a database that cannot be reached
+    signs nobody in.
+    """
     if admin_token is None:
         return False
-    return tokens.matches(session.get("admin"), _marker(admin_token))
+    marker = _marker(admin_token)
+    if not isinstance(session.get("sid"), str):
+        return False
+    if "simfeed_signed_in" not in g:
+        try:  # asked even when the marker is old: the stored session then ends for good
+            alive = stored.alive(_engine(), session["sid"], marker, time.time())
+        except LogUnavailable:
+            return False
+        g.simfeed_signed_in = alive and tokens.matches(session.get("admin"), marker)
+        if not g.simfeed_signed_in:  # signed out elsewhere, ended or of an old token: forget it
+            session.pop("admin", None)
+            session.pop("sid", None)
+    return bool(g.simfeed_signed_in)
 
 
 def sign_in(admin_token: str) -> None:
@@ -83,12 +107,29 @@ def sign_in(admin_token: str) -> None:
     session.clear()
     session.permanent = True
     session["admin"] = _marker(admin_token)
+    session["sid"] = secrets.token_urlsafe(32)
+    now = time.time()
+    stored.start(_engine(), session["sid"], session["admin"], now + _lifetime(), now)
+    g.pop("simfeed_signed_in", None)
     if language:
         session["lang"] = language
 
 
 def sign_out() -> None:
+    """End the session here and on the server: a copy of its cookie opens nothing any more."""
+    if isinstance(session.get("sid"), str):
+        stored.end(_engine(), session["sid"])
+    g.pop("simfeed_signed_in", None)
     language = session.get("lang")
     session.clear()
     if language:
         session["lang"] = language
+
+
+def _engine() -> Engine:
+    store: RenewalStore = current_app.extensions["simfeed"].store
+    return store.engine
+
+
+def _lifetime() -> float:
+    return float(current_app.permanent_session_lifetime.total_seconds())
