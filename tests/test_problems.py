@@ -66,7 +66,8 @@ def test_a_problem_is_worded_in_the_readers_language(language: str, expected: st
 def test_a_file_problem_has_no_table():
     (problem,) = problems("[[sim]\n")
     assert (problem.table, problem.key, problem.code) == (None, (), "toml_syntax")
-    assert str(problem) == "sims.toml: Expected ']]' at the end of an array declaration (at line 1, column 6)"
+    assert str(problem) == ("sims.toml: line 1, column 6, in [[sim]] #1: this is not valid TOML: [[sim] "
+                            "(tomllib: Expected ']]' at the end of an array declaration)")
     assert Wording("zh-CN").problem(problem) == "sims.toml: 第 1 行第 6 列不符合 TOML 写法"
 
 
