@@ -6,6 +6,7 @@ import csv
 import io
 import json
 import logging
+import os
 import signal
 import threading
 import unicodedata
@@ -29,6 +30,7 @@ from .core import tokens
 from .core.costs import checked_long_ago, months_since, totals, year_cost
 from .core.deadlines import deadline_for
 from .core.files import atomic_write
+from .core.languages import from_environment
 from .core.model import KINDS, LANGUAGES, METHODS, Config
 from .ledger import sheet
 from .log import db, renewals
@@ -68,7 +70,7 @@ def _config_or_exit(path: str | None = None, also: Sequence[str] = ()) -> Config
     try:
         config = load_config(path or current_app.config["SIMFEED_CONFIG"])
     except ConfigError as error:
-        _fail([*also, *error.problems])
+        _fail([*also, *map(_words().problem, error.problems)])
     if also:
         _fail(also)
     return config
@@ -79,6 +81,11 @@ def _load_or_exit(path: str | None = None, also: Sequence[str] = ()) -> Config:
     config = _config_or_exit(path, also)
     state, log = _service().store.snapshot()
     return with_log(config, log, state)
+
+
+def _words() -> Wording:
+    """simfeed's wording in the language the shell's locale asks for (LANGUAGE, LC_ALL, LANG)."""
+    return Wording(from_environment(os.environ))
 
 
 def _fail(lines: Sequence[str]) -> NoReturn:
@@ -116,45 +123,52 @@ def check_command(file: str | None) -> None:
     deadlines = sorted((deadline_for(sim, config.calendar) for sim in config.sims),
                        key=lambda d: (d.due, d.sim.id))
     costs = {sim.id: year_cost(sim, today) for sim in config.sims}
-    words = Wording()
-    rows = [("ID", "NAME", "LAST RENEWAL", "DEADLINE", "DAYS LEFT", "RECOVERABLE UNTIL", "COST/YEAR")]
+    words = _words()
+    rows = [(words._("ID"), words._("NAME"), words._("LAST RENEWAL"), words._("DEADLINE"),
+             words._("DAYS LEFT"), words._("RECOVERABLE UNTIL"), words._("COST/YEAR"))]
     for d in deadlines:
         last = d.sim.last_renewal.date.isoformat() if d.sim.last_renewal else "-"
         grace = d.grace_until.isoformat() if d.grace_until else "-"
         plan = costs[d.sim.id].projected
         cost = words.money(plan.cost.amount, plan.cost.currency) if plan else "-"
         rows.append((d.sim.id, d.sim.label, last, d.due.isoformat(), str(d.days_left(today)), grace, cost))
-    click.echo(f"{config.source}: OK, {len(config.sims)} SIMs (today is {today.isoformat()} "
-               f"in {config.calendar.timezone.key})")
+    click.echo(words._("%(source)s: OK, %(count)d SIMs (today is %(today)s in %(zone)s)",
+                       count=len(config.sims), source=config.source, today=today.isoformat(),
+                       zone=config.calendar.timezone.key))
     if not deadlines:
         return
     click.echo(_table(rows))
     projected, paid = totals(costs.values())
     unknown = sorted(sim_id for sim_id, cost in costs.items() if cost.projected is None)
-    click.echo(f"cost per year: {words.amounts(projected) or '-'}"
-               + (f" (not counted, no keep_cost: {', '.join(unknown)})" if unknown else ""))
-    click.echo(f"paid in the last 12 months: {words.amounts(paid) or '-'}")
+    cost = words._("cost per year: %(amounts)s", amounts=words.amounts(projected) or "-")
+    if unknown:
+        cost += words._(" (not counted, no keep_cost: %(sims)s)", sims=", ".join(unknown))
+    click.echo(cost)
+    click.echo(words._("paid in the last 12 months: %(amounts)s", amounts=words.amounts(paid) or "-"))
     for sim in config.sims:
         if sheet.rule_is_old(sim, today) and sim.preset:
             click.echo(f"{sim.id}: preset {sim.preset.id}: {words.checked_ago(sim.preset.checked, today)}")
-    _echo_channels(config)
+    _echo_channels(config, words)
 
 
-def _echo_channels(config: Config) -> None:
+def _echo_channels(config: Config, words: Wording) -> None:
     """Each push channel, its URLs masked (they are secrets), and what its messages will lack."""
     for notify in config.notifies:
         shown = ", ".join(masked(url) for url in notify.urls)
-        origin = "" if notify.urls_from == "urls" else f" from ${notify.urls_from}"
-        click.echo(f"notify {notify.id}: {len(notify.sim_ids)} SIMs, "
-                   f"{notify.language or config.calendar.language}, to {shown}{origin}")
+        line = words._("notify %(id)s: %(count)d SIMs, %(language)s, to %(urls)s", id=notify.id,
+                       count=len(notify.sim_ids), language=notify.language or config.calendar.language,
+                       urls=shown)
+        if notify.urls_from != "urls":
+            line += words._(" from $%(variable)s", variable=notify.urls_from)
+        click.echo(line)
     for gateway in config.gateways:
         origin = "" if gateway.url_from == "url" else f" from ${gateway.url_from}"
         piloted = [sim.id for sim in config.sims if sim.autopilot and sim.autopilot.gateway == gateway.id]
         click.echo(f"gateway {gateway.id}: {masked_gateway(gateway)}{origin}, autopilot of "
                    + (", ".join(piloted) or "no SIM"))
     if config.notifies and not config.server.public_url:
-        click.echo("reminders carry no \"I have renewed it\" link: set public_url in [server] "
-                   "(the runner cannot know the address people reach the service at)")
+        click.echo(words._("reminders carry no \"I have renewed it\" link: set public_url in [server] "
+                           "(the runner cannot know the address people reach the service at)"))
 
 
 
@@ -192,7 +206,7 @@ def renew_command(sim_id: str, on: str | None, **given: str | None) -> None:
     except UnknownSim:
         _fail([f"no SIM {sim_id!r} in {config.source}"])
     except RenewalInvalid as invalid:
-        _fail([f"{name}: {message}" for name, message in invalid.errors.items()])
+        _fail([f"{name}: {_words().reason(reason)}" for name, reason in invalid.reasons.items()])
     stored, deadline = recorded.stored, recorded.deadline
     click.echo(f"recorded renewal #{stored.id} of {sim_id} on {stored.renewal.date.isoformat()}; "
                f"deadline now {deadline.due.isoformat()} ({deadline.days_left(today)} days left)")
@@ -250,7 +264,7 @@ def presets_command(language: str) -> None:
     for preset in presets.catalogue().values():
         sim, problems = preset_sample(preset.id, date(2000, 1, 1))
         if sim is None:  # the test suite parses every preset; this guards a hand-edited catalogue
-            _fail(problems)
+            _fail([words.problem(problem) for problem in problems])
         texts = preset.texts(language)
         after = "; ".join(f"+{stage.after_text}: {words.status(stage, sim)}" for stage in sim.stages)
         months = months_since(preset.checked, today)
@@ -304,7 +318,7 @@ def _remind_once(dry_run: bool, name: str, echo: bool = True) -> int:
     view = _service().snapshot()
     if view.errors:
         logging.getLogger("feed").warning("the config has errors; reminding from the last good one: %s",
-                                          "; ".join(view.errors))
+                                          "; ".join(map(str, view.errors)))
     store, now = _service().store, datetime.now(UTC)
     piloted = autopilot.run_pass(view.config, store, now, current_app.secret_key, name, dry_run=dry_run,
                                  clock=lambda: datetime.now(UTC))

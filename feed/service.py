@@ -18,6 +18,7 @@ from typing import Any
 
 from .calendar import builder
 from .calendar.cache import FeedCache, Published
+from .config.problems import Problem
 from .config.starter import is_starter
 from .config.watcher import ConfigWatcher, Loaded
 from .core.model import Config, Sim
@@ -31,7 +32,7 @@ class Snapshot:
     """The config being served (renewals from the log included) and any config errors."""
 
     config: Config
-    errors: tuple[str, ...]
+    errors: tuple[Problem, ...]
     log: LogState
     # Each SIM's DTSTAMP: when its definition or its logged renewals last changed.
     stamps: Mapping[str, datetime]

@@ -268,7 +268,7 @@ def valarm_count(raw: bytes) -> int:
 def config_problems(toml: str) -> list[str]:
     with pytest.raises(ConfigError) as error:
         parse_toml(textwrap.dedent(toml), "test.toml")
-    return error.value.problems
+    return error.value.lines
 
 
 def fetch(client: FlaskClient, url: str) -> bytes:

@@ -197,6 +197,38 @@ def test_chinese_with_accept_language_zh_cn(browser: Any, server: str):
     chinese.close()
 
 
+@pytest.mark.parametrize(("language", "locale", "words"), [
+    ("zh-CN", "zh-CN", {"title": "我的 SIM 卡", "add": "添加 SIM 卡", "preview": "预览"}),
+    ("zh-Hant", "zh-HK", {"title": "我的 SIM 卡", "add": "新增 SIM 卡", "preview": "預覽"}),
+], ids=["zh-CN", "zh-Hant"])
+def test_chinese_on_a_phone(browser: Any, server: str, language: str, locale: str, words: dict[str, str]):
+    """The overview, a SIM's page and the editor in each Chinese, at phone width (docs' screenshots)."""
+    phone = Tab(browser, server, width=390, locale=locale, is_mobile=True, has_touch=True)
+    page = phone.open("/signin?next=/")
+    page.locator("#token").fill(ADMIN)
+    page.locator("form button[type=submit]").click()
+    page.wait_for_url(server + "/")
+    assert page.locator("html").get_attribute("lang") == language
+    assert page.locator("h1").inner_text() == words["title"]
+    phone.no_horizontal_scroll()
+    phone.screenshot(f"page-{language}-overview.png")
+    page = phone.open("/sims/hahasim-hk")
+    phone.no_horizontal_scroll()
+    phone.screenshot(f"page-{language}-sim.png")
+    page = phone.open("/")
+    page.get_by_role("link", name=words["add"]).click()
+    page.locator("#sim-name").fill("香港儲值卡" if language == "zh-Hant" else "香港充值卡")
+    page.locator("#sim-rule").select_option("keep_alive")
+    page.locator("#sim-keep_alive").fill("6個月" if language == "zh-Hant" else "6个月")
+    page.locator("#sim-last_renewal").fill(today_in(load_config(EXAMPLE)).isoformat())
+    page.get_by_role("button", name=words["preview"]).click()
+    page.wait_for_load_state()
+    assert page.locator("#preview-deadline").is_visible()
+    phone.no_horizontal_scroll()
+    phone.screenshot(f"page-{language}-editor.png")
+    phone.close()
+
+
 def test_recording_a_renewal_moves_the_deadline_on_the_page_and_in_the_feed(tab: Tab):
     config = load_config(EXAMPLE)
     sim = config.sim("giffgaff-uk")

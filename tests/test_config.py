@@ -12,6 +12,7 @@ import pytest
 from dateutil.relativedelta import relativedelta
 
 from feed.config.load import ConfigError, load_config, parse_config, parse_toml, read_source
+from feed.config.problems import Problem
 from feed.core.deadlines import deadline_for
 from feed.core.model import (
     KINDS,
@@ -51,8 +52,8 @@ def problems(text: str, source: str = SOURCE) -> list[str]:
     """The problem lines of a config that must not load."""
     with pytest.raises(ConfigError) as raised:
         parse_toml(textwrap.dedent(text), source)
-    assert str(raised.value) == "\n".join(raised.value.problems)
-    return raised.value.problems
+    assert str(raised.value) == "\n".join(raised.value.lines)
+    return raised.value.lines
 
 
 def one_problem(text: str) -> str:
@@ -365,14 +366,16 @@ def test_keep_alive_typo_line() -> None:
 
 def test_config_error_is_a_value_error() -> None:
     assert issubclass(ConfigError, ValueError)
-    error = ConfigError(["a", "b"])
-    assert (str(error), error.problems) == ("a\nb", ["a", "b"])
+    error = ConfigError([Problem("a.toml", None, None, (), "empty_file"),
+                         Problem("b.toml", "sim", 0, ("id",), "empty")])
+    lines = ["a.toml: the file is empty", "b.toml: sim #1: id: must not be empty"]
+    assert (str(error), error.lines) == ("\n".join(lines), lines)
 
 
 def test_source_defaults_to_config() -> None:
     with pytest.raises(ConfigError) as raised:
         parse_toml("colour = 1\n")
-    assert raised.value.problems == ['<config>: config: unknown key "colour"']
+    assert raised.value.lines == ['<config>: config: unknown key "colour"']
 
 
 @pytest.mark.parametrize(("text", "expected"), [
@@ -730,19 +733,19 @@ def test_file_not_found(tmp_path: Path) -> None:
     missing = tmp_path / "nope.toml"
     with pytest.raises(ConfigError) as raised:
         load_config(missing)
-    assert raised.value.problems == [f"{missing}: cannot read the file: No such file or directory"]
+    assert raised.value.lines == [f"{missing}: cannot read the file: No such file or directory"]
 
 
 def test_file_not_found_uses_the_label(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as raised:
         load_config(tmp_path / "nope.toml", label="config/sims.toml")
-    assert raised.value.problems == ["config/sims.toml: cannot read the file: No such file or directory"]
+    assert raised.value.lines == ["config/sims.toml: cannot read the file: No such file or directory"]
 
 
 def test_directory_instead_of_file(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as raised:
         load_config(tmp_path, label="config")
-    assert raised.value.problems == ["config: cannot read the file: Is a directory"]
+    assert raised.value.lines == ["config: cannot read the file: Is a directory"]
 
 
 def test_not_utf8(tmp_path: Path) -> None:
@@ -751,7 +754,7 @@ def test_not_utf8(tmp_path: Path) -> None:
     path.write_bytes(b'[calendar]\nname = "caf\xe9"\n')
     with pytest.raises(ConfigError) as raised:
         load_config(path, label="config/sims.toml")
-    assert raised.value.problems == ["config/sims.toml: not UTF-8 text (byte 22)"]
+    assert raised.value.lines == ["config/sims.toml: not UTF-8 text (byte 22)"]
 
 
 def test_problems_in_a_file_carry_its_label(tmp_path: Path) -> None:
@@ -759,7 +762,7 @@ def test_problems_in_a_file_carry_its_label(tmp_path: Path) -> None:
     path.write_text(SIM + 'keep_alive = "6 moths"\nlast_renewal = 2026-06-02\n', encoding="utf-8")
     with pytest.raises(ConfigError) as raised:
         load_config(path, label="config/sims.toml")
-    assert raised.value.problems == [
+    assert raised.value.lines == [
         'config/sims.toml: sim "cubacel": keep_alive: "6 moths" is not a duration '
         '(try "6 months", "180 days" or "P6M")',
     ]

@@ -268,3 +268,31 @@ def test_regression_a_number_of_more_than_4300_digits_is_a_duration_error(text: 
 def test_regression_a_comma_before_and_is_accepted(text: str, expected: relativedelta) -> None:
     # "1 year, 2 months and 3 days" parsed, "1 year, 2 months, and 3 days" was refused.
     assert parse_duration(text) == expected
+
+
+# Chinese durations (issue 23): the same meaning as the English forms, in both scripts.
+@pytest.mark.parametrize(("chinese", "english"), [
+    ("6个月", "6 months"), ("6個月", "6 months"), ("六个月", "6 months"), ("６个月", "6 months"),
+    ("180天", "180 days"), ("180日", "180 days"), ("2周", "2 weeks"), ("2週", "2 weeks"),
+    ("两周", "2 weeks"), ("2个星期", "2 weeks"), ("半年", "6 months"), ("1年", "1 year"), ("一年", "1 year"),
+    ("1年6个月", "1 year 6 months"), ("1年6個月", "1 year 6 months"), ("一年六個月", "1 year 6 months"),
+    ("十二个月", "12 months"), ("一百八十天", "180 days"), ("1 年 6 个月", "1 year 6 months"),
+], ids=lambda value: value)
+def test_chinese_durations_mean_what_the_english_ones_do(chinese: str, english: str) -> None:
+    assert parse_duration(chinese) == parse_duration(english)
+
+
+@pytest.mark.parametrize("text", ["6月", "半月", "半", "个月", "6个月半", "年6个月"], ids=lambda value: value)
+def test_chinese_non_durations_are_refused(text: str) -> None:
+    """A bare 月 is a month's name ("6月" is June); 半 goes with 年 alone."""
+    with pytest.raises(DurationError) as raised:
+        parse_duration(text)
+    assert raised.value.reason.code == "not_duration"
+
+
+def test_chinese_days_and_intervals() -> None:
+    assert (parse_days("2周"), parse_days("3天"), parse_days("1週2日")) == (14, 3, 9)
+    assert parse_interval("6小时") == parse_interval("6 hours") == parse_interval("6小時")
+    with pytest.raises(DurationError) as raised:
+        parse_days("1个月")
+    assert (raised.value.reason.code, raised.value.reason.params["unit"]) == ("days_only", "months")

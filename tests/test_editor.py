@@ -126,7 +126,7 @@ def test_each_edit_changes_only_its_own_lines(path: Path, tmp_path: Path):
         try:
             assert file.validate(gone).sim(sim_id) is None
         except ConfigError as error:  # a [[feed]] still names it: the page refuses, naming the feed
-            assert all(": feed " in line for line in error.problems), error.problems
+            assert all(": feed " in line for line in error.lines), error.lines
     added_text = document.add_sim(text, to_table({**HAHA, "id": "new-hk"})[0])
     removed, added = _diff_lines(text, added_text)
     assert removed == set()

@@ -48,7 +48,7 @@ def test_chinese_feed():
         "续费 古巴保号卡 ••4567：今天截止（2026-12-06）",
     ]
     assert str(deadline["DESCRIPTION"]).splitlines() == [
-        "上次续费：2026-01-10（CUP\u00a0100.00，通过网站，流水号 T1）。",
+        "上次续费：2026-01-10（100.00\u00a0古巴比索，通过网站，流水号 T1）。",
         "规则：至少每 330 天续费一次（截止日 2026-12-06）。",
         "自 2027-01-05 起：最后挽回日（挽回方法：今天就续费；过了今天号码可能永久失去）。",
         "续费方法：Transfermóvil",
@@ -59,7 +59,7 @@ def test_chinese_feed():
     assert str(warning["SUMMARY"]) == "14 天内续费 古巴保号卡 ••4567 —— 12月6日前"
     assert str(events["cubacel-stage-0@simfeed"]["SUMMARY"]) == "最后挽回日：古巴保号卡 ••4567"
     assert str(events["cubacel-renewal-2026-01-10-1@simfeed"]["SUMMARY"]) == (
-        "已充值 古巴保号卡 ••4567：CUP\u00a0100.00，通过网站，流水号 T1")
+        "已充值 古巴保号卡 ••4567：100.00\u00a0古巴比索，通过网站，流水号 T1")
     # A strict independent parser reads it too.
     parsed = IcsCalendarStream.calendar_from_ics(body.decode())
     assert sorted(e.summary for e in parsed.events)[0].startswith("14 天内续费")
@@ -80,3 +80,31 @@ def test_only_the_words_change_not_the_dates_or_uids():
         assert english[uid]["DTSTART"].dt == chinese[uid]["DTSTART"].dt
         assert [a["TRIGGER"].to_ical() for a in english[uid].walk("VALARM")] == \
                [a["TRIGGER"].to_ical() for a in chinese[uid].walk("VALARM")]
+
+
+def test_traditional_chinese_feed():
+    """zh-Hant: Hong Kong and Taiwan wording (續期, 增值), Babel's zh_Hant names and dates."""
+    events = by_uid(feed("zh-Hant"))
+    deadline = events["cubacel-deadline@simfeed"]
+    assert str(deadline["SUMMARY"]) == "續期 古巴保号卡 ••4567"
+    assert [str(a["DESCRIPTION"]) for a in deadline.walk("VALARM")] == [
+        "續期 古巴保号卡 ••4567：14 天後到期（2026-12-06）",
+        "續期 古巴保号卡 ••4567：今天到期（2026-12-06）",
+    ]
+    assert str(deadline["DESCRIPTION"]).splitlines()[:2] == [
+        "上次續期：2026-01-10（100.00\u00a0古巴披索，經網站，參考編號 T1）。",
+        "規則：至少每 330 天續期一次（限期 2026-12-06）。",
+    ]
+    warning = events["cubacel-warning-14d@simfeed"]
+    assert str(warning["SUMMARY"]) == "14 天內續期 古巴保号卡 ••4567 —— 12月6日前"
+    assert str(events["cubacel-renewal-2026-01-10-1@simfeed"]["SUMMARY"]) == (
+        "已為 古巴保号卡 ••4567 增值：100.00\u00a0古巴披索，經網站，參考編號 T1")
+
+
+def test_chinese_durations_in_the_config_mean_what_the_english_ones_do():
+    english = by_uid(feed("zh-CN"))
+    chinese = by_uid(render(parse_toml(CONFIG.format(language="zh-CN").replace('"330 days"', '"330天"')
+                                       .replace('"30 days"', '"30日"').replace('"14 days"', '"2週"'),
+                                       "t.toml", STAMP), reminders="both"))
+    assert {uid: event["DTSTART"].dt for uid, event in english.items()} == \
+           {uid: event["DTSTART"].dt for uid, event in chinese.items()}

@@ -31,12 +31,17 @@ def lang(html: str) -> str:
 
 @pytest.mark.parametrize(("header", "expected"), [
     ("zh-CN,zh;q=0.9,en;q=0.8", "zh-CN"),
-    ("zh-TW", "zh-CN"),
+    ("zh-TW", "zh-Hant"),
+    ("zh-HK,zh;q=0.9", "zh-Hant"),
+    ("zh-MO", "zh-Hant"),
+    ("zh-Hant", "zh-Hant"),
+    ("zh-Hans-HK", "zh-CN"),
     ("zh-Hans-CN", "zh-CN"),
     ("en-GB,en;q=0.9", "en"),
     ("fr-FR, de;q=0.8", "en"),
     ("fr, zh;q=0.5, en;q=0.4", "zh-CN"),
-], ids=["zh-CN", "zh-TW", "zh-Hans", "en-GB", "neither", "second-choice"])
+], ids=["zh-CN", "zh-TW", "zh-HK", "zh-MO", "zh-Hant", "zh-Hans-HK", "zh-Hans", "en-GB", "neither",
+        "second-choice"])
 def test_accept_language(client, header, expected):
     assert lang(client.get("/", headers={"Accept-Language": header}).get_data(as_text=True)) == expected
 
@@ -75,3 +80,20 @@ def test_the_visitor_picks_a_language(client):
     client.get("/language/en")
     assert lang(client.get("/", headers={"Accept-Language": "zh-CN"}).get_data(as_text=True)) == "en"
     assert client.get("/language/fr").status_code == 404
+
+
+def test_the_visitor_picks_traditional_chinese(client):
+    response = client.get("/language/zh-Hant?next=/", headers={"Accept-Language": "zh-CN"})
+    assert response.status_code == 303
+    html = client.get("/", headers={"Accept-Language": "zh-CN"}).get_data(as_text=True)
+    assert lang(html) == "zh-Hant"
+    assert "<h1>我的 SIM 卡</h1>" in html and 'data-label="到期日"' in html
+    assert '<time class="deadline" datetime="2026-12-02">2026年12月2日</time>' in html
+    assert 'lang="zh-Hant" hreflang="zh-Hant"\n       aria-current="true">繁體中文</a>' in html
+
+
+def test_traditional_chinese_page(client):
+    html = client.get("/", headers={"Accept-Language": "zh-HK,zh;q=0.9"}).get_data(as_text=True)
+    assert '<span class="status">即將到期</span>' in html
+    assert "8 天後" in html
+    assert "每 12 至 24 小時才一次" in html

@@ -29,15 +29,15 @@ MAX_LINE = 600
 
 def assert_readable(error: ConfigError, source: str = SOURCE) -> None:
     """One short line per problem, each naming the file; no Python internals."""
-    assert error.problems, "a ConfigError must say what is wrong"
-    for line in error.problems:
+    assert error.lines, "a ConfigError must say what is wrong"
+    for line in error.lines:
         assert isinstance(line, str)
         assert line.startswith(f"{source}: "), line
         assert "\n" not in line and "\r" not in line, line
         assert len(line) <= MAX_LINE, line
         assert "Traceback" not in line and "object at 0x" not in line, line
         assert not re.search(r"\b(TypeError|KeyError|AttributeError|IndexError)\b", line), line
-    assert str(error) == "\n".join(error.problems)
+    assert str(error) == "\n".join(error.lines)
 
 
 def load(doc: dict[str, Any]) -> Config | None:
@@ -110,7 +110,7 @@ def test_a_missing_file_is_a_config_error(tmp_path: Path) -> None:
         load_config(tmp_path / "gone.toml", SOURCE)
     except ConfigError as error:
         assert_readable(error)
-        assert error.problems == [f"{SOURCE}: cannot read the file: No such file or directory"]
+        assert error.lines == [f"{SOURCE}: cannot read the file: No such file or directory"]
     else:
         raise AssertionError("a missing file must be a ConfigError")
 
@@ -125,7 +125,7 @@ def test_a_phone_number_is_never_echoed_in_a_problem(number: str, wrong: Any) ->
     try:
         parse_config(doc, SOURCE)
     except ConfigError as error:
-        assert not any(number in line for line in error.problems), error.problems
+        assert not any(number in line for line in error.lines), error.lines
     else:
         raise AssertionError("the document has errors")
 

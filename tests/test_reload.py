@@ -98,7 +98,7 @@ def test_worker_starting_while_file_is_bad_serves_latest_good(tmp_path: Path):
     write_config(path, BAD, mtime=1_780_000_200)
     loaded = late_worker.current()
     assert loaded.config.sim("cubacel").name == "Cubacel v2"
-    assert loaded.stale and BAD_LINE in loaded.errors[0]
+    assert loaded.stale and BAD_LINE in str(loaded.errors[0])
 
 
 def test_snapshot_keeps_the_feed_timestamp(tmp_path: Path):

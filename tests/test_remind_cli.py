@@ -262,3 +262,14 @@ def test_the_procfile_worker_loops_and_stops_cleanly(tmp_path: Path, http: HttpR
         worker.send_signal(signal.SIGTERM)
         output = worker.communicate(timeout=30)[0]
     assert worker.returncode == 0 and output.rstrip().endswith("stopped"), output
+
+
+@time_machine.travel(datetime(2026, 11, 29, 12, tzinfo=UTC), tick=False)
+def test_a_channel_in_traditional_chinese(cli: Callable[..., Any], http: HttpReceiver):
+    """[[notify]] language = "zh-Hant": the push message in Hong Kong and Taiwan wording."""
+    url = http.url(SECRET)
+    text = config_text(url).replace(f'urls = ["{url}"]', f'urls = ["{url}"]\nlanguage = "zh-Hant"')
+    code, output = cli(text, "remind")
+    assert code == 0, output
+    assert [m["title"] for m in http.received] == ["續期 SIM 0 ••0120：3 天後到期（2026-12-02）"]
+    assert http.received[0]["message"].startswith("限期：2026年12月2日（3 天後）。\n")

@@ -32,8 +32,8 @@ def load(path: Path):
         return read_po(handle)
 
 
-def test_there_is_a_chinese_catalogue():
-    assert [p.relative_to(LOCALES).parts[0] for p in CATALOGUES] == ["zh_Hans_CN"]
+def test_there_are_both_chinese_catalogues():
+    assert [p.relative_to(LOCALES).parts[0] for p in CATALOGUES] == ["zh_Hans_CN", "zh_Hant"]
 
 
 @pytest.mark.parametrize("po", CATALOGUES, ids=lambda p: p.parts[-3])

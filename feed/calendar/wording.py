@@ -9,13 +9,14 @@ config (names, notes, stage statuses) is left as written.
 
 from __future__ import annotations
 
+import difflib
 import functools
 from collections.abc import Iterable
 from datetime import date, datetime
 from decimal import Decimal
 from gettext import NullTranslations
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from babel import Locale
@@ -27,6 +28,7 @@ from dateutil.relativedelta import relativedelta
 from ..core.costs import Money, Plan, months_since
 from ..core.deadlines import Deadline
 from ..core.model import KINDS, N_, Charge, Check, Expires, KeepAlive, Renewal, Rule, Sim, Stage, Tier, TopUp
+from ..core.reasons import SENTENCES, Reason
 from ..core.terms import Confidence, PresetTexts, StageText
 
 TRANSLATIONS = Path(__file__).resolve().parent.parent / "translations"
@@ -71,9 +73,50 @@ _STARTS = {"topup": N_("the top-up date"), "expiry": N_("the current expiry"),
            "max": N_("the top-up date, unless the current expiry is later")}
 
 
+class Located(Protocol):
+    """A config problem (feed.config.problems.Problem): its file, its place in it, and why."""
+
+    @property
+    def file(self) -> str: ...
+
+    @property
+    def place(self) -> object: ...
+
+    @property
+    def reason(self) -> Reason: ...
+
+
 def babel_name(language: str) -> str:
     """Babel's name for a language tag: "zh-CN" -> "zh_CN" (read as zh_Hans_CN)."""
     return language.replace("-", "_")
+
+
+@functools.cache
+def _territory_codes() -> dict[str, str]:
+    """CLDR's English country and region names -> ISO 3166 codes, with the short form of names such
+    as "Hong Kong SAR China" ("Hong Kong"), as presets and people write them."""
+    codes: dict[str, str] = {}
+    for code, name in Locale("en").territories.items():
+        if code.isalpha() and len(code) == 2:
+            codes[name.casefold()] = code
+            codes.setdefault(name.split(" SAR ")[0].casefold(), code)
+    return codes
+
+
+def territory_code(text: str) -> str | None:
+    """The ISO 3166 code of a country as written: a code ("HK"), or CLDR's English name, near enough.
+
+    >>> [territory_code(text) for text in ("GB", "United Kingdom", "Hong Kong", "Macau")]
+    ['GB', 'GB', 'HK', 'MO']
+    >>> territory_code("Mars") is None
+    True
+    """
+    given = text.strip()
+    if len(given) == 2 and given.isascii() and given.upper() in Locale("en").territories:
+        return given.upper()
+    codes = _territory_codes()
+    close = difflib.get_close_matches(given.casefold(), list(codes), n=1, cutoff=0.8)
+    return codes.get(given.casefold()) or (codes[close[0]] if close else None)
 
 
 @functools.cache
@@ -128,6 +171,17 @@ class Wording:
             return self.ngettext("in %(num)d day", "in %(num)d days", days)
         return self.ngettext("%(num)d day ago", "%(num)d days ago", -days)
 
+    def country(self, text: str | None) -> str | None:
+        """A SIM's country in this language, CLDR's name through Babel; as typed when it is no country.
+
+        >>> Wording("zh-CN").country("United Kingdom"), Wording("zh-Hant").country("JP")
+        ('英国', '日本')
+        """
+        code = territory_code(text) if text else None
+        if code is None or (self.language == "en" and text != code):
+            return text  # English as typed ("Hong Kong", not CLDR's "Hong Kong SAR China")
+        return str(Locale.parse(babel_name(self.language)).territories[code])
+
     def method(self, method: str | None) -> str:
         return self._(METHOD_NAMES[method]) if method in METHOD_NAMES else (method or "")
 
@@ -146,6 +200,16 @@ class Wording:
     def field_error(self, field: str) -> str:
         """What to do about a renewal form field the domain refused."""
         return self._(FIELD_ERRORS.get(field, N_("This value is not valid.")))
+
+    def reason(self, reason: Reason) -> str:
+        """Why a value or config was refused, in this language (feed.core.reasons)."""
+        return self._(SENTENCES[reason.code], **reason.params)
+
+    def problem(self, problem: Located) -> str:
+        """A config problem's line: the file and place as the file writes them, then why."""
+        where = str(problem.place)
+        parts = [problem.file, where] if where else [problem.file]
+        return ": ".join([*parts, self.reason(problem.reason)])
 
     def status(self, stage: Stage, sim: Sim | None = None) -> str:
         """A stage's status in this language: simfeed's own words, the preset's, or as the SIM wrote it."""
@@ -240,6 +304,8 @@ class Wording:
         ('£10.00', 'HK$50.00', 'CUP\xa025.50')
         >>> Wording().money(1500, "JPY"), Wording().money(9.5, None)
         ('¥1,500', '9.5')
+        >>> Wording("zh-CN").money(25.5, "CUP"), Wording("zh-Hant").money(20, "MOP")
+        ('25.50\xa0古巴比索', '20.00\xa0澳門元')
         """
         if amount is None:
             return currency or ""
@@ -247,9 +313,11 @@ class Wording:
         if currency is None:
             return str(format_decimal(amount, locale=locale))
         if get_currency_symbol(currency, locale) == currency:
-            # No symbol in this language (CUP, or any code): the code, spaced ("CUP 25.50"),
+            # No symbol in this language (CUP, or any code): in Chinese the currency's CLDR name
+            # after the digits ("25.50 古巴比索"), in English the code, spaced ("CUP 25.50"),
             # where Babel's own pattern would glue it to the digits.
-            return str(format_currency(amount, currency, format="¤¤\u00a0#,##0.00", locale=locale))
+            pattern = "¤¤\u00a0#,##0.00" if self.language == "en" else "#,##0.00\u00a0¤¤¤"
+            return str(format_currency(amount, currency, format=pattern, locale=locale))
         return str(format_currency(amount, currency, locale=locale))
 
     def rule_summary(self, rule: Rule) -> str:
@@ -363,7 +431,7 @@ class Wording:
                                 confidence=self.confidence(sim.preset.confidence), source=sim.preset.source,
                                 date=sim.preset.checked.isoformat(),
                                 carrier=sim.carrier or self._("the carrier")))
-        carrier = self._(", ").join(part for part in (sim.carrier, sim.country) if part)
+        carrier = self._(", ").join(part for part in (sim.carrier, self.country(sim.country)) if part)
         for label, value in ((N_("How to renew: %(value)s"), self.how_to_renew(sim)),
                              (N_("Renew at: %(value)s"), sim.renew_url),
                              (N_("Carrier: %(value)s"), carrier),

@@ -19,10 +19,11 @@ import apprise
 
 from ..core import parsers
 from ..core.costs import decimal
+from ..core.durations import quote
 from ..core.model import CONFIRMS, GATEWAY_KINDS, Autopilot, Gateway, KeepAlive, Rule, Sim
 from . import presets
 from .notify import env_value, masked, scheme
-from .problems import Collector
+from .problems import Collector, Place
 
 GATEWAY_KEYS = frozenset({"id", "kind", "url", "url_env", "command", "service"})
 AUTOPILOT_KEYS = frozenset({"gateway", "slot", "action", "to", "text", "before", "confirm", "cap"})
@@ -50,60 +51,59 @@ def masked_gateway(gateway: Gateway) -> str:
         masked(url, KIND_NAMES[gateway.kind])
 
 
-def _http_url(where: str, kind: str, url: str, found: Collector) -> None:
+def _http_url(where: Place, kind: str, url: str, found: Collector) -> None:
     """SMS Gate and Home Assistant: http(s), a host, and the credentials in the URL."""
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        found.add(where, f"{scheme(url)}… must be an http:// or https:// address with a host, like "
-                         + ("http://sms:PASSWORD@192.168.1.20:8080" if kind == "sms-gate"
-                            else "http://TOKEN@homeassistant.local:8123"))
+        found.add(where, "gateway_not_http", scheme=scheme(url),
+                  example="http://sms:PASSWORD@192.168.1.20:8080" if kind == "sms-gate"
+                  else "http://TOKEN@homeassistant.local:8123")
     elif kind == "sms-gate" and not (parts.username and parts.password):
-        found.add(where, "needs the app's user and password in it: http://sms:PASSWORD@192.168.1.20:8080")
+        found.add(where, "gateway_needs_password")
     elif kind == "home-assistant" and not (parts.password or parts.username):
-        found.add(where, "needs a long-lived access token in it: http://TOKEN@homeassistant.local:8123")
+        found.add(where, "gateway_needs_token")
 
 
-def _url(where: str, kind: str, table: Mapping[str, Any], environ: Mapping[str, str],
+def _url(where: Place, kind: str, table: Mapping[str, Any], environ: Mapping[str, str],
          found: Collector) -> tuple[str, str] | None:
     """The gateway's URL and where it came from ("url" or the variable's name)."""
     if ("url" in table) == ("url_env" in table):
-        found.add(where, 'set either url = "…" or url_env = "NAME_OF_A_VARIABLE", not both')
+        found.add(where, "url_or_env")
         return None
     if "url" in table:
         given = found.field(where, table, "url", parsers.text)
         if given is None:
             return None
-        url, origin, at = given.strip(), "url", f"{where}: url"
+        url, origin, at = given.strip(), "url", where.at("url")
     else:
         named = env_value(where, table, "url_env", environ, found)
         if named is None:
             return None
         origin, url = named
-        at = f"{where}: url_env {origin}"
+        at = where.at(f"url_env {origin}")
     before = len(found.problems)
     if kind == "apprise":
         if "{to}" not in url:
-            found.add(at, "must hold {to} where the number goes, like httpsms://KEY@+447700900001/{to}")
+            found.add(at, "gateway_url_without_to")
         elif apprise.Apprise.instantiate(url.replace("{to}", EXAMPLE_TO)) is None:
-            found.add(at, f"{scheme(url)}… is not a URL apprise can send to")
+            found.add(at, "gateway_not_apprise", scheme=scheme(url))
     else:
         _http_url(at, kind, url, found)
     return (url, origin) if len(found.problems) == before else None
 
 
-def _command(where: str, table: Mapping[str, Any], found: Collector) -> tuple[str, ...] | None:
+def _command(where: Place, table: Mapping[str, Any], found: Collector) -> tuple[str, ...] | None:
     value = table.get("command")
     if not isinstance(value, list) or not value or not all(isinstance(a, str) and a for a in value):
-        found.add(f"{where}: command", 'must be a list of words, like ["gammu-smsd-inject", "TEXT", "{to}", '
-                                       '"-text", "{text}"] (it is run without a shell)')
+        found.add(where.at("command"), "command_not_words")
         return None
     names = {name for arg in value for name in re.findall(r"\{(\w*)\}", arg)}
     unknown = sorted(names - PLACEHOLDERS)
     if unknown:
-        found.add(f"{where}: command", f"{{{unknown[0]}}} is not one of {{to}}, {{text}}, {{slot}}")
+        found.add(where.at("command"), "command_placeholder", name="{" + unknown[0] + "}")
         return None
     if "to" not in names:
-        found.add(f"{where}: command", "must hold {to} where the number goes")
+        found.add(where.at("command"), "command_without_to")
         return None
     return tuple(value)
 
@@ -123,18 +123,18 @@ def parse_gateway(index: int, raw: Any, found: Collector, environ: Mapping[str, 
     if kind == "command":
         for key in ("url", "url_env", "service"):
             if key in table:
-                found.add(f"{where}: {key}", 'a command gateway takes command = ["…"] only')
+                found.add(where.at(key), "command_only")
         command = _command(where, table, found) or ()
     else:
         for key in ("command",) + (("service",) if kind != "home-assistant" else ()):
             if key in table:
-                found.add(f"{where}: {key}", f"does not apply to kind {kind}")
+                found.add(where.at(key), "not_for_kind", kind=kind)
         found_url = _url(where, kind, table, environ, found)
         if found_url is not None:
             url, origin = found_url
     service = found.field(where, table, "service", parsers.text, "notify.sms")
     if not SERVICE.fullmatch(service):
-        found.add(f"{where}: service", 'must be a domain and service, like "notify.sms"')
+        found.add(where.at("service"), "not_service")
     if len(found.problems) > before or gateway_id is None:
         return None
     return Gateway(gateway_id, kind, url, origin, command, service)
@@ -156,35 +156,32 @@ AUTOPILOT_FIELDS = {"gateway": parsers.sim_id, "slot": parsers.positive, "action
                     "confirm": parsers.one_of(CONFIRMS), "cap": _cap}
 
 
-def parse_autopilot(where: str, table: Mapping[str, Any], rule: Rule | None, preset_id: str | None,
+def parse_autopilot(where: Place, table: Mapping[str, Any], rule: Rule | None, preset_id: str | None,
                     found: Collector) -> Autopilot | None:
     """A SIM's autopilot = { … }; a problem when an outgoing text is not what keeps this SIM."""
     if "autopilot" not in table:
         return None
-    at = f"{where}: autopilot"
+    at = where.at("autopilot")
     example = '{ gateway = "old-phone", to = "+447700900123", text = "hello", before = "14 days" }'
     given = found.record(at, table["autopilot"], example, AUTOPILOT_FIELDS,
                          required=("gateway", "to", "text"))
     if given is None:
         return None
     if isinstance(rule, KeepAlive) and "sms" not in rule.counts:
-        found.add(at, "the rule's counts has no sms: a text does not keep this number (add sms to counts, "
-                      "or remove the autopilot)")
+        found.add(at, "autopilot_no_sms")
         return None
     if rule is not None and not isinstance(rule, KeepAlive):
-        found.add(at, "an outgoing text does not keep this number: its rule is a top-up, a fixed end or a "
-                      "fee (only keep_alive rules counting sms can be kept by a text)")
+        found.add(at, "autopilot_not_keep_alive")
         return None
     if _free(given["to"], preset_id):
-        found.add(f"{at}: to", f"texts to this number do not count for {preset_id} (a free number); "
-                               "text another number, such as a friend's or your own other SIM")
+        found.add(at.at("to"), "autopilot_free_number", preset=preset_id)
         return None
     slot = given["slot"]
     if slot is not None and (slot != int(slot) or not 1 <= slot <= 3):
-        found.add(f"{at}: slot", "must be the SIM's slot in the phone: 1, 2 or 3")
+        found.add(at.at("slot"), "not_slot")
         return None
     if not given["text"].strip():
-        found.add(f"{at}: text", "must not be empty")
+        found.add(at.at("text"), "empty")
         return None
     before = given["before"] or parsers.period("14 days")
     return Autopilot(gateway=given["gateway"], to=given["to"].strip(), text=given["text"].strip(),
@@ -199,11 +196,13 @@ def check_autopilots(sims: list[Sim], gateways: list[Gateway], found: Collector)
         pilot = sim.autopilot
         if pilot is None:
             continue
-        at = f'sim "{sim.id}": autopilot'
+        at = Place("sim", id=sim.id, key=("autopilot",))
         gateway = known.get(pilot.gateway)
-        if gateway is None:
-            found.add(f"{at}: gateway", f'no [[gateway]] with id = "{pilot.gateway}"'
-                                        + (f" (gateways: {', '.join(sorted(known))})" if known else ""))
+        if gateway is None and known:
+            found.add(at.at("gateway"), "unknown_gateway_of", value=quote(pilot.gateway),
+                      known=", ".join(sorted(known)))
+        elif gateway is None:
+            found.add(at.at("gateway"), "unknown_gateway", value=quote(pilot.gateway))
         elif pilot.confirm not in CONFIRMS_OF[gateway.kind]:
-            found.add(f"{at}: confirm", f'{gateway.kind} cannot report "{pilot.confirm}": use '
-                                        + " or ".join(f'"{c}"' for c in CONFIRMS_OF[gateway.kind]))
+            found.add(at.at("confirm"), "cannot_confirm", kind=gateway.kind, value=quote(pilot.confirm),
+                      choices=" or ".join(quote(c) for c in CONFIRMS_OF[gateway.kind]))

@@ -8,6 +8,7 @@ whether to refuse to start or to keep serving the last good config.
 from __future__ import annotations
 
 import os
+import re
 import sys
 import tomllib
 from collections.abc import Callable, Mapping
@@ -20,11 +21,11 @@ from ..core.model import REMINDERS, CalendarSettings, Config, NamedFeed, ServerS
 from . import syntax
 from .gateways import check_autopilots, parse_gateway
 from .notify import parse_notify
-from .problems import Collector, ConfigError
+from .problems import Collector, ConfigError, Place, Problem, file_problem
 from .selection import chosen_sims
 from .sims import parse_sim
 
-__all__ = ["ConfigError", "load_config", "parse_config", "parse_toml", "read_source"]
+__all__ = ["ConfigError", "Problem", "load_config", "parse_config", "parse_toml", "read_source"]
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -36,18 +37,19 @@ TOP_KEYS = frozenset({"calendar", "server", "sim", "feed", "notify", "gateway"})
 
 
 def _calendar(table: Any, found: Collector) -> CalendarSettings:
-    if found.table("calendar", table, "[calendar]") is None:
+    where = Place("calendar")
+    if found.table(where, table, "[calendar]") is None:
         return CalendarSettings()
-    found.unknown_keys("calendar", table, CALENDAR_KEYS)
+    found.unknown_keys(where, table, CALENDAR_KEYS)
     base = CalendarSettings()
 
     def get(key: str, check: Callable[[Any], Any]) -> Any:
-        return found.field("calendar", table, key, check, getattr(base, key))
+        return found.field(where, table, key, check, getattr(base, key))
 
     refresh = get("refresh", lambda v: parse_interval(parsers.text(v)))
     if refresh.total_seconds() < 60:
-        found.add("calendar: refresh", f"{quote(table.get('refresh'))} must be at least 1 minute")
-    color = found.field("calendar", table, "color", parsers.color, (None, None))
+        found.add(where.at("refresh"), "refresh_too_short", value=quote(table.get("refresh")))
+    color = found.field(where, table, "color", parsers.color, (None, None))
     return CalendarSettings(
         name=get("name", parsers.text),
         timezone=get("timezone", parsers.zone),
@@ -65,16 +67,17 @@ def _calendar(table: Any, found: Collector) -> CalendarSettings:
 
 
 def _server(table: Any, found: Collector) -> ServerSettings:
-    if found.table("server", table, "[server]") is None:
+    where = Place("server")
+    if found.table(where, table, "[server]") is None:
         return ServerSettings()
-    found.unknown_keys("server", table, SERVER_KEYS)
+    found.unknown_keys(where, table, SERVER_KEYS)
     # An empty admin token switches signing in off: the API and the forms then refuse everything
     # (and no token is made in the data folder).
     admin = table.get("admin_token")
     return ServerSettings(
-        admin_token="" if admin == "" else found.field("server", table, "admin_token", parsers.token),
-        public_url=found.field("server", table, "public_url", parsers.base_url),
-        editable=found.field("server", table, "editable", parsers.boolean, True),
+        admin_token="" if admin == "" else found.field(where, table, "admin_token", parsers.token),
+        public_url=found.field(where, table, "public_url", parsers.base_url),
+        editable=found.field(where, table, "editable", parsers.boolean, True),
     )
 
 
@@ -98,7 +101,7 @@ def _unique(where: str, items: list[Any], found: Collector) -> list[Any]:
     kept = []
     for item in items:
         if item.id in seen:
-            found.add(f'{where} "{item.id}": id', f"is used by another [[{where}]]; ids must be unique")
+            found.add(Place(where, id=item.id, key=("id",)), "duplicate_id", table=where)
             continue
         seen.add(item.id)
         kept.append(item)
@@ -109,20 +112,25 @@ def _tables(data: Mapping[str, Any], key: str, found: Collector) -> list[Any]:
     value = data.get(key, [])
     if isinstance(value, list):
         return value
-    found.add(key, f"must be written as [[{key}]] tables")
+    found.add(Place(key), "not_array_of_tables", key=key)
     return []
 
 
 def _check_tokens(calendar: CalendarSettings, feeds: list[NamedFeed], found: Collector) -> None:
     """A token opens one feed only, so no two feeds may share one."""
-    owners: dict[str, str] = {}
+    owners: dict[str, str | None] = {}
     if calendar.token:
-        owners[calendar.token] = "the calendar"
+        owners[calendar.token] = None
     for feed in feeds:
+        where = Place("feed", id=feed.id, key=("token",))
         if feed.token and feed.token in owners:
-            found.add(f'feed "{feed.id}": token', f"is the same as the token of {owners[feed.token]}")
+            owner = owners[feed.token]
+            if owner is None:
+                found.add(where, "token_of_calendar")
+            else:
+                found.add(where, "token_of_feed", feed=quote(owner))
         elif feed.token:
-            owners[feed.token] = f'feed "{feed.id}"'
+            owners[feed.token] = feed.id
 
 
 def parse_config(data: Mapping[str, Any], source: str = "<config>", modified: datetime = _EPOCH,
@@ -132,7 +140,7 @@ def parse_config(data: Mapping[str, Any], source: str = "<config>", modified: da
     `environ` is where [[notify]] urls_env variables are read (default: the process's environment).
     """
     found = Collector(source)
-    found.unknown_keys("config", data, TOP_KEYS)
+    found.unknown_keys(Place("config"), data, TOP_KEYS)
     calendar = _calendar(data.get("calendar", {}), found)
     server = _server(data.get("server", {}), found)
     parsed = (parse_sim(index, table, found) for index, table in enumerate(_tables(data, "sim", found)))
@@ -153,15 +161,30 @@ def parse_config(data: Mapping[str, Any], source: str = "<config>", modified: da
                   notifies=tuple(channels), gateways=tuple(gateways), source=source, modified=modified)
 
 
+_POSITION = re.compile(r"line (?P<line>\d+), column (?P<column>\d+)(?P<table>.*)", re.S)
+_NOT_TOML = ": this is not valid TOML: "
+
+
+def _syntax(text: str, error: tomllib.TOMLDecodeError, source: str) -> ConfigError:
+    """tomllib's complaint as syntax.explain says it (in English), its line and column kept apart
+    so that every language can say where it is."""
+    explained = syntax.explain(text, error, source).removeprefix(f"{source}: ")
+    where, said, rest = explained.partition(_NOT_TOML)
+    found = _POSITION.fullmatch(where)
+    if found is None or not said:
+        return file_problem(source, "toml_error", detail=explained)
+    return file_problem(source, "toml_syntax", line=found["line"], column=found["column"],
+                        table=found["table"], detail=rest)
+
+
 def parse_toml(text: str, source: str = "<config>", modified: datetime = _EPOCH) -> Config:
     """Parse TOML text; a syntax error names the line and its table, and says what to write."""
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
-        raise ConfigError([syntax.explain(text, error, source)]) from None
+        raise _syntax(text, error, source) from None
     except ValueError:  # tomllib lets through Python's limit of 4300 digits for an integer
-        limit = sys.get_int_max_str_digits()
-        raise ConfigError([f"{source}: an integer has more than {limit} digits"]) from None
+        raise file_problem(source, "integer_too_long", limit=sys.get_int_max_str_digits()) from None
     return parse_config(data, source, modified)
 
 
@@ -173,15 +196,15 @@ def read_source(path: str | os.PathLike[str], label: str | None = None) -> tuple
             raw = handle.read()
             stamp = os.fstat(handle.fileno()).st_mtime
     except OSError as error:
-        raise ConfigError([f"{label}: cannot read the file: {error.strerror or error}"]) from None
+        raise file_problem(label, "cannot_read", reason=error.strerror or error) from None
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as error:
-        raise ConfigError([f"{label}: not UTF-8 text (byte {error.start})"]) from None
+        raise file_problem(label, "not_utf8", byte=error.start) from None
     if not text.strip():
         # An empty file is a valid TOML document with no SIMs, but never an intended config:
         # it is what an editor that rewrites in place leaves for a moment, or a full disk.
-        raise ConfigError([f"{label}: the file is empty"])
+        raise file_problem(label, "empty_file")
     return text, datetime.fromtimestamp(int(stamp), tz=UTC)
 
 

@@ -21,7 +21,7 @@ from apprise.utils.parse import parse_urls
 from ..core import parsers
 from ..core.model import Notify, Sim
 from ..core.scrubbing import SCRUBBER
-from .problems import Collector
+from .problems import Collector, Place
 from .selection import chosen_sims
 
 NOTIFY_KEYS = frozenset({"id", "urls", "urls_env", "sims", "tags", "language", "alarms", "show_accounts"})
@@ -57,34 +57,34 @@ def target(url: str) -> str:
     return hashlib.sha256(url.encode()).hexdigest()[:16]
 
 
-def env_value(where: str, table: Mapping[str, Any], key: str, environ: Mapping[str, str],
+def env_value(where: Place, table: Mapping[str, Any], key: str, environ: Mapping[str, str],
               found: Collector) -> tuple[str, str] | None:
     """The variable `table[key]` names and its value, read when the config is loaded; None with a problem."""
     name = found.field(where, table, key, parsers.text)
     if name is None:
         return None
     if not re.fullmatch(ENV_NAME, name):
-        found.add(f"{where}: {key}", "must name an environment variable, like SIMFEED_NOTIFY")
+        found.add(where.at(key), "not_env_name")
         return None
     if not environ.get(name, "").strip():
-        found.add(f"{where}: {key}", f"the environment variable {name} is not set (or empty)")
+        found.add(where.at(key), "env_unset", name=name)
         return None
     return name, environ[name].strip()
 
 
-def _urls(where: str, table: Mapping[str, Any], environ: Mapping[str, str],
+def _urls(where: Place, table: Mapping[str, Any], environ: Mapping[str, str],
           found: Collector) -> tuple[tuple[str, ...], str] | None:
     """The URLs of one channel and where they came from; None with the problems recorded."""
     if ("urls" in table) == ("urls_env" in table):
-        found.add(where, 'set either urls = ["ntfy://…"] or urls_env = "NAME_OF_A_VARIABLE", not both')
+        found.add(where, "urls_or_env")
         return None
     if "urls" in table:
         given = table["urls"]
         entries = [given] if isinstance(given, str) else given
         if not isinstance(entries, list) or not entries or not all(isinstance(u, str) for u in entries):
-            found.add(f"{where}: urls", 'must be a list of apprise URLs in quotes, like ["ntfy://ntfy.sh/topic"]')
+            found.add(where.at("urls"), "not_urls")
             return None
-        labels = [f"urls[{index}]" for index in range(len(entries))]
+        labels: list[Place] = [where.at("urls", index) for index in range(len(entries))]
         origin = "urls"
     else:
         named = env_value(where, table, "urls_env", environ, found)
@@ -93,18 +93,17 @@ def _urls(where: str, table: Mapping[str, Any], environ: Mapping[str, str],
         name, value = named
         entries = [str(url) for url in parse_urls(value)]  # type: ignore[no-untyped-call]
         if not entries:
-            found.add(f"{where}: urls_env", f"the environment variable {name} holds no URL")
+            found.add(where.at("urls_env"), "env_empty", name=name)
             return None
-        labels = [f"urls_env {name}, URL {index + 1}" for index in range(len(entries))]
+        labels = [where.at(f"urls_env {name}, URL {index + 1}") for index in range(len(entries))]
         origin = name
     SCRUBBER.watch(entries)  # from now on, no part of them in apprise's or urllib3's log records
     before = len(found.problems)
     for label, url in zip(labels, entries, strict=True):
         if "://" not in url:
-            found.add(f"{where}: {label}", "is not a URL like \"ntfy://ntfy.sh/topic\"")
+            found.add(label, "not_a_url")
         elif apprise.Apprise.instantiate(url) is None:
-            found.add(f"{where}: {label}", f"{scheme(url)}… is not a URL apprise can send to: an unknown "
-                                           "scheme, or a part missing or malformed (see apprise's wiki)")
+            found.add(label, "apprise_refuses", scheme=scheme(url))
     if len(found.problems) > before:
         return None
     return tuple(dict.fromkeys(url.strip() for url in entries)), origin

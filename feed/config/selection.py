@@ -8,10 +8,10 @@ from typing import Any
 from ..core import parsers
 from ..core.durations import quote
 from ..core.model import Sim
-from .problems import Collector
+from .problems import Collector, Place
 
 
-def chosen_sims(where: str, table: Mapping[str, Any], sims: list[Sim], found: Collector,
+def chosen_sims(where: Place, table: Mapping[str, Any], sims: list[Sim], found: Collector,
                 everyone: bool = False) -> tuple[str, ...] | None:
     """The ids of the SIMs named by id or by tag, in the config's order; None after a problem.
 
@@ -24,15 +24,15 @@ def chosen_sims(where: str, table: Mapping[str, Any], sims: list[Sim], found: Co
     known = {sim.id for sim in sims}
     for sim_id in chosen:
         if sim_id not in known:
-            found.add(f"{where}: sims", f"no SIM has the id {quote(sim_id)}")
+            found.add(where.at("sims"), "unknown_sim", value=quote(sim_id))
     known_tags = {tag for sim in sims for tag in sim.tags}
     for tag in tags:
         if tag not in known_tags:
-            found.add(f"{where}: tags", f"no SIM has the tag {quote(tag)}")
+            found.add(where.at("tags"), "unknown_tag", value=quote(tag))
     if "sims" not in table and "tags" not in table:
         if everyone:
             return tuple(sim.id for sim in sims)
-        found.add(where, "choose its SIMs with sims = [...] and/or tags = [...]")
+        found.add(where, "choose_sims")
     if len(found.problems) > before:
         return None
     return tuple(s.id for s in sims if s.id in chosen or set(s.tags) & set(tags))

@@ -30,7 +30,7 @@ from ..core.model import (
 )
 from . import presets
 from .gateways import parse_autopilot
-from .problems import Collector
+from .problems import Collector, Place, Problem
 from .suggestions import suggest
 
 RULES = ("keep_alive", "expires", "topup", "charge")
@@ -59,7 +59,7 @@ CHECK_KEYS = frozenset({"ussd", "sms", "to"})
 LAST_DAY = date(9999, 12, 30)
 
 
-def _renewals(where: str, value: Any, found: Collector) -> list[Renewal]:
+def _renewals(where: Place, value: Any, found: Collector) -> list[Renewal]:
     renewals = []
     for at, table in found.items(where, "renewals", value, "{ date = 2026-06-02, amount = 10 }",
                                  RENEWAL_KEYS, ("date",)):
@@ -71,30 +71,30 @@ def _renewals(where: str, value: Any, found: Collector) -> list[Renewal]:
     return renewals
 
 
-def _tier(at: str, table: dict[str, Any], found: Collector) -> Tier | None:
+def _tier(at: Place, table: dict[str, Any], found: Collector) -> Tier | None:
     extends = found.field(at, table, "extends", parsers.period)
     if "extends" not in table:
-        found.add(at, "extends is missing (how long a top-up keeps the number, like \"180 days\")")
+        found.add(at, "tier_without_extends")
     minimum = found.field(at, table, "min_amount", parsers.amount)
     return Tier(minimum, extends[0], extends[1]) if extends else None
 
 
-def _topup(where: str, value: Any, found: Collector) -> TopUp | None:
-    at = f"{where}: topup"
+def _topup(where: Place, value: Any, found: Collector) -> TopUp | None:
+    at = where.at("topup")
     example = '{ extends = "330 days", min_amount = 100, from = "topup" }'
     table = found.subtable(at, value, example, TOPUP_KEYS)
     if table is None:
         return None
     extend_from = found.field(at, table, "from", parsers.one_of(EXTEND_FROM), "topup")
     if ("tiers" in table) == ("extends" in table):
-        found.add(at, "set either extends (with min_amount) or tiers, not both nor neither")
+        found.add(at, "extends_or_tiers")
         return None
     if "extends" in table:
         tier = _tier(at, {k: v for k, v in table.items() if k in TIER_KEYS}, found)
         return TopUp((tier,), extend_from) if tier else None
     example = '{ min_amount = 50, extends = "180 days" }'  # for the tiers from here on
     if table["tiers"] == []:
-        found.add(f"{at}: tiers", f"must be a list of tables like [{example}]")
+        found.add(at.at("tiers"), "not_table_list", example=example)
         return None
     before = len(found.problems)
     found_tiers = found.items(at, "tiers", table["tiers"], example, TIER_KEYS)
@@ -103,13 +103,13 @@ def _topup(where: str, value: Any, found: Collector) -> TopUp | None:
         return None
     ordered = sorted((t for t in tiers if t), key=lambda t: t.min_amount or 0)
     if len({t.min_amount or 0 for t in ordered}) < len(ordered):
-        found.add(f"{at}: tiers", "two tiers have the same min_amount")
+        found.add(at.at("tiers"), "same_min_amount")
         return None
     return TopUp(tuple(ordered), extend_from)
 
 
-def _charge(where: str, value: Any, found: Collector) -> Charge | None:
-    at = f"{where}: charge"
+def _charge(where: Place, value: Any, found: Collector) -> Charge | None:
+    at = where.at("charge")
     given = found.record(at, value, '{ fee = 5, every = "1 month", balance = 23, as_of = 2026-11-01 }',
                          CHARGE_FIELDS, required=("fee", "every", "balance", "as_of"))
     if given is None:
@@ -117,24 +117,26 @@ def _charge(where: str, value: Any, found: Collector) -> Charge | None:
     every, as_of = given["every"], given["as_of"]
     first = given["first"] or as_of + every[0]
     if first <= as_of:
-        found.add(f"{at}: first", f"{first.isoformat()} must be after as_of ({as_of.isoformat()})")
+        found.add(at.at("first"), "first_before_as_of", value=first.isoformat(), as_of=as_of.isoformat())
         return None
     return Charge(given["fee"], every[0], every[1], given["balance"], as_of, first, given["currency"])
 
 
-def _rule(where: str, table: dict[str, Any], found: Collector) -> Rule | None:
+def _rule(where: Place, table: dict[str, Any], found: Collector) -> Rule | None:
     given = [key for key in RULES if key in table]
     if len(given) != 1:
-        found.add(where, "needs exactly one rule: keep_alive, expires, topup or charge"
-                         + (f" (it has {', '.join(given)})" if given else ""))
+        if given:
+            found.add(where, "rules", given=", ".join(given))
+        else:
+            found.add(where, "no_rule")
         return None
     if "counts" in table and given[0] != "keep_alive":
-        found.add(f"{where}: counts", "only applies to keep_alive")
+        found.add(where.at("counts"), "counts_without_keep_alive")
     if given[0] == "keep_alive":
         kept = found.field(where, table, "keep_alive", parsers.period)
         counts = found.field(where, table, "counts", parsers.words(parsers.one_of(KINDS)), KINDS)
         if not counts:
-            found.add(f"{where}: counts", "must name at least one of " + ", ".join(KINDS))
+            found.add(where.at("counts"), "counts_empty", choices=", ".join(KINDS))
         return KeepAlive(kept[1], kept[0], frozenset(counts)) if kept and counts else None
     if given[0] == "expires":
         on = found.field(where, table, "expires", parsers.toml_date)
@@ -144,18 +146,18 @@ def _rule(where: str, table: dict[str, Any], found: Collector) -> Rule | None:
     return _charge(where, table["charge"], found)
 
 
-def _keep_cost(where: str, table: dict[str, Any], found: Collector) -> KeepCost | None:
+def _keep_cost(where: Place, table: dict[str, Any], found: Collector) -> KeepCost | None:
     """keep_cost = { amount = 10, currency = "HKD", action = "…", source = "…" }."""
     if "keep_cost" not in table:
         return None
-    given = found.record(f"{where}: keep_cost", table["keep_cost"], '{ amount = 10, currency = "HKD" }',
+    given = found.record(where.at("keep_cost"), table["keep_cost"], '{ amount = 10, currency = "HKD" }',
                          COST_FIELDS, required=("amount", "currency"))
     if given is None:
         return None
     return KeepCost(**{**given, "amount": decimal(given["amount"])})
 
 
-def _check(where: str, table: dict[str, Any], found: Collector) -> Check | None:
+def _check(where: Place, table: dict[str, Any], found: Collector) -> Check | None:
     """check = "*#131#" (a code to dial), or check = { sms = "BAL", to = "150" }."""
     if "check" not in table:
         return None
@@ -163,10 +165,10 @@ def _check(where: str, table: dict[str, Any], found: Collector) -> Check | None:
     if not isinstance(value, dict):
         code = found.field(where, table, "check", parsers.dial)
         return Check("ussd", code) if code else None
-    at = f"{where}: check"
+    at = where.at("check")
     found.unknown_keys(at, value, CHECK_KEYS)
     if ("ussd" in value) == ("sms" in value) or ("to" in value) != ("sms" in value):
-        found.add(at, 'set either ussd = "*#131#", or sms = "BAL" with to = "150"')
+        found.add(at, "ussd_or_sms")
         return None
     if "ussd" in value:
         code = found.field(at, value, "ussd", parsers.dial)
@@ -176,9 +178,9 @@ def _check(where: str, table: dict[str, Any], found: Collector) -> Check | None:
     return Check("sms", words.strip(), to) if words and to else None
 
 
-def _stages(where: str, table: dict[str, Any], found: Collector) -> tuple[Stage, ...]:
+def _stages(where: Place, table: dict[str, Any], found: Collector) -> tuple[Stage, ...]:
     if "grace" in table and "stages" in table:
-        found.add(where, "set either grace or stages, not both (grace is a one-stage shorthand)")
+        found.add(where, "grace_or_stages")
         return ()
     if "grace" in table:
         grace = found.field(where, table, "grace", parsers.period)
@@ -196,7 +198,7 @@ def _stages(where: str, table: dict[str, Any], found: Collector) -> tuple[Stage,
     return tuple(sorted(stages, key=lambda s: date(2000, 1, 1) + s.after))
 
 
-def _preset(where: str, table: dict[str, Any], used_in: str | None,
+def _preset(where: Place, table: dict[str, Any], used_in: str | None,
             found: Collector) -> tuple[dict[str, Any], PresetInfo | None]:
     name = table.get("preset")
     if name is None:
@@ -205,8 +207,11 @@ def _preset(where: str, table: dict[str, Any], used_in: str | None,
     preset = catalogue.get(name) if isinstance(name, str) else None
     if preset is None:
         hint = suggest(name, catalogue) if isinstance(name, str) else None
-        meant = f"did you mean {quote(hint)}? " if hint else ""
-        found.add(f"{where}: preset", f"{quote(name)} is not a preset ({meant}see: flask --app feed presets)")
+        if hint:
+            found.add(where.at("preset"), "not_preset_hint", value=quote(name), hint=quote(hint),
+                      command="flask --app feed presets")
+        else:
+            found.add(where.at("preset"), "not_preset", value=quote(name), command="flask --app feed presets")
         return table, None
     merged, from_preset = presets.apply(preset, table)
     filled = presets.filled(preset, table)
@@ -221,19 +226,18 @@ def _preset(where: str, table: dict[str, Any], used_in: str | None,
                               sources=preset.sources, texts=preset.all_texts(), filled=filled)
 
 
-def _check_deadline(where: str, sim: Sim, found: Collector) -> None:
+def _check_deadline(where: Place, sim: Sim, found: Collector) -> None:
     """The rule must give a deadline the feed can show: a counted renewal, a date before 9999."""
     try:
         deadline = deadline_for(sim, CalendarSettings())
         late = max([deadline.due, *(on for on, _ in deadline.stages)]) > LAST_DAY
     except NoDeadline as problem:
-        found.add(where, f"{problem}: add last_renewal or a renewal that the rule counts")
+        found.add(where, problem.code)
         return
     except (OverflowError, ValueError):
         late = True
     if late:
-        found.add(where, f"the deadline or a stage falls after {LAST_DAY.isoformat()}, "
-                         "the last day the feed can show")
+        found.add(where, "too_late", last=LAST_DAY.isoformat())
 
 
 def parse_sim(index: int, raw: Any, found: Collector) -> Sim | None:
@@ -257,7 +261,7 @@ def parse_sim(index: int, raw: Any, found: Collector) -> Sim | None:
     if isinstance(rule, (KeepAlive, TopUp)) and not renewals and not (
             "last_renewal" in table or table.get("renewals")):
         key = "keep_alive" if isinstance(rule, KeepAlive) else "topup"
-        found.add(f"{where}: {key}", "needs last_renewal (or renewals) to count from")
+        found.add(where.at(key), "no_renewal")
     stages = _stages(where, table, found)
     optional = found.fields(where, table, OPTIONAL_FIELDS)
     show_number = found.field(where, table, "show_number", parsers.boolean, False)
@@ -275,7 +279,8 @@ def parse_sim(index: int, raw: Any, found: Collector) -> Sim | None:
     return sim
 
 
-def preset_sample(preset_id: str, renewed: date, used_in: str | None = None) -> tuple[Sim | None, list[str]]:
+def preset_sample(preset_id: str, renewed: date,
+                  used_in: str | None = None) -> tuple[Sim | None, list[Problem]]:
     """A SIM made of nothing but a preset, last renewed on `renewed` (a preset without a rule,
     like Hotlink's, expires 180 days later): for listing presets and testing every one."""
     table: dict[str, Any] = {"id": "sample", "name": preset_id, "preset": preset_id, "last_renewal": renewed}

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from ..core.files import atomic_write
 from ..core.model import Config
-from .load import ConfigError, parse_toml, read_source
+from .load import ConfigError, Problem, parse_toml, read_source
 
 log = logging.getLogger(__name__)
 
@@ -27,7 +27,7 @@ class Loaded:
     """What is being served and, when the file on disk is unusable, why not that."""
 
     config: Config
-    errors: tuple[str, ...] = ()
+    errors: tuple[Problem, ...] = ()
 
     @property
     def stale(self) -> bool:
@@ -90,7 +90,7 @@ class ConfigWatcher:
         try:
             config, text = self._parse_file()
         except ConfigError as error:
-            for line in error.problems:
+            for line in error.lines:
                 log.error("config not reloaded, still serving the last good one: %s", line)
             fallback = self._load_snapshot() or (previous.config if previous else None)
             if fallback is None:

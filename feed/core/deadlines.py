@@ -13,7 +13,11 @@ TOPUP = frozenset({"topup"})
 
 
 class NoDeadline(ValueError):
-    """The rule has nothing to count from: no renewal it counts."""
+    """The rule has nothing to count from: no renewal it counts; `code` says which (feed.core.reasons)."""
+
+    def __init__(self, message: str, code: str):
+        super().__init__(message)
+        self.code = code
 
 
 # A balance that outlives this many charges is reported as lasting that long.
@@ -56,7 +60,7 @@ class Deadline:
 def _keep_alive(rule: KeepAlive, renewals: tuple[Renewal, ...]) -> tuple[date, Renewal]:
     counted = [r for r in renewals if r.counts_for(rule.counts)]
     if not counted:
-        raise NoDeadline("no renewal of a kind that counts")
+        raise NoDeadline("no renewal of a kind that counts", "no_counted_renewal")
     last = max(counted, key=lambda r: r.date)
     return last.date + rule.period, last
 
@@ -79,7 +83,7 @@ def _top_up(rule: TopUp, renewals: tuple[Renewal, ...]) -> tuple[date, Renewal]:
             continue  # a later current expiry stays; the top-up did not move it
         expiry, last = extended, renewal
     if expiry is None or last is None:
-        raise NoDeadline("no top-up large enough to count")
+        raise NoDeadline("no top-up large enough to count", "no_counted_topup")
     return expiry, last
 
 

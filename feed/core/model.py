@@ -19,7 +19,7 @@ KINDS = ("topup", "call", "sms", "data")
 EXTEND_FROM = ("topup", "expiry", "later", "max")
 REMINDERS = ("alarms", "events", "both")
 # Languages of the page (and of the feed's texts), as BCP 47 tags.
-LANGUAGES = ("en", "zh-CN")
+LANGUAGES = ("en", "zh-CN", "zh-Hant")
 
 
 @dataclass(frozen=True)

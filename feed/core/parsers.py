@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import math
 import re
+import unicodedata
 from collections.abc import Callable
 from datetime import date, datetime, time
 from typing import Any
@@ -21,18 +22,20 @@ from babel.numbers import get_territory_currencies
 from dateutil.relativedelta import relativedelta
 
 from .durations import parse_days, parse_duration, quote
+from .languages import served
 from .model import LANGUAGES, METHODS
+from .reasons import Refused
 
 # A token must carry at least 128 bits: 22 characters of the 64 URL-safe ones (secrets.token_urlsafe)
 # give 132. The few distinct characters rule refuses "aaaaaaaaaaaaaaaaaaaaaa" and "abababab…".
 TOKEN = re.compile(r"[A-Za-z0-9._~-]{22,256}")
 TOKEN_DISTINCT = 8
-TOKEN_HINT = "make one with: flask --app feed token"
+TOKEN_COMMAND = "flask --app feed token"
 MAX_ALARM_DAYS = 366
 
 
-class Invalid(ValueError):
-    """One value is wrong; the message says why, without the location."""
+class Invalid(Refused):
+    """One value is wrong; its reason says why, without the location."""
 
 
 FIRST_DAY = date(1900, 1, 1)
@@ -41,38 +44,38 @@ FIRST_DAY = date(1900, 1, 1)
 def _plausible(day: date) -> date:
     # Time-zone arithmetic near year 1 overflows; no SIM was renewed before 1900.
     if day < FIRST_DAY:
-        raise Invalid(f"{day.isoformat()} is before {FIRST_DAY.isoformat()}")
+        raise Invalid("too_early", value=day.isoformat(), first=FIRST_DAY.isoformat())
     return day
 
 
 def text(value: Any) -> str:
     if not isinstance(value, str):
-        raise Invalid(f"{quote(value)} must be a string in quotes")
+        raise Invalid("not_string", value=quote(value))
     if not value.strip():
-        raise Invalid("must not be empty")
+        raise Invalid("empty")
     return value
 
 
 def boolean(value: Any) -> bool:
     if not isinstance(value, bool):
-        raise Invalid(f"{quote(value)} must be true or false")
+        raise Invalid("not_boolean", value=quote(value))
     return value
 
 
 def toml_date(value: Any) -> date:
     if isinstance(value, datetime):
-        raise Invalid(f"{value.isoformat()} must be a date without a time, like 2026-06-02")
+        raise Invalid("date_with_time", value=value.isoformat())
     if isinstance(value, date):
         return _plausible(value)
     if isinstance(value, str):
-        raise Invalid(f"{quote(value)} is a string; write the date without quotes, like 2026-06-02")
-    raise Invalid(f"{quote(value)} must be a date, like 2026-06-02")
+        raise Invalid("date_in_quotes", value=quote(value))
+    raise Invalid("not_date", value=quote(value))
 
 
 def url(value: Any) -> str:
     given = text(value).strip()
     if not re.fullmatch(r"https?://[^\s/]+\S*", given):
-        raise Invalid(f"{quote(given)} must be a web address starting with https://")
+        raise Invalid("not_url", value=quote(given))
     return given
 
 
@@ -92,18 +95,18 @@ def _positive(given: str) -> relativedelta:
     # Cached: a config repeats a handful of periods over thousands of SIMs. Never mutated.
     delta = parse_duration(given)
     if date(2000, 1, 1) + delta <= date(2000, 1, 1):
-        raise Invalid(f"{quote(given)} must be longer than zero")
+        raise Invalid("not_positive", value=quote(given))
     return delta
 
 
 def alarms(value: Any) -> tuple[int, ...]:
     if not isinstance(value, list):
-        raise Invalid(f"{quote(value)} must be a list like [\"14 days\", \"3 days\", \"0 days\"]")
+        raise Invalid("not_alarm_list", value=quote(value))
     leads = []
     for item in value:
         days = parse_days(text(item))
         if days > MAX_ALARM_DAYS:
-            raise Invalid(f"{quote(item)} is more than {MAX_ALARM_DAYS} days ahead")
+            raise Invalid("alarm_too_far", value=quote(item), days=MAX_ALARM_DAYS)
         leads.append(days)
     return tuple(sorted(set(leads), reverse=True))
 
@@ -114,7 +117,7 @@ def clock_time(value: Any) -> time:
     given = text(value).strip()
     match = re.fullmatch(r"([01]?\d|2[0-3]):([0-5]\d)", given)
     if not match:
-        raise Invalid(f"{quote(given)} must be a time of day as \"HH:MM\", like \"09:00\"")
+        raise Invalid("not_clock_time", value=quote(given))
     return time(int(match.group(1)), int(match.group(2)))
 
 
@@ -123,7 +126,7 @@ def zone(value: Any) -> ZoneInfo:
     try:
         return ZoneInfo(given)
     except (ZoneInfoNotFoundError, ValueError):
-        raise Invalid(f"{quote(given)} is not a known time zone (like \"Europe/London\")") from None
+        raise Invalid("not_zone", value=quote(given)) from None
 
 
 def token(value: Any) -> str:
@@ -134,28 +137,51 @@ def token(value: Any) -> str:
     """
     given = value if isinstance(value, str) else ""
     if not TOKEN.fullmatch(given):
-        raise Invalid(f"must be 22 to 256 letters, digits or . _ ~ - (at least 128 bits; {TOKEN_HINT})")
+        raise Invalid("weak_token", command=TOKEN_COMMAND)
     if len(set(given)) < TOKEN_DISTINCT:
-        raise Invalid(f"is too easy to guess: use at least {TOKEN_DISTINCT} different characters "
-                      f"({TOKEN_HINT})")
+        raise Invalid("guessable_token", distinct=TOKEN_DISTINCT, command=TOKEN_COMMAND)
     return given
 
 
 def number(value: Any) -> str:
     # Never echo the value: problems reach logs and /healthz, and this one is a phone number.
     if not isinstance(value, str) or not value.strip():
-        raise Invalid("must be a phone number in quotes, like \"+44 7700 900123\"")
+        raise Invalid("not_number_text")
     return value
 
 
 def amount(value: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise Invalid(f"{quote(value)} must be a number, like 10 or 9.99")
+        raise Invalid("not_amount", value=quote(value))
     if not math.isfinite(value):
-        raise Invalid(f"{quote(value)} must be a finite number, like 10 or 9.99")
+        raise Invalid("not_finite", value=quote(value))
     if value < 0:
-        raise Invalid(f"{quote(value)} must be zero or more")
+        raise Invalid("negative", value=quote(value))
     return value
+
+
+# Units people add to an amount in Chinese; the currency is its own field, so they are dropped.
+_YUAN = ("元", "圓", "圆", "块", "塊", "蚊")
+
+
+def typed_number(value: str) -> str:
+    """A number as typed, made plain: full-width digits ("１０") as ASCII, a trailing 元 dropped.
+
+    >>> typed_number(" ５０元 "), typed_number("100 蚊"), typed_number("9.99")
+    ('50', '100', '9.99')
+    """
+    given = unicodedata.normalize("NFKC", value).strip()
+    for unit in _YUAN:
+        given = given.removesuffix(unit).strip()
+    return given
+
+
+def amount_text(value: str) -> float:
+    """An amount typed into a form or on the command line ("10", "９.９９", "50元"), as a float."""
+    try:
+        return float(typed_number(value))
+    except ValueError:
+        raise Invalid("not_amount", value=quote(value)) from None
 
 
 @functools.cache
@@ -177,9 +203,9 @@ def currency_codes() -> frozenset[str]:
 def currency(value: Any) -> str:
     given = text(value).strip()
     if not re.fullmatch(r"[A-Za-z]{3}", given):
-        raise Invalid(f"{quote(given)} must be a three-letter currency code, like \"GBP\"")
+        raise Invalid("not_currency", value=quote(given))
     if given.upper() not in currency_codes():
-        raise Invalid(f"{quote(given)} is not the code of a currency in use (ISO 4217), like \"GBP\"")
+        raise Invalid("unknown_currency", value=quote(given))
     return given.upper()
 
 
@@ -189,8 +215,7 @@ SIM_ID = re.compile(r"[a-z0-9][a-z0-9-]{0,63}")
 def sim_id(value: Any) -> str:
     given = text(value)
     if not SIM_ID.fullmatch(given):
-        raise Invalid(f"{quote(given)} must be lower-case letters, digits and dashes (like "
-                      "\"giffgaff-uk\"), starting with a letter or digit, at most 64 characters")
+        raise Invalid("not_id", value=quote(given))
     return given
 
 
@@ -200,10 +225,10 @@ def day(value: Any) -> date:
         try:
             return _plausible(date.fromisoformat(value.strip()))
         except ValueError:
-            raise Invalid(f"{quote(value)} is not a real date") from None
+            raise Invalid("not_real_date", value=quote(value)) from None
     if isinstance(value, date) and not isinstance(value, datetime):
         return _plausible(value)
-    raise Invalid(f"{quote(value)} must be a date as YYYY-MM-DD, like 2026-06-02")
+    raise Invalid("not_iso_date", value=quote(value))
 
 
 def one_of(choices: tuple[str, ...]) -> Callable[[Any], str]:
@@ -212,7 +237,7 @@ def one_of(choices: tuple[str, ...]) -> Callable[[Any], str]:
     def check(value: Any) -> str:
         given = text(value).strip().lower()
         if given not in choices:
-            raise Invalid(f"{quote(value)} must be one of {', '.join(choices)}")
+            raise Invalid("not_one_of", value=quote(value), choices=", ".join(choices))
         return given
 
     return check
@@ -226,7 +251,7 @@ def words(check: Callable[[Any], str]) -> Callable[[Any], tuple[str, ...]]:
 
     def check_all(value: Any) -> tuple[str, ...]:
         if not isinstance(value, list):
-            raise Invalid(f"{quote(value)} must be a list like [\"a\", \"b\"]")
+            raise Invalid("not_list", value=quote(value))
         return tuple(dict.fromkeys(check(item) for item in value))
 
     return check_all
@@ -236,7 +261,7 @@ def positive(value: Any) -> float:
     """An amount that must be more than zero, such as a recurring fee."""
     given = amount(value)
     if given <= 0:
-        raise Invalid(f"{quote(value)} must be more than zero")
+        raise Invalid("not_more_than_zero", value=quote(value))
     return given
 
 
@@ -259,18 +284,20 @@ def color(value: Any) -> tuple[str, str]:
     try:
         return given.lower(), webcolors.name_to_hex(given, spec=webcolors.CSS3)
     except ValueError:
-        raise Invalid(f"{quote(given)} must be a CSS colour name like \"teal\" or \"#RRGGBB\"") from None
+        raise Invalid("not_color", value=quote(given)) from None
 def language(value: Any) -> str:
-    """A language of LANGUAGES, however it is capitalised or separated.
+    """A language of LANGUAGES, however it is capitalised or separated, or a tag that reads it.
 
-    >>> language("zh_cn"), language("EN")
-    ('zh-CN', 'en')
+    >>> language("zh_cn"), language("EN"), language("zh-Hant"), language("zh-TW"), language("zh-HK")
+    ('zh-CN', 'en', 'zh-Hant', 'zh-Hant', 'zh-Hant')
     """
     given = text(value).strip()
     for known in LANGUAGES:
         if given.replace("_", "-").lower() == known.lower():
             return known
-    raise Invalid(f"{quote(given)} must be one of {', '.join(quote(k) for k in LANGUAGES)}")
+    if given.lower().startswith("zh") and served(given):  # zh-TW, zh-HK, zh-MO, zh-Hans…
+        return str(served(given))
+    raise Invalid("not_one_of", value=quote(given), choices=", ".join(quote(k) for k in LANGUAGES))
 
 
 def base_url(value: Any) -> str:
@@ -281,15 +308,14 @@ def base_url(value: Any) -> str:
     """
     given = url(value)
     if re.search(r"[\s?#]", given):
-        raise Invalid(f"{quote(given)} must be a plain address like \"https://sims.example.org\", "
-                      "without ? or #")
+        raise Invalid("not_base_url", value=quote(given))
     return given.rstrip("/")
 
 
 def accounts(value: Any) -> tuple[str, ...]:
     """What depends on a number ("HSBC UK", "WhatsApp"); like a number, never echoed in a problem."""
     if not isinstance(value, list) or not all(isinstance(item, str) and item.strip() for item in value):
-        raise Invalid("must be a list of names in quotes, like [\"HSBC UK\", \"WhatsApp\"]")
+        raise Invalid("not_accounts")
     return tuple(dict.fromkeys(item.strip() for item in value))
 
 
@@ -301,7 +327,7 @@ def dial(value: Any) -> str:
     """A code to dial for balance and validity, such as "*#131#", or a number to call or text."""
     given = text(value).strip()
     if not DIAL.fullmatch(given):
-        raise Invalid(f"{quote(given)} must be a code to dial made of digits, * and #, like \"*#131#\"")
+        raise Invalid("not_dial", value=quote(given))
     return given
 
 
@@ -325,4 +351,4 @@ def used_in(value: Any) -> str:
     """
     if value == "home" or (isinstance(value, str) and value in _territories()):
         return str(value)
-    raise Invalid(f'{quote(value)} must be "home" or a two-letter country code like "CN" or "GB"')
+    raise Invalid("not_used_in", value=quote(value))

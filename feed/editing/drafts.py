@@ -10,16 +10,18 @@ from datetime import date, timedelta
 from typing import Any
 
 from ..config.load import ConfigError
+from ..config.problems import Key, Problem
 from ..core.deadlines import Deadline, NoDeadline, deadline_for, status
 from ..core.durations import quote
 from ..core.model import Config, Sim
+from ..core.reasons import Reason
 from . import document
 from .configfile import ConfigFile
 from .fields import BY_NAME, FIELDS, to_table
 
-# A problem line after "<file>: ": where (sim "id" or sim #n), then the field path, then why.
-_PROBLEM = re.compile(r"^(?P<where>sim (?:\"[^\"]*\"|#\d+)): (?P<rest>.*)$", re.S)
-_INDEX = re.compile(r"\[\d+\]$")
+# Problems said of the whole SIM table that belong next to one field.
+_FIELD_OF_CODE = {"no_renewal": "last_renewal", "no_rule": "rule", "rules": "rule",
+                  "no_counted_renewal": "rule", "no_counted_topup": "rule"}
 
 
 @dataclass(frozen=True)
@@ -28,8 +30,8 @@ class Draft:
 
     text: str | None
     table: dict[str, Any] = field(default_factory=dict)
-    errors: dict[str, str] = field(default_factory=dict)
-    problems: tuple[str, ...] = ()
+    errors: dict[str, Reason] = field(default_factory=dict)
+    problems: tuple[Problem, ...] = ()
     config: Config | None = None
     sim_id: str | None = None
 
@@ -62,61 +64,67 @@ def suggest_id(name: str, taken: Collection[str]) -> str:
     return candidate
 
 
-def _field_for(path: str) -> str | None:
-    """The form field a problem's path ("topup: tiers[0]: extends") points at."""
-    parts = [_INDEX.sub("", part.strip()) for part in path.split(": ")]
+def _field_for(key: Key) -> str | None:
+    """The form field a problem's key (("topup", "tiers", 0, "extends")) points at."""
+    names = tuple(part for part in key if isinstance(part, str))
     for depth in (2, 1):
-        key = tuple(parts[:depth])
-        found = next((f.name for f in FIELDS if f.path == key), None)
+        found = next((f.name for f in FIELDS if f.path == names[:depth]), None)
         if found:
             return found
-    return next((f.name for f in FIELDS if f.path[0] == parts[0]), None)
+    return next((f.name for f in FIELDS if names and f.path[0] == names[0]), None)
 
 
-def _place(problems: list[str], source: str, where: set[str]) -> tuple[dict[str, str], tuple[str, ...]]:
-    """Problem lines of our SIM by field; the rest (another table, the file) for the whole form."""
-    errors: dict[str, str] = {}
-    general: list[str] = []
-    for line in problems:
-        rest = line.removeprefix(f"{source}: ")
-        match = _PROBLEM.match(rest)
-        if match is None or match["where"] not in where:
-            general.append(line)
+@dataclass(frozen=True)
+class _Ours:
+    """Which [[sim]] table the form is: its place in the file and the ids it is known by."""
+
+    index: int
+    ids: frozenset[str]
+
+    def owns(self, problem: Problem) -> bool:
+        return problem.table == "sim" and (problem.index == self.index or problem.id in self.ids)
+
+
+def _place(problems: list[Problem], ours: _Ours) -> tuple[dict[str, Reason], tuple[Problem, ...]]:
+    """Our SIM's problems by form field; the rest (another table, the file) for the whole form."""
+    errors: dict[str, Reason] = {}
+    general: list[Problem] = []
+    for problem in problems:
+        if not ours.owns(problem):
+            general.append(problem)
             continue
-        body = match["rest"]
-        path, _, message = body.rpartition(": ")
-        name = "last_renewal" if "needs last_renewal" in message else _field_for(path) if path else None
-        if name is None and "rule" in body:
-            name = "rule"
+        name = _FIELD_OF_CODE.get(problem.code)
+        if name is None and problem.key:
+            name = _field_for(problem.key)
+        elif name is None and problem.code == "missing_key":
+            name = _field_for((str(problem.params["key"]),))
         if name is None:
-            general.append(body)
+            general.append(problem)
         else:
-            errors.setdefault(name, message)
+            errors.setdefault(name, problem.reason)
     return errors, tuple(general)
 
 
-def _clash(table: Mapping[str, Any], others: Collection[str], errors: dict[str, str]) -> dict[str, str]:
+def _clash(table: Mapping[str, Any], others: Collection[str], errors: dict[str, Reason]) -> dict[str, Reason]:
     """An id another SIM has: said here, as the parser cannot when the new table has other errors."""
     if table.get("id") in others and "id" not in errors:
-        return {**errors, "id": "is used by another [[sim]]; ids must be unique"}
+        return {**errors, "id": Reason("id_taken")}
     return errors
 
 
 def _checked(file: ConfigFile, text: str, table: dict[str, Any], sim_id: str | None,
-             where: set[str], errors: dict[str, str]) -> Draft:
+             ours: _Ours, errors: dict[str, Reason]) -> Draft:
     try:
         config = file.validate(text)
     except ConfigError as error:
-        placed, general = _place(error.problems, str(file.path), where)
+        placed, general = _place(error.problems, ours)
         return Draft(text, table, {**placed, **errors}, general, None, sim_id)
     return Draft(text, table, errors, (), None if errors else config, sim_id)
 
 
-def _where(table: Mapping[str, Any], index: int) -> set[str]:
-    where = {f"sim #{index + 1}"}
-    if isinstance(table.get("id"), str):
-        where.add(f"sim {quote(table['id'])}")
-    return where
+def _where(table: Mapping[str, Any], index: int, *also: str) -> _Ours:
+    ids = {table["id"]} if isinstance(table.get("id"), str) else set()
+    return _Ours(index, frozenset(ids | set(also)))
 
 
 def add(file: ConfigFile, current: document.Source, values: Mapping[str, str]) -> Draft:
@@ -142,19 +150,17 @@ def edit(file: ConfigFile, current: document.Source, sim_id: str, values: Mappin
     table, errors = to_table(values)
     if table.get("id") != sim_id:
         # The renewal log, the feed URLs and the event UIDs all hang on the id.
-        errors["id"] = (f"stays {quote(sim_id)}: the renewal log and subscribed feeds use it "
-                        "(retire the SIM and add a new one instead)")
+        errors["id"] = Reason("id_kept", {"value": quote(sim_id)})
     text = document.update_sim(current, sim_id, table)
     index = tables.index(sim_id)
-    where = _where(table, index) | {f"sim {quote(sim_id)}"}
-    return _checked(file, text, table, table.get("id"), where,
+    return _checked(file, text, table, table.get("id"), _where(table, index, sim_id),
                     _clash(table, set(tables) - {sim_id}, errors))
 
 
 def retire(file: ConfigFile, current: document.Source, sim_id: str) -> Draft:
     """The file without this SIM's table (its renewal log is kept)."""
     text = document.remove_sim(current, sim_id)
-    return _checked(file, text, {}, None, set(), {})
+    return _checked(file, text, {}, None, _Ours(-1, frozenset()), {})
 
 
 @dataclass(frozen=True)

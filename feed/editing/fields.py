@@ -11,14 +11,17 @@ from dataclasses import dataclass
 from datetime import date, time
 from typing import Any
 
+from ..core import parsers
+from ..core.reasons import Reason, Refused
+
 # What the rule field may be: "" keeps the preset's rule.
 RULE_CHOICES = ("", "keep_alive", "expires", "topup", "charge")
 _NUMBER = re.compile(r"[+-]?\d+(\.\d+)?")
 _LIST = re.compile(r"[,，\s]+")
 
 
-class Unreadable(ValueError):
-    """A field's text cannot become a TOML value; the message says how to write it."""
+class Unreadable(Refused):
+    """A field's text cannot become a TOML value; the reason says how to write it."""
 
 
 def _text(given: str) -> str:
@@ -29,13 +32,13 @@ def _date(given: str) -> date:
     try:
         return date.fromisoformat(given.strip())
     except ValueError:
-        raise Unreadable("a date as YYYY-MM-DD, like 2026-06-02") from None
+        raise Unreadable("write_date") from None
 
 
 def _number(given: str) -> int | float:
-    given = given.strip()
+    given = parsers.typed_number(given)
     if not _NUMBER.fullmatch(given):
-        raise Unreadable("a number, like 10 or 9.99")
+        raise Unreadable("write_number")
     return float(given) if "." in given else int(given)
 
 
@@ -47,8 +50,12 @@ def _words(given: str) -> list[str]:
     return [word for word in _LIST.split(given.strip()) if word]
 
 
+# What the alarms field takes for "no alarms", in each language of the page.
+NO_ALARMS = ("none", "无", "無")
+
+
 def _alarms(given: str) -> list[str]:
-    if given.strip().lower() == "none":
+    if given.strip().lower() in NO_ALARMS:
         return []
     return [lead.strip() for lead in re.split(r"[,，;\n]+", given) if lead.strip()]
 
@@ -67,7 +74,7 @@ def _tiers(given: str) -> list[dict[str, Any]]:
             try:
                 tier = {"min_amount": _number(minimum), **tier}
             except Unreadable:
-                raise Unreadable('one tier a line, like "10: 90 days"') from None
+                raise Unreadable("write_tier") from None
         tiers.append(tier)
     return tiers
 
@@ -78,7 +85,7 @@ def _stages(given: str) -> list[dict[str, Any]]:
     for line in _lines(given):
         parts = [part.strip() for part in line.split("|")]
         if len(parts) not in (2, 3) or not all(parts[:2]):
-            raise Unreadable('one stage a line, like "90 days | suspended | top up to restore"')
+            raise Unreadable("write_stage")
         stage = {"after": parts[0], "status": parts[1]}
         if len(parts) == 3 and parts[2]:
             stage["recovery"] = parts[2]
@@ -175,7 +182,7 @@ BY_NAME = {f.name: f for f in FIELDS}
 MANAGED_KEYS = frozenset(f.path[0] for f in FIELDS)
 
 
-def to_table(values: Mapping[str, str]) -> tuple[dict[str, Any], dict[str, str]]:
+def to_table(values: Mapping[str, str]) -> tuple[dict[str, Any], dict[str, Reason]]:
     """The [[sim]] table these form values make, in FIELDS order, and the fields that cannot be read.
 
     An empty field is an absent key, so the preset's (or the calendar's) value applies.
@@ -186,7 +193,7 @@ def to_table(values: Mapping[str, str]) -> tuple[dict[str, Any], dict[str, str]]
     """
     rule = values.get("rule", "")
     table: dict[str, Any] = {}
-    errors: dict[str, str] = {}
+    errors: dict[str, Reason] = {}
     for field in FIELDS:
         given = values.get(field.name, "")
         if (field.rule is not None and field.rule != rule) or not given.strip():
@@ -194,7 +201,7 @@ def to_table(values: Mapping[str, str]) -> tuple[dict[str, Any], dict[str, str]]
         try:
             value = field.read(given)
         except Unreadable as problem:
-            errors[field.name] = f"write {problem}"
+            errors[field.name] = problem.reason
             continue
         if value is False:
             continue

@@ -19,6 +19,7 @@ from ..core import parsers
 from ..core.deadlines import Deadline, deadline_for, status
 from ..core.durations import quote
 from ..core.model import KINDS, Config, Renewal, Sim
+from ..core.reasons import Reason
 from .store import LogState, RenewalStore, StoredRenewal
 
 # What an Idempotency-Key (the API's header, the page's hidden field) may be: printable ASCII.
@@ -28,11 +29,12 @@ MAX_TEXT = 500
 
 
 class RenewalInvalid(ValueError):
-    """The renewal cannot be stored; `errors` maps each bad field to why."""
+    """The renewal cannot be stored; `reasons` maps each bad field to why, `errors` says it in English."""
 
-    def __init__(self, errors: dict[str, str]):
-        super().__init__("; ".join(f"{name}: {message}" for name, message in errors.items()))
-        self.errors = errors
+    def __init__(self, reasons: dict[str, Reason]):
+        self.reasons = reasons
+        self.errors = {name: str(reason) for name, reason in reasons.items()}
+        super().__init__("; ".join(f"{name}: {message}" for name, message in self.errors.items()))
 
 
 class UnknownSim(LookupError):
@@ -60,21 +62,18 @@ class SimStatus:
 
 def _amount(value: Any) -> float:
     if isinstance(value, str):  # typed into a form or on the command line
-        try:
-            value = float(value.strip())
-        except ValueError:
-            raise parsers.Invalid(f"{quote(value)} must be a number, like 10 or 9.99") from None
+        value = parsers.amount_text(value)
     try:
         # As a float: a huge JSON integer would overflow SQLite's INTEGER binding (a 500).
         return float(parsers.amount(value))
     except OverflowError:
-        raise parsers.Invalid(f"{quote(value)} is too large") from None
+        raise parsers.Invalid("too_large", value=quote(value)) from None
 
 
 def _short_text(value: Any) -> str:
     given = parsers.text(value).strip()
     if len(given) > MAX_TEXT:
-        raise parsers.Invalid(f"must be at most {MAX_TEXT} characters")
+        raise parsers.Invalid("too_long_text", limit=MAX_TEXT)
     return given
 
 
@@ -87,7 +86,7 @@ def parse_input(data: Mapping[str, Any], today: date) -> Renewal:
 
     Empty values count as absent, as an empty form field does; the date defaults to `today`.
     """
-    errors = {name: "unknown field" for name in data if name not in INPUT_FIELDS}
+    errors = {name: Reason("unknown_field") for name in data if name not in INPUT_FIELDS}
     values: dict[str, Any] = {}
     for name in INPUT_FIELDS:
         value = data.get(name)
@@ -96,10 +95,10 @@ def parse_input(data: Mapping[str, Any], today: date) -> Renewal:
         try:
             values[name] = parsers.day(value) if name == "date" else _CHECKS[name](value)
         except parsers.Invalid as problem:
-            errors[name] = str(problem)
+            errors[name] = problem.reason
     on = values.pop("date", today)
     if "date" not in errors and on > today:
-        errors["date"] = f"{quote(on.isoformat())} is after today ({today.isoformat()})"
+        errors["date"] = Reason("after_today", {"value": quote(on.isoformat()), "today": today.isoformat()})
     if errors:
         raise RenewalInvalid(errors)
     return Renewal(date=on, **values)

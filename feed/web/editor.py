@@ -187,11 +187,13 @@ def _page(form: SimForm, sim_id: str | None, draft: drafts.Draft | None = None, 
           preview: drafts.Preview | None = None, paste: str | None = None,
           message: str | None = None) -> str:
     file = _file()
+    words = i18n.wording()
+    errors = {name: words.reason(reason) for name, reason in draft.errors.items()} if draft else {}
     return render_page("editor.html", form=form, sim_id=sim_id, draft=draft, preview=preview, paste=paste,
-                   message=message, errors=draft.errors if draft else {}, fields=FIELDS, hints=HINTS,
-                   presets=presets.catalogue(), writable=file.writable(snapshot().config),
-                   retire=ConfirmForm(digest=form.digest.data) if sim_id else None,
-                   rules=RULE_LABELS, dates={f.name for f in FIELDS if f.widget == "date"})
+                       message=message, errors=errors, fields=FIELDS, hints=HINTS,
+                       presets=presets.catalogue(), writable=file.writable(snapshot().config),
+                       retire=ConfirmForm(digest=form.digest.data) if sim_id else None,
+                       rules=RULE_LABELS, dates={f.name for f in FIELDS if f.widget == "date"})
 
 
 def _preview(draft: drafts.Draft) -> drafts.Preview | None:

@@ -164,5 +164,5 @@ def healthz() -> tuple[Response, int]:
         if loaded.config.any_token:
             # The lines name SIMs and feeds, which a private calendar shows only to the admin.
             return jsonify(status="stale", error_count=len(loaded.errors)), 503
-        return jsonify(status="stale", errors=list(loaded.errors)), 503
+        return jsonify(status="stale", errors=[str(problem) for problem in loaded.errors]), 503
     return jsonify(status="ok"), 200

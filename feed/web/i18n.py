@@ -8,36 +8,36 @@ from flask import Flask, request, session
 from flask_babel import Babel, get_locale
 
 from ..calendar.wording import Wording, babel_name
+from ..core.languages import served
 from ..core.model import LANGUAGES
-
-# A language's primary subtag -> the language served: zh-TW and zh-Hans-CN readers get
-# Simplified Chinese rather than English.
-_BY_PRIMARY = {"en": "en", "zh": "zh-CN"}
 
 
 def choose(accepted: Iterable[str], chosen: str | None, fallback: str) -> str:
     """The language to serve, from the visitor's pick, Accept-Language (best first) and the config.
 
     >>> choose(["fr", "zh-TW", "en"], None, "en"), choose(["de"], None, "zh-CN")
-    ('zh-CN', 'zh-CN')
+    ('zh-Hant', 'zh-CN')
     >>> choose(["zh-CN"], "en", "zh-CN"), choose(["*"], None, "zh-CN")
     ('en', 'zh-CN')
     """
     if chosen in LANGUAGES:
         return chosen
     for tag in accepted:
-        served = _BY_PRIMARY.get(tag.split("-")[0].split("_")[0].lower())
-        if served is not None:
-            return served
+        language = served(tag)
+        if language is not None:
+            return language
     return fallback
 
 
 def html_lang() -> str:
-    """The current locale as an HTML lang attribute: zh_Hans_CN -> "zh-CN"."""
+    """The current locale as an HTML lang attribute (and simfeed's language): zh_Hans_CN -> "zh-CN",
+    zh_Hant -> "zh-Hant"."""
     locale = get_locale()
     if locale is None:
         return "en"
-    return f"{locale.language}-{locale.territory}" if locale.territory else str(locale.language)
+    if locale.territory:
+        return f"{locale.language}-{locale.territory}"
+    return f"{locale.language}-{locale.script}" if locale.script else str(locale.language)
 
 
 def wording() -> Wording:
