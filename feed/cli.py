@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
-import json
 import logging
 import os
 import signal
@@ -23,7 +20,6 @@ from . import cli_backup
 from .calendar.wording import Wording
 from .config import presets
 from .config.gateways import masked_gateway
-from .config.load import ConfigError, load_config
 from .config.notify import masked
 from .config.sims import preset_sample
 from .core import tokens
@@ -33,11 +29,12 @@ from .core.files import atomic_write
 from .core.languages import from_environment
 from .core.model import KINDS, LANGUAGES, METHODS, Config
 from .ledger import sheet
-from .log import db, renewals
-from .log.records import RECORD_FIELDS, TABLE_FIELDS, renewal_record, spreadsheet_safe
-from .log.renewals import RenewalInvalid, UnknownSim, today_in, with_log
+from .log import db
 from .reminders import runner
-from .service import Service
+from .service import ConfigError, CopyRefused, LogUnavailable, RenewalInvalid, Service, UnknownSim
+
+# The columns of `renewals` as a table (its CSV and JSON carry every field).
+TABLE_FIELDS = ("id", "sim_id", "date", "kind", "amount", "currency", "method", "reference", "note")
 
 
 class _Command(click.Command):
@@ -53,7 +50,7 @@ class _Command(click.Command):
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
-        except db.LogUnavailable as error:  # the database is down: one line, nothing stored
+        except LogUnavailable as error:  # the database is down: one line, nothing stored
             raise click.ClickException(str(error)) from None
 
 
@@ -62,25 +59,19 @@ def _service() -> Service:
     return found
 
 
-def _config_or_exit(path: str | None = None, also: Sequence[str] = ()) -> Config:
-    """The config (the app's unless a path is given), read without the renewal log.
+def _load_or_exit(path: str | None = None, also: Sequence[str] = (), log: bool = True) -> Config:
+    """The config (the app's unless a path is given) read strictly, with the renewal log applied
+    (unless not `log`); a bad one exits with its problems.
 
     `also` are problems found beside the config (a refused setting): they fail it too.
     """
     try:
-        config = load_config(path or current_app.config["SIMFEED_CONFIG"])
+        config = _service().checked(path, log=log)
     except ConfigError as error:
         _fail([*also, *map(_words().problem, error.problems)])
     if also:
         _fail(also)
     return config
-
-
-def _load_or_exit(path: str | None = None, also: Sequence[str] = ()) -> Config:
-    """The config (the app's unless a path is given) with the renewal log applied."""
-    config = _config_or_exit(path, also)
-    state, log = _service().store.snapshot()
-    return with_log(config, log, state)
 
 
 def _words() -> Wording:
@@ -119,7 +110,7 @@ def _table(rows: Sequence[Sequence[str]]) -> str:
 def check_command(file: str | None) -> None:
     """Validate the config (and SIMFEED_ADMIN_TOKEN) and list upcoming deadlines, soonest first."""
     config = _load_or_exit(file, current_app.extensions.get("simfeed.refused_settings", ()))
-    today = today_in(config)
+    today = _service().today(config)
     deadlines = sorted((deadline_for(sim, config.calendar) for sim in config.sims),
                        key=lambda d: (d.due, d.sim.id))
     costs = {sim.id: year_cost(sim, today) for sim in config.sims}
@@ -199,10 +190,9 @@ def export_command(file: str) -> None:
 def renew_command(sim_id: str, on: str | None, **given: str | None) -> None:
     """Record a renewal of SIM ID and print its new deadline."""
     config = _load_or_exit()
-    today = today_in(config)
-    data = {"date": on, **given}
+    today = _service().today(config)
     try:
-        recorded = renewals.record(_service().store, config, sim_id, data, today)
+        recorded = _service().record(sim_id, {"date": on, **given})
     except UnknownSim:
         _fail([f"no SIM {sim_id!r} in {config.source}"])
     except RenewalInvalid as invalid:
@@ -219,24 +209,14 @@ def renew_command(sim_id: str, on: str | None, **given: str | None) -> None:
 def renewals_command(sim_id: str | None, form: str) -> None:
     """List renewals, newest first: the log's (with ids) and the config's."""
     config = _load_or_exit()
-    store = _service().store
-    ids = [sim_id] if sim_id else sorted({s.id for s in config.sims} | {r.sim_id for r in store.list()})
-    rows: list[dict[str, Any]] = []
-    for one in ids:
-        try:
-            rows += [renewal_record(entry, one) for entry in renewals.history(store, config, one)]
-        except UnknownSim:
-            _fail([f"no SIM {one!r} in {config.source} or in the renewal log"])
-    rows.sort(key=lambda row: (row["date"], row["id"] or 0), reverse=True)
-    if form == "json":
-        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
-    elif form == "csv":
-        out = io.StringIO()
-        writer = csv.DictWriter(out, fieldnames=RECORD_FIELDS, lineterminator="\n")
-        writer.writeheader()
-        writer.writerows({k: spreadsheet_safe(v) for k, v in row.items()} for row in rows)
-        click.echo(out.getvalue(), nl=False)
-    elif rows:
+    try:
+        if form != "table":
+            click.echo(_service().export_renewals(sim_id, form), nl=False)
+            return
+        rows = _service().renewal_records(sim_id)
+    except UnknownSim as unknown:
+        _fail([f"no SIM {unknown.args[0]!r} in {config.source} or in the renewal log"])
+    if rows:
         table = [[_cell(row[k]) for k in TABLE_FIELDS] for row in rows]
         click.echo(_table([[k.upper() for k in TABLE_FIELDS], *table]))
     else:
@@ -248,9 +228,8 @@ def renewals_command(sim_id: str | None, form: str) -> None:
 @with_appcontext
 def unrenew_command(renewal_id: int) -> None:
     """Remove a mistaken entry from the renewal log."""
-    store = _service().store
-    stored = store.get(renewal_id)
-    if stored is None or not store.delete(renewal_id):
+    stored = _service().undo(renewal_id)
+    if stored is None:
         _fail([f"no renewal #{renewal_id} in the log"])
     click.echo(f"removed renewal #{renewal_id} of {stored.sim_id} ({stored.renewal.date.isoformat()})")
 
@@ -302,8 +281,8 @@ def presets_command(language: str) -> None:
 @with_appcontext
 def export_sims_command(form: str) -> None:
     """Every SIM with its rule, deadline, status, cost per year and accounts (safe for spreadsheets)."""
-    config = _load_or_exit()
-    click.echo(sheet.export(config, today_in(config), form), nl=False)
+    _load_or_exit()
+    click.echo(_service().export_sims(form), nl=False)
 
 
 def _remind_once(dry_run: bool, name: str, echo: bool = True) -> int:
@@ -343,7 +322,7 @@ def remind_command(dry_run: bool, loop: bool) -> None:
 
     With --loop it starts even while the database is down, and tries again every minute.
     """
-    config = _config_or_exit()  # the log is read by each pass: with --loop it may still be starting
+    config = _load_or_exit(log=False)  # the log is read by each pass: with --loop it may still be starting
     if not config.notifies and not config.gateways:
         click.echo(f"{config.source}: no [[notify]] channel nor [[gateway]]: nothing to send")
         if not loop:
@@ -360,7 +339,7 @@ def remind_command(dry_run: bool, loop: bool) -> None:
     while not stop.is_set():
         try:
             _remind_once(dry_run, name, echo=dry_run)  # what a loop sends is in its log
-        except db.LogUnavailable as error:  # the database is down: try again next minute
+        except LogUnavailable as error:  # the database is down: try again next minute
             logging.getLogger("feed").warning("%s", error)
         except Exception:  # a bug in one pass must not stop the reminders for good
             logging.getLogger("feed").exception("the reminder pass failed; trying again next minute")
@@ -407,7 +386,7 @@ def _echo_outcome(config: Config, outcome: runner.Outcome, dry_run: bool) -> Non
             f"{plan.deadline.due.isoformat()}) to {plan.channel}")
     click.echo(line + (f": {outcome.error}" if outcome.error else ""))
     if dry_run:
-        today = today_in(config)
+        today = _service().today(config)
         title, body = runner.message(config, plan, today, current_app.secret_key)
         click.echo(f"  {title}\n" + "\n".join(f"  | {line}" for line in body.splitlines()))
 
@@ -489,7 +468,7 @@ def db_copy_command(source: str, target: str) -> None:
     engines = [db.engine_for(source), db.engine_for(target)]
     try:
         counts = db.copy(*engines)
-    except db.CopyRefused as error:
+    except CopyRefused as error:
         _fail([str(error)])
     finally:
         for engine in engines:

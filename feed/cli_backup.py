@@ -12,10 +12,9 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from .config.starter import is_starter
 from .editing.configfile import ConfigFile
 from .log import backup, db
-from .service import Service
+from .service import CopyRefused, LogUnavailable, Service
 
 SIM_FILE = "sims.toml"
 HISTORY = "history/"
@@ -45,7 +44,7 @@ def backup_command(file: str) -> None:
     try:
         tables = backup.read_log(_service().store.engine)
         backup.write(file, files, tables, datetime.now(UTC))
-    except db.LogUnavailable as error:
+    except LogUnavailable as error:
         raise click.ClickException(f"{error}: no backup written") from None
     except OSError as error:
         raise click.ClickException(f"{file}: cannot be written: {error.strerror or error}") from None
@@ -68,13 +67,13 @@ def restore_command(file: str, replace: bool) -> None:
     store = _service().store
     try:
         found = backup.read(file)
-        if not replace and config_file.path.exists() and not is_starter(config_file.path):
+        if not replace and config_file.path.exists() and _service().starter() is None:
             raise click.ClickException(f"{config_file.path} exists: nothing was restored "
                                        "(restore --replace overwrites it and the log)")
         counts = backup.restore_log(store.engine, found.tables, replace=replace)
-    except (backup.BackupInvalid, db.LogUnavailable) as error:
+    except (backup.BackupInvalid, LogUnavailable) as error:
         raise click.ClickException(f"{error}: nothing was restored") from None
-    except db.CopyRefused as error:
+    except CopyRefused as error:
         raise click.ClickException(f"{error} (restore --replace overwrites it)") from None
     history = {name.removeprefix(HISTORY): data for name, data in found.files.items()
                if name.startswith(HISTORY)}

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from collections.abc import Iterable
 from datetime import date
@@ -12,7 +10,7 @@ from typing import Any
 from ..calendar.wording import Wording
 from ..core.costs import Money, YearCost, checked_long_ago, plain, totals, year_cost
 from ..core.model import Config, Sim
-from ..log.records import spreadsheet_safe
+from ..log.records import csv_text
 from ..log.renewals import SimStatus, overview
 
 CSV_FIELDS = ("id", "name", "carrier", "country", "number", "rule", "deadline", "days_left", "status",
@@ -85,14 +83,14 @@ def _moneys(moneys: Iterable[dict[str, Any]]) -> str:
 
 
 def csv_row(record: dict[str, Any]) -> dict[str, Any]:
-    """A record flattened for a spreadsheet: one cell each, safe to open (no formulas)."""
+    """A record flattened for a spreadsheet: one cell each."""
     projected = record["cost_per_year"]["projected"]
     row = {key: record[key] for key in CSV_FIELDS if key in record}
     row.update(cost_per_year=projected["amount"] if projected else None,
                cost_currency=projected["currency"] if projected else None,
                paid_last_12_months=_moneys(record["cost_per_year"]["actual"]),
                accounts="; ".join(record["accounts"]))
-    return {key: spreadsheet_safe(row.get(key)) for key in CSV_FIELDS}
+    return row
 
 
 def export(config: Config, today: date, form: str) -> str:
@@ -101,8 +99,4 @@ def export(config: Config, today: date, form: str) -> str:
     if form == "json":
         document = {"sims": rows, "totals": totals_json(config, today)}
         return json.dumps(document, ensure_ascii=False, indent=2) + "\n"
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=CSV_FIELDS, lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(csv_row(row) for row in rows)
-    return out.getvalue()
+    return csv_text((csv_row(row) for row in rows), CSV_FIELDS)

@@ -1,8 +1,11 @@
-"""Renewals as flat records, the one shape the JSON API and the CLI's exports share."""
+"""Renewals as flat records, the one shape the JSON API and the CLI's exports share; the one CSV writer."""
 
 from __future__ import annotations
 
+import csv
+import io
 import re
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from ..core.costs import decimal, plain
@@ -11,7 +14,6 @@ from .store import StoredRenewal
 
 RECORD_FIELDS = ("id", "sim_id", "source", "date", "kind", "amount", "currency", "method", "reference",
                  "note", "recorded_at")
-TABLE_FIELDS = ("id", "sim_id", "date", "kind", "amount", "currency", "method", "reference", "note")
 # A cell starting with one of these is a formula to a spreadsheet (CSV injection).
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")
 # Control characters but tab and line feed, which a cell may hold.
@@ -56,3 +58,16 @@ def spreadsheet_safe(value: Any) -> Any:
         if value.startswith(_FORMULA_START):
             return "'" + value
     return value
+
+
+def csv_text(rows: Iterable[Mapping[str, Any]], fields: Sequence[str]) -> str:
+    """Rows as CSV with a header, every cell spreadsheet-safe: every CSV simfeed writes.
+
+    >>> csv_text([{"id": 1, "note": "=1+1"}], ("id", "note"))
+    "id,note\\n1,'=1+1\\n"
+    """
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=fields, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows({key: spreadsheet_safe(row.get(key)) for key in fields} for row in rows)
+    return out.getvalue()

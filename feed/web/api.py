@@ -8,11 +8,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, abort, jsonify, request, url_for
 
-from ..ledger import sheet
-from ..log import renewals
-from ..log.records import renewal_record
-from ..log.renewals import RenewalInvalid, UnknownSim
-from ..log.store import IdempotencyConflict
+from ..service import IDEMPOTENCY_KEY, IdempotencyConflict, RenewalInvalid, UnknownSim, renewal_record
 from .auth import bearer_ok
 from .current import service, snapshot
 from .errors import json_error
@@ -31,31 +27,26 @@ def _authorise() -> Response | None:
 
 @bp.get("/sims")
 def list_sims() -> Response:
-    config = snapshot().config
-    return jsonify(sheet.records(config, renewals.today_in(config)))
+    return jsonify(service().ledger())
 
 
 @bp.get("/totals")
 def cost_totals() -> Response:
     """What keeping every SIM costs a year, projected and paid, per currency."""
-    config = snapshot().config
-    return jsonify(sheet.totals_json(config, renewals.today_in(config)))
+    return jsonify(service().cost_totals())
 
 
 @bp.get("/sims/<sim_id>/renewals")
 def list_renewals(sim_id: str) -> Response:
-    view = snapshot()
     try:
-        entries = renewals.history(service().store, view.config, sim_id)
+        return jsonify(service().renewal_records(sim_id))
     except UnknownSim:
         abort(404, f"no SIM {sim_id!r}")
-    return jsonify([renewal_record(e, sim_id) for e in entries])
 
 
 @bp.post("/sims/<sim_id>/renewals")
 def add_renewal(sim_id: str) -> Response:
-    config = snapshot().config
-    if config.sim(sim_id) is None:
+    if snapshot().config.sim(sim_id) is None:
         abort(404, f"no SIM {sim_id!r}")
     # Not request.content_length: a chunked body has none, and must not be taken for an empty one.
     try:
@@ -65,11 +56,11 @@ def add_renewal(sim_id: str) -> Response:
     if not isinstance(body, dict):
         return json_error(400, "the body must be a JSON object", errors={"body": "not a JSON object"})
     key = request.headers.get("Idempotency-Key")
-    if key is not None and not renewals.IDEMPOTENCY_KEY.fullmatch(key):
+    if key is not None and not IDEMPOTENCY_KEY.fullmatch(key):
         return json_error(400, "bad Idempotency-Key",
                           errors={"Idempotency-Key": "1 to 255 visible characters"})
     try:
-        recorded = renewals.record(service().store, config, sim_id, body, renewals.today_in(config), key)
+        recorded = service().record(sim_id, body, key)
     except RenewalInvalid as invalid:
         return json_error(400, "the renewal was not stored", errors=invalid.errors)
     except IdempotencyConflict as conflict:
@@ -85,7 +76,7 @@ def add_renewal(sim_id: str) -> Response:
 
 @bp.get("/renewals/<int:renewal_id>")
 def get_renewal(renewal_id: int) -> Response:
-    stored = service().store.get(renewal_id)
+    stored = service().renewal(renewal_id)
     if stored is None:
         abort(404, f"no renewal {renewal_id}")
     return jsonify(renewal_record(stored, stored.sim_id))
@@ -93,6 +84,6 @@ def get_renewal(renewal_id: int) -> Response:
 
 @bp.delete("/renewals/<int:renewal_id>")
 def delete_renewal(renewal_id: int) -> Response:
-    if not service().store.delete(renewal_id):
+    if service().undo(renewal_id) is None:
         abort(404, f"no renewal {renewal_id}")
     return Response(status=204)

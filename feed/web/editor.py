@@ -30,12 +30,11 @@ from wtforms import (
 from wtforms.fields import SelectChoice
 
 from ..config import presets
-from ..config.load import ConfigError
 from ..core.model import EXTEND_FROM, KINDS
 from ..editing import document, drafts
 from ..editing.configfile import Change, ConfigFile, NothingToUndo, NotSaved, NotWritable, Stale, digest
 from ..editing.fields import FIELDS, RULE_CHOICES, to_values
-from ..log.renewals import today_in, with_log
+from ..service import ConfigError
 from . import bodies, i18n, offload
 from .auth import is_admin, login_required
 from .current import service, snapshot
@@ -201,10 +200,9 @@ def _preview(draft: drafts.Draft) -> drafts.Preview | None:
     sim = draft.sim
     if draft.config is None or sim is None:
         return None
-    state, entries = service().store.snapshot()
-    joined = with_log(draft.config, entries, state)
+    joined = service().joined(draft.config)
     chosen = joined.sim(sim.id)
-    return drafts.preview(chosen, joined, today_in(joined)) if chosen else None
+    return drafts.preview(chosen, joined, service().today(joined)) if chosen else None
 
 
 def _submit(form: SimForm, sim_id: str | None, draft: drafts.Draft, what: str) -> str | BaseResponse:

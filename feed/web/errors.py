@@ -17,7 +17,7 @@ from flask_babel import gettext, lazy_gettext, ngettext
 from werkzeug.exceptions import ClientDisconnected, HTTPException
 
 from ..editing.document import NotEditable
-from ..log.db import LogUnavailable
+from ..service import LogUnavailable
 from . import timeouts
 from .auth import TooManyAttempts
 from .layout import render_page

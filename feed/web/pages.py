@@ -8,7 +8,6 @@ signs in. Recording a renewal always needs the sign-in.
 from __future__ import annotations
 
 import secrets
-from datetime import UTC, datetime
 from typing import Any
 
 from flask import (
@@ -25,14 +24,8 @@ from flask import (
 from flask_babel import gettext
 from werkzeug.wrappers import Response as BaseResponse
 
-from ..autopilot import status as autopilot
-from ..core.costs import totals, year_cost
 from ..core.model import LANGUAGES, METHODS, Config
-from ..ledger import sheet
-from ..log import renewals
-from ..log.renewals import INPUT_FIELDS, RenewalInvalid
-from ..log.store import IdempotencyConflict
-from ..reminders import status as reminders
+from ..service import IDEMPOTENCY_KEY, INPUT_FIELDS, IdempotencyConflict, RenewalInvalid
 from . import recording, sessions
 from .auth import admin_matches, admin_token, check_csrf, is_admin, login_required, may_see
 from .current import service, snapshot
@@ -69,11 +62,9 @@ def _render(template: str, status: int = 200, **context: Any) -> tuple[str, int]
 @bp.get("/")
 def index() -> tuple[str, int]:
     config = snapshot().config
-    today = renewals.today_in(config)
-    sims = renewals.overview(config, today) if may_see(config) else None
-    costs = {view.sim.id: year_cost(view.sim, today) for view in sims or ()}
-    return _render("index.html", sims=sims, links=_links(config, "feeds.calendar"), today=today,
-                   costs=costs, cost_totals=totals(costs.values()),
+    seen = service().overview(with_sims=may_see(config))
+    return _render("index.html", sims=seen.sims, links=_links(config, "feeds.calendar"), today=seen.today,
+                   costs=seen.costs, cost_totals=seen.cost_totals,
                    starter=service().starter() if may_see(config) else None)
 
 
@@ -88,7 +79,7 @@ def export_sims(form: str) -> Response | BaseResponse:
         abort(404)
     if not is_admin(config):
         return redirect(url_for("pages.signin", next=request.path))
-    body = sheet.export(config, renewals.today_in(config), form)
+    body = service().export_sims(form)
     return Response(body, content_type=EXPORTS[form],
                     headers={"Content-Disposition": f"attachment; filename=simfeed-sims.{form}"})
 
@@ -100,23 +91,21 @@ def _sim_page(sim_id: str, values: dict[str, str] | None = None, errors: dict[st
     Always 200, as classic forms do: browsers log any 4xx page as a console error.
     """
     config = snapshot().config
-    today = renewals.today_in(config)
-    found = next((v for v in renewals.overview(config, today) if v.sim.id == sim_id), None)
+    found = service().sim_detail(sim_id)
     if found is None:
         abort(404)
-    history = renewals.history(service().store, config, sim_id)
-    last = found.sim.last_renewal
+    sim, today = found.item.sim, found.today
+    last = sim.last_renewal
     defaults = {"date": today.isoformat(), "currency": (last.currency or "") if last else "",
                 "key": secrets.token_urlsafe(18)}
-    sim = found.sim
-    return _render("sim.html", item=found, history=history, today=today, cost=year_cost(sim, today),
-                   rule_old=sheet.rule_is_old(sim, today),
+    return _render("sim.html", item=found.item, history=found.history, today=today, cost=found.cost,
+                   rule_old=found.rule_old,
                    check_href=check_href(sim.check) if sim.check else None,
                    links=_links(config, "feeds.sim_calendar", sim_id=sim_id),
                    values=values or defaults, errors=errors or {}, form_error=form_error,
                    methods=METHODS,
-                   reminders=reminders.for_sim(config, service().store.engine, sim, datetime.now(UTC)),
-                   autopilot=autopilot.for_sim(config, service().store.engine, sim, datetime.now(UTC)))
+                   reminders=found.reminders,
+                   autopilot=found.autopilot)
 
 
 @bp.get("/sims/<sim_id>")
@@ -130,15 +119,14 @@ def sim(sim_id: str) -> tuple[str, int] | BaseResponse:
 @login_required
 def record(sim_id: str) -> tuple[str, int] | BaseResponse:
     """Record a renewal through the same service as the CLI and the API; POST, redirect, GET."""
-    config = snapshot().config
-    chosen = config.sim(sim_id)
+    chosen = snapshot().config.sim(sim_id)
     if chosen is None:
         abort(404)
     values = {name: request.form.get(name, "") for name in (*INPUT_FIELDS, "key")}
     data = {name: values[name] for name in INPUT_FIELDS}
-    key = values["key"] if renewals.IDEMPOTENCY_KEY.fullmatch(values["key"]) else None
+    key = values["key"] if IDEMPOTENCY_KEY.fullmatch(values["key"]) else None
     try:
-        recorded = renewals.record(service().store, config, sim_id, data, renewals.today_in(config), key)
+        recorded = service().record(sim_id, data, key)
     except RenewalInvalid as invalid:
         return _sim_page(sim_id, values, recording.field_errors(invalid), recording.not_recorded())
     except IdempotencyConflict:
@@ -154,10 +142,8 @@ def record(sim_id: str) -> tuple[str, int] | BaseResponse:
 @login_required
 def pause_autopilot(sim_id: str) -> BaseResponse:
     """Pause or resume a SIM's autopilot: kept in the database, the config file is not rewritten."""
-    chosen = snapshot().config.sim(sim_id)
-    if chosen is None or chosen.autopilot is None:
+    if not service().pause_autopilot(sim_id, request.form.get("pause") == "1"):
         abort(404)
-    autopilot.pause(service().store.engine, sim_id, request.form.get("pause") == "1", datetime.now(UTC))
     return redirect(url_for("pages.sim", sim_id=sim_id) + "#autopilot", 303)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import flash
 from flask_babel import gettext
 
-from ..log.renewals import Recorded, RenewalInvalid
+from ..service import Recorded, RenewalInvalid
 from . import i18n
 
 

@@ -20,11 +20,8 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from ..core.deadlines import Deadline, deadline_for
 from ..core.model import Charge, Sim
-from ..log import renewals
-from ..log.db import LogUnavailable
-from ..log.renewals import RenewalInvalid
-from ..log.store import IdempotencyConflict
 from ..reminders import links
+from ..service import IdempotencyConflict, LogUnavailable, RenewalInvalid
 from . import recording
 from .auth import admin_token, check_csrf, is_admin
 from .current import service, snapshot
@@ -65,15 +62,14 @@ def _target(token: str, today: date) -> tuple[links.Claim, Sim, Deadline]:
 
 def _page(token: str, values: dict[str, str] | None = None, errors: dict[str, str] | None = None,
           form_error: str | None = None) -> tuple[str, int]:
-    config = snapshot().config
-    today = renewals.today_in(config)
+    today = service().today()
     claim, sim, deadline = _target(token, today)
     last = sim.last_renewal
     defaults = {"date": today.isoformat(), "currency": (last.currency or "") if last else ""}
     return _render("renewed.html", token=token, claim=claim, sim=sim, deadline=deadline, today=today,
                    current=deadline.due == claim.deadline, values=values or defaults,
                    errors=errors or {}, form_error=form_error, charge=isinstance(sim.rule, Charge),
-                   used=service().store.recorded_with(claim.idempotency_key))
+                   used=service().recorded_with(claim.idempotency_key))
 
 
 @bp.get("/renewed/<token>")
@@ -85,8 +81,7 @@ def confirm(token: str) -> tuple[str, int]:
 @bp.post("/renewed/<token>")
 def record(token: str) -> tuple[str, int] | BaseResponse:
     """Record the renewal once; a replay, or a deadline that moved since, stores nothing new."""
-    config = snapshot().config
-    claim, sim, deadline = _target(token, renewals.today_in(config))
+    claim, sim, deadline = _target(token, service().today())
     if deadline.due != claim.deadline:
         return _page(token)
     values = {name: request.form.get(name, "") for name in FIELDS}
@@ -96,8 +91,7 @@ def record(token: str) -> tuple[str, int] | BaseResponse:
                                                        "paid from the balance.")},
                      recording.not_recorded())
     try:
-        recorded = renewals.record(service().store, config, sim.id, values, renewals.today_in(config),
-                                   claim.idempotency_key)
+        recorded = service().record(sim.id, values, claim.idempotency_key)
     except RenewalInvalid as invalid:
         return _page(token, values, recording.field_errors(invalid), recording.not_recorded())
     except IdempotencyConflict:

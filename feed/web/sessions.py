@@ -24,8 +24,8 @@ from sqlalchemy import Engine
 
 from ..core import keys, tokens
 from ..log import sessions as stored
-from ..log.db import LogUnavailable
-from ..log.store import RenewalStore
+from ..service import LogUnavailable
+from .current import service
 
 
 class _SessionInterface(SecureCookieSessionInterface):
@@ -127,8 +127,7 @@ def sign_out() -> None:
 
 
 def _engine() -> Engine:
-    store: RenewalStore = current_app.extensions["simfeed"].store
-    return store.engine
+    return service().store.engine
 
 
 def _lifetime() -> float:

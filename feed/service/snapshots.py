@@ -1,4 +1,4 @@
-"""What one worker serves: the watched config joined with the renewal log, and the built feeds.
+"""The watched config joined with the renewal log, and the feeds built from it.
 
 Per request this costs one stat of the config file and, on SQLite, one small read
 of the log (on PostgreSQL none while the store's listener says nothing changed:
@@ -16,15 +16,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from .calendar import builder
-from .calendar.cache import FeedCache, Published
-from .config.problems import Problem
-from .config.starter import is_starter
-from .config.watcher import ConfigWatcher, Loaded
-from .core.model import Config, Sim
-from .log.db import LogUnavailable
-from .log.renewals import with_log
-from .log.store import LogState, RenewalStore
+from ..calendar import builder
+from ..calendar.cache import FeedCache, Published
+from ..config.problems import Problem
+from ..config.starter import is_starter
+from ..config.watcher import ConfigWatcher, Loaded
+from ..core.model import Config, Sim
+from ..log.db import LogUnavailable
+from ..log.renewals import with_log
+from ..log.store import LogState, RenewalStore
 
 
 @dataclass(frozen=True)
@@ -56,8 +56,8 @@ def fingerprint(sim: Sim) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-class Service:
-    """The state shared by every request of one worker."""
+class Serving:
+    """The state shared by every request of one worker: the config, the log and the built feeds."""
 
     def __init__(self, watcher: ConfigWatcher, store: RenewalStore):
         self.watcher = watcher
@@ -72,6 +72,11 @@ class Service:
     def starter(self) -> str | None:
         """The SIM file's path while it is still the starter written on the first start, else None."""
         return str(self.watcher.path) if is_starter(self.watcher.path) else None
+
+    def joined(self, config: Config) -> Config:
+        """A config (a draft, or a file read strictly) with the renewal log applied, as the feed joins it."""
+        state, entries = self.store.snapshot()
+        return with_log(config, entries, state)
 
     def snapshot(self) -> Snapshot:
         """The current snapshot; rebuilt only when the config file or the log changed.

@@ -1,0 +1,162 @@
+"""What the page, the API and the CLI can do: each use case once, on the served config and log.
+
+Blueprints and commands translate HTTP and argv into these calls and their answers back;
+they never reach the store, the config loader or the clock themselves.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+
+from ..autopilot import status as autopilot
+from ..config.load import load_config
+from ..config.watcher import ConfigWatcher
+from ..core.costs import Money, YearCost, totals, year_cost
+from ..core.model import Config, Renewal
+from ..ledger import sheet
+from ..log import renewals
+from ..log.records import RECORD_FIELDS, csv_text, renewal_record
+from ..log.renewals import Recorded, SimStatus
+from ..log.store import RenewalStore, StoredRenewal
+from ..reminders import status as reminders
+from .snapshots import Serving
+
+
+@dataclass(frozen=True)
+class Overview:
+    """Every SIM at a glance, the most urgent first; `sims` None when they are not to be shown."""
+
+    today: date
+    sims: list[SimStatus] | None
+    costs: dict[str, YearCost]
+    cost_totals: tuple[tuple[Money, ...], tuple[Money, ...]]
+
+
+@dataclass(frozen=True)
+class SimDetail:
+    """One SIM's page: its status, history, cost, and what its reminders and autopilot do next."""
+
+    item: SimStatus
+    today: date
+    history: list[StoredRenewal | Renewal]
+    cost: YearCost
+    rule_old: bool
+    reminders: reminders.SimReminders | None
+    autopilot: autopilot.SimAutopilot | None
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Service(Serving):
+    """The one way in: every use case of the page, the API and the CLI, on one worker's state.
+
+    `clock` is the only source of "now": tests pass a fixed one.
+    """
+
+    def __init__(self, watcher: ConfigWatcher, store: RenewalStore,
+                 clock: Callable[[], datetime] = _utc_now):
+        super().__init__(watcher, store)
+        self.clock = clock
+
+    def _config(self) -> Config:
+        return self.snapshot().config
+
+    def today(self, config: Config | None = None) -> date:
+        """Today where the calendar lives: days are counted there, not on the server."""
+        return renewals.today_in(config or self._config(), self.clock())
+
+    def checked(self, path: str | None = None, log: bool = True) -> Config:
+        """The SIM file (the served one unless `path`) read strictly, with the log joined unless not `log`.
+
+        Raises ConfigError: no last good config stands in for a broken file here.
+        """
+        config = load_config(path or self.watcher.label)
+        return self.joined(config) if log else config
+
+    def record(self, sim_id: str, data: Mapping[str, Any], key: str | None = None) -> Recorded:
+        """Validate and store one renewal; raises UnknownSim, RenewalInvalid or IdempotencyConflict."""
+        config = self._config()
+        return renewals.record(self.store, config, sim_id, data, self.today(config), key)
+
+    def renewal(self, renewal_id: int) -> StoredRenewal | None:
+        """One logged renewal, or None."""
+        return self.store.get(renewal_id)
+
+    def undo(self, renewal_id: int) -> StoredRenewal | None:
+        """Delete a logged renewal (a mistaken entry); the one deleted, or None when there was none."""
+        stored = self.store.get(renewal_id)
+        return stored if stored is not None and self.store.delete(renewal_id) else None
+
+    def recorded_with(self, key: str) -> StoredRenewal | None:
+        """The renewal recorded under this idempotency key, if one was."""
+        return self.store.recorded_with(key)
+
+    def history(self, sim_id: str) -> list[StoredRenewal | Renewal]:
+        """A SIM's renewals newest first, the log's and the config's; UnknownSim for neither."""
+        return renewals.history(self.store, self._config(), sim_id)
+
+    def renewal_records(self, sim_id: str | None = None) -> list[dict[str, Any]]:
+        """Renewals as flat records, newest first: one SIM's, or every SIM's and the log's.
+
+        Raises UnknownSim (its id as the argument) for an id known to neither.
+        """
+        config, store = self._config(), self.store
+        ids = [sim_id] if sim_id else sorted({s.id for s in config.sims} | {r.sim_id for r in store.list()})
+        rows = [renewal_record(entry, one) for one in ids for entry in renewals.history(store, config, one)]
+        return sorted(rows, key=lambda row: (row["date"], row["id"] or 0), reverse=True)
+
+    def export_renewals(self, sim_id: str | None, form: str) -> str:
+        """The renewal records as CSV or JSON (`form`), for `renewals --format`."""
+        rows = self.renewal_records(sim_id)
+        if form == "json":
+            return json.dumps(rows, ensure_ascii=False, indent=2) + "\n"
+        return csv_text(rows, RECORD_FIELDS)
+
+    def overview(self, with_sims: bool = True) -> Overview:
+        """The front page: every SIM with its deadline and cost (or, without the SIMs, the day only)."""
+        config = self._config()
+        today = self.today(config)
+        sims = renewals.overview(config, today) if with_sims else None
+        costs = {view.sim.id: year_cost(view.sim, today) for view in sims or ()}
+        return Overview(today, sims, costs, totals(costs.values()))
+
+    def sim_detail(self, sim_id: str) -> SimDetail | None:
+        """One SIM's page, or None for an id not in the config."""
+        config = self._config()
+        today = self.today(config)
+        found = next((v for v in renewals.overview(config, today) if v.sim.id == sim_id), None)
+        if found is None:
+            return None
+        sim, now, engine = found.sim, self.clock(), self.store.engine
+        return SimDetail(found, today, renewals.history(self.store, config, sim_id), year_cost(sim, today),
+                         sheet.rule_is_old(sim, today), reminders.for_sim(config, engine, sim, now),
+                         autopilot.for_sim(config, engine, sim, now))
+
+    def pause_autopilot(self, sim_id: str, paused: bool) -> bool:
+        """Pause or resume a SIM's autopilot (kept in the database); False when it has none."""
+        sim = self._config().sim(sim_id)
+        if sim is None or sim.autopilot is None:
+            return False
+        autopilot.pause(self.store.engine, sim_id, paused, self.clock())
+        return True
+
+    def ledger(self) -> list[dict[str, Any]]:
+        """Every SIM's record (rule, deadline, status, cost, accounts), the most urgent first."""
+        config = self._config()
+        return sheet.records(config, self.today(config))
+
+    def cost_totals(self) -> dict[str, Any]:
+        """What keeping every SIM costs a year, projected and paid, per currency."""
+        config = self._config()
+        return sheet.totals_json(config, self.today(config))
+
+    def export_sims(self, form: str) -> str:
+        """Every SIM as CSV or JSON (`form`): the page's download and `export-sims`."""
+        config = self._config()
+        return sheet.export(config, self.today(config), form)
