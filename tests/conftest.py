@@ -5,6 +5,7 @@ Plain helper functions shared by several test modules are in tests/helpers.py.
 
 from __future__ import annotations
 
+import inspect
 import os
 import textwrap
 from collections.abc import Callable, Iterator
@@ -29,6 +30,9 @@ pytest.register_assert_rewrite("tests.helpers")
 settings.register_profile("ci", max_examples=60, deadline=None,
                           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 settings.register_profile("thorough", max_examples=2000, deadline=None,
+                          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+# `make test-fast` sets "fast": fewer examples, for a quick loop while working.
+settings.register_profile("fast", max_examples=12, deadline=None,
                           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
@@ -136,16 +140,28 @@ def log_url(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> str
 
 
 # The slow tier (`make test` runs it; `make test-fast` leaves it out): tests that start
-# processes, servers or a browser. A test on the PostgreSQL server is slow by its fixture;
-# these modules start gunicorn, runner processes or Chromium in (nearly) every test.
+# processes, servers, containers or a browser, and the year-long walks. A test is slow by its
+# module, by a fixture that starts a server, or by what its own code starts.
 SLOW_MODULES = frozenset({
     "test_browser", "test_concurrency", "test_crash", "test_gunicorn", "test_gunicorn_security",
     "test_outage", "test_remind_cli", "test_slow_clients", "test_token_strength", "test_db_cli",
+    "test_container", "test_changes", "test_editor_gunicorn", "test_libical", "test_units",
 })
+SLOW_FIXTURES = frozenset({"postgres", "production_venv", "browser", "server"})
+SLOW_CALLS = ("gunicorn(", "Popen(", "subprocess.run(", "serving(", "running(")
+
+
+def _starts_processes(item: pytest.Item) -> bool:
+    function = getattr(item, "function", None)
+    try:
+        source = inspect.getsource(function) if function is not None else ""
+    except (OSError, TypeError):
+        return False
+    return any(call in source for call in SLOW_CALLS)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
-        module = item.path.stem
-        if module in SLOW_MODULES or "postgres" in getattr(item, "fixturenames", ()):
+        if (item.path.stem in SLOW_MODULES or SLOW_FIXTURES & set(getattr(item, "fixturenames", ()))
+                or _starts_processes(item)):
             item.add_marker(pytest.mark.slow)

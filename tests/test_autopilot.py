@@ -208,6 +208,7 @@ def walker(build: Callable[..., Flask], tmp_path: Path, monkeypatch: pytest.Monk
         yield Walk(app, phone, broken, ha, http, sms, calls)
 
 
+@pytest.mark.slow  # a year, hour by hour
 def test_a_year_on_autopilot_one_text_per_deadline_renewals_only_on_confirmation_failures_to_reminders(
         walker: Walk, capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture):
     caplog.set_level("INFO")

@@ -195,6 +195,7 @@ def stamped(send: channels.Sender, log: list[tuple[str, str, datetime]]) -> chan
     return sending
 
 
+@pytest.mark.slow  # a year, minute by minute on each occasion
 def test_a_year_of_reminders_each_once_at_its_moment_with_a_renewal_in_the_middle(walker: Walk):
     sent: list[tuple[str, str, datetime]] = []
     send = stamped(channels.send, sent)
