@@ -180,7 +180,7 @@ def _syntax(text: str, error: tomllib.TOMLDecodeError, source: str) -> ConfigErr
 def parse_toml(text: str, source: str = "<config>", modified: datetime = _EPOCH) -> Config:
     """Parse TOML text; a syntax error names the line and its table, and says what to write."""
     try:
-        data = tomllib.loads(text)
+        data = tomllib.loads(text, parse_float=parsers.toml_float)
     except tomllib.TOMLDecodeError as error:
         raise _syntax(text, error, source) from None
     except ValueError:  # tomllib lets through Python's limit of 4300 digits for an integer
