@@ -12,7 +12,8 @@ import re
 import unicodedata
 from collections.abc import Callable
 from datetime import date, datetime, time
-from typing import Any
+from enum import StrEnum
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import webcolors
@@ -23,7 +24,7 @@ from dateutil.relativedelta import relativedelta
 
 from .durations import parse_days, parse_duration, quote
 from .languages import served
-from .model import LANGUAGES, METHODS
+from .model import LANGUAGES, METHODS, Method
 from .reasons import Refused
 
 # A token must carry at least 128 bits: 22 characters of the 64 URL-safe ones (secrets.token_urlsafe)
@@ -304,7 +305,16 @@ def one_of(choices: tuple[str, ...]) -> Callable[[Any], str]:
     return check
 
 
-method = one_of(METHODS)
+E = TypeVar("E", bound=StrEnum)
+
+
+def member(words: type[E], allowed: tuple[str, ...] | None = None) -> Callable[[Any], E]:
+    """A check for one word of a StrEnum of the schema (model.Kind), returned as its member."""
+    check = one_of(allowed or tuple(m.value for m in words))
+    return lambda value: words(check(value))
+
+
+method = member(Method, METHODS)
 
 
 def words(check: Callable[[Any], str]) -> Callable[[Any], tuple[str, ...]]:

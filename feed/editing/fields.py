@@ -12,10 +12,11 @@ from datetime import date, time
 from typing import Any
 
 from ..core import parsers
+from ..core.model import RULES
 from ..core.reasons import Reason, Refused
 
 # What the rule field may be: "" keeps the preset's rule.
-RULE_CHOICES = ("", "keep_alive", "expires", "topup", "charge")
+RULE_CHOICES = ("", *RULES)
 _LIST = re.compile(r"[,，\s]+")
 
 
