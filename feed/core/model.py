@@ -89,7 +89,9 @@ class Renewal:
     date: date
     amount: float | None = None
     currency: str | None = None
-    method: Method | None = None
+    # A Method when typed or sent by simfeed; the log keeps whatever an older version or a
+    # restored backup wrote ("card"), so a stored one stays text.
+    method: str | None = None
     reference: str | None = None
     note: str | None = None
     # None for a bare `last_renewal`, which the user says qualified.
