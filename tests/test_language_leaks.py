@@ -47,7 +47,7 @@ ALLOWED = frozenset({
 # The config's own vocabulary, which the file must hold as written: its tables and keys.
 CONFIG_WORDS = frozenset(
     word
-    for keys in (sims.SIM_KEYS, sims.RENEWAL_KEYS, sims.TOPUP_KEYS, sims.TIER_KEYS, sims.STAGE_KEYS,
+    for keys in (sims.SIM_KEYS, sims.RENEWAL_KEYS, sims.TOPUP_KEYS, sims.TIER_KEYS, sims.STAGE_TABLE_KEYS,
                  sims.CHECK_KEYS, load.CALENDAR_KEYS, load.SERVER_KEYS, load.FEED_KEYS, load.TOP_KEYS,
                  notify.NOTIFY_KEYS, frozenset({"fee", "every", "balance", "as_of", "first", "action",
                                                 "source", "true", "false"}))

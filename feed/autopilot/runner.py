@@ -21,7 +21,7 @@ from ..calendar.wording import Wording
 from ..config.gateways import masked_gateway
 from ..config.notify import target
 from ..core.deadlines import Deadline, deadline_for
-from ..core.model import Config, Renewal
+from ..core.model import Config, Kind, Method, Renewal
 from ..log import attempts, deliveries
 from ..log.attempts import Attempt
 from ..log.store import RenewalStore
@@ -188,8 +188,9 @@ class Pass:
     def _confirm(self, plan: Plan, attempt: Attempt, message_id: str | None) -> Outcome | None:
         key = idempotency_key(plan.sim.id, plan.deadline.due)
         amount = float(attempt.spent) if attempt.currency else None
-        renewal = Renewal(date=self._today(), amount=amount, currency=attempt.currency, method="autopilot",
-                          reference=message_id, kind="sms",
+        renewal = Renewal(date=self._today(), amount=amount, currency=attempt.currency,
+                          method=Method.AUTOPILOT,
+                          reference=message_id, kind=Kind.SMS,
                           note=f"automatic keep-alive text through gateway {plan.gateway.id}")
         stored, _created = self.store.add(plan.sim.id, renewal, key, key)
         done = attempts.confirmed(self.store.engine, attempt, self._t(), stored.id)

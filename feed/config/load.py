@@ -17,7 +17,7 @@ from typing import Any
 
 from ..core import parsers
 from ..core.durations import parse_interval, quote
-from ..core.model import REMINDERS, CalendarSettings, Config, NamedFeed, ServerSettings, Sim
+from ..core.model import CalendarSettings, Config, NamedFeed, ReminderMode, ServerSettings, Sim
 from . import syntax
 from .gateways import check_autopilots, parse_gateway
 from .notify import parse_notify
@@ -58,7 +58,7 @@ def _calendar(table: Any, found: Collector) -> CalendarSettings:
         refresh=refresh,
         token=get("token", parsers.token),
         history=get("history", parsers.boolean),
-        reminders=get("reminders", parsers.one_of(REMINDERS)),
+        reminders=get("reminders", parsers.member(ReminderMode)),
         color=color[0],
         color_hex=color[1],
         language=get("language", parsers.language),
@@ -89,7 +89,7 @@ def _feed(index: int, raw: Any, sims: list[Sim], found: Collector) -> NamedFeed 
     feed_id = found.field(where, table, "id", parsers.sim_id)
     name = found.field(where, table, "name", parsers.text)
     token = found.field(where, table, "token", parsers.token)
-    reminders = found.field(where, table, "reminders", parsers.one_of(REMINDERS))
+    reminders = found.field(where, table, "reminders", parsers.member(ReminderMode))
     sim_ids = chosen_sims(where, table, sims, found)
     if len(found.problems) > before or feed_id is None or name is None or sim_ids is None:
         return None
@@ -180,7 +180,7 @@ def _syntax(text: str, error: tomllib.TOMLDecodeError, source: str) -> ConfigErr
 def parse_toml(text: str, source: str = "<config>", modified: datetime = _EPOCH) -> Config:
     """Parse TOML text; a syntax error names the line and its table, and says what to write."""
     try:
-        data = tomllib.loads(text)
+        data = tomllib.loads(text, parse_float=parsers.toml_float)
     except tomllib.TOMLDecodeError as error:
         raise _syntax(text, error, source) from None
     except ValueError:  # tomllib lets through Python's limit of 4300 digits for an integer

@@ -25,6 +25,7 @@ from functools import cache, cached_property
 from importlib import resources
 from typing import Any
 
+from ..core.model import RULES
 from ..core.terms import (
     RENEW_WAYS,
     SOURCE_KINDS,
@@ -37,8 +38,9 @@ from ..core.terms import (
 )
 
 # Keys that together make a SIM's rule: setting any one on the SIM drops all of the preset's.
-RULE_KEYS = frozenset({"keep_alive", "expires", "topup", "charge", "counts"})
-STAGE_KEYS = frozenset({"grace", "stages"})
+RULE_KEYS = frozenset({*RULES, "counts"})
+# The SIM keys that set its stages (`grace` is shorthand for one stage); either drops the preset's.
+STAGE_SETTING_KEYS = frozenset({"grace", "stages"})
 # Keys whose preset texts stand in for the SIM's, in the SIM's language, when the preset filled them.
 TEXT_KEYS = ("how_to_renew", "notes", "stages", "keep_cost")
 # Keys of a catalogue entry that describe it rather than the SIM (with one table per language).
@@ -258,10 +260,10 @@ def apply(preset: Preset, table: dict[str, Any]) -> tuple[dict[str, Any], bool]:
     ('180 days', False, False)
     """
     own_rule = bool(RULE_KEYS & table.keys())
-    own_stages = bool(STAGE_KEYS & table.keys())
+    own_stages = bool(STAGE_SETTING_KEYS & table.keys())
     merged = {
         key: value for key, value in preset.keys.items()
-        if not (own_rule and key in RULE_KEYS) and not (own_stages and key in STAGE_KEYS)
+        if not (own_rule and key in RULE_KEYS) and not (own_stages and key in STAGE_SETTING_KEYS)
     }
     merged.update(table)
     merged.pop("preset", None)
@@ -274,7 +276,7 @@ def filled(preset: Preset, table: dict[str, Any]) -> frozenset[str]:
     >>> sorted(filled(catalogue()["povo"], {"notes": "mine", "grace": "30 days"}))
     ['how_to_renew', 'keep_cost']
     """
-    own_stages = bool(STAGE_KEYS & table.keys())
+    own_stages = bool(STAGE_SETTING_KEYS & table.keys())
     return frozenset(key for key in TEXT_KEYS
                      if key in preset.keys and key not in table and not (key == "stages" and own_stages))
 

@@ -10,19 +10,23 @@ from ..core.costs import decimal
 from ..core.deadlines import NoDeadline, deadline_for
 from ..core.durations import quote
 from ..core.model import (
-    EXTEND_FROM,
     GRACE_RECOVERY,
     GRACE_STATUS,
     KINDS,
+    RULES,
     CalendarSettings,
     Charge,
     Check,
+    CheckKind,
     Expires,
+    ExtendFrom,
     KeepAlive,
     KeepCost,
+    Kind,
     PresetInfo,
     Renewal,
     Rule,
+    RuleKind,
     Sim,
     Stage,
     Tier,
@@ -33,7 +37,6 @@ from .gateways import parse_autopilot
 from .problems import Collector, Place, Problem
 from .suggestions import suggest
 
-RULES = ("keep_alive", "expires", "topup", "charge")
 SIM_KEYS = frozenset({
     "id", "name", "carrier", "country", "number", "show_number", "renew_url", "how_to_renew",
     "notes", "last_renewal", "renewals", "alarms", "alarm_time", "tags", "preset",
@@ -42,7 +45,7 @@ SIM_KEYS = frozenset({
 # Table-driven parses: each key of the inline table and the parser of its value.
 RENEWAL_FIELDS = {"date": parsers.toml_date, "amount": parsers.amount, "currency": parsers.currency,
                   "method": parsers.method, "reference": parsers.text, "note": parsers.text,
-                  "kind": parsers.one_of(KINDS)}
+                  "kind": parsers.member(Kind)}
 CHARGE_FIELDS = {"fee": parsers.positive, "every": parsers.period, "balance": parsers.amount,
                  "as_of": parsers.toml_date, "first": parsers.toml_date, "currency": parsers.currency}
 COST_FIELDS = {"amount": parsers.amount, "currency": parsers.currency, "action": parsers.text,
@@ -54,7 +57,8 @@ OPTIONAL_FIELDS = {"carrier": parsers.text, "country": parsers.text, "number": p
 RENEWAL_KEYS = frozenset(RENEWAL_FIELDS)
 TOPUP_KEYS = frozenset({"extends", "min_amount", "tiers", "from"})
 TIER_KEYS = frozenset({"min_amount", "extends"})
-STAGE_KEYS = frozenset({"after", "status", "recovery"})
+# The keys of one [[stages]] entry (what presets.STAGE_SETTING_KEYS set is a list of these).
+STAGE_TABLE_KEYS = frozenset({"after", "status", "recovery"})
 CHECK_KEYS = frozenset({"ussd", "sms", "to"})
 LAST_DAY = date(9999, 12, 30)
 
@@ -65,7 +69,7 @@ def _renewals(where: Place, value: Any, found: Collector) -> list[Renewal]:
                                  RENEWAL_KEYS, ("date",)):
         given = found.fields(at, table, RENEWAL_FIELDS)
         # A kind left out, or one already reported as wrong, is a top-up.
-        renewal = Renewal(**{**given, "kind": given["kind"] or "topup"})
+        renewal = Renewal(**{**given, "kind": given["kind"] or Kind.TOPUP})
         if renewal.date is not None:
             renewals.append(renewal)
     return renewals
@@ -85,7 +89,7 @@ def _topup(where: Place, value: Any, found: Collector) -> TopUp | None:
     table = found.subtable(at, value, example, TOPUP_KEYS)
     if table is None:
         return None
-    extend_from = found.field(at, table, "from", parsers.one_of(EXTEND_FROM), "topup")
+    extend_from = found.field(at, table, "from", parsers.member(ExtendFrom), ExtendFrom.TOPUP)
     if ("tiers" in table) == ("extends" in table):
         found.add(at, "extends_or_tiers")
         return None
@@ -130,11 +134,11 @@ def _rule(where: Place, table: dict[str, Any], found: Collector) -> Rule | None:
         else:
             found.add(where, "no_rule")
         return None
-    if "counts" in table and given[0] != "keep_alive":
+    if "counts" in table and given[0] != RuleKind.KEEP_ALIVE:
         found.add(where.at("counts"), "counts_without_keep_alive")
-    if given[0] == "keep_alive":
+    if given[0] == RuleKind.KEEP_ALIVE:
         kept = found.field(where, table, "keep_alive", parsers.period)
-        counts = found.field(where, table, "counts", parsers.words(parsers.one_of(KINDS)), KINDS)
+        counts = found.field(where, table, "counts", parsers.words(parsers.member(Kind)), tuple(Kind))
         if not counts:
             found.add(where.at("counts"), "counts_empty", choices=", ".join(KINDS))
         return KeepAlive(kept[1], kept[0], frozenset(counts)) if kept and counts else None
@@ -164,7 +168,7 @@ def _check(where: Place, table: dict[str, Any], found: Collector) -> Check | Non
     value = table["check"]
     if not isinstance(value, dict):
         code = found.field(where, table, "check", parsers.dial)
-        return Check("ussd", code) if code else None
+        return Check(CheckKind.USSD, code) if code else None
     at = where.at("check")
     found.unknown_keys(at, value, CHECK_KEYS)
     if ("ussd" in value) == ("sms" in value) or ("to" in value) != ("sms" in value):
@@ -172,10 +176,10 @@ def _check(where: Place, table: dict[str, Any], found: Collector) -> Check | Non
         return None
     if "ussd" in value:
         code = found.field(at, value, "ussd", parsers.dial)
-        return Check("ussd", code) if code else None
+        return Check(CheckKind.USSD, code) if code else None
     words = found.field(at, value, "sms", parsers.text)
     to = found.field(at, value, "to", parsers.dial)
-    return Check("sms", words.strip(), to) if words and to else None
+    return Check(CheckKind.SMS, words.strip(), to) if words and to else None
 
 
 def _stages(where: Place, table: dict[str, Any], found: Collector) -> tuple[Stage, ...]:
@@ -189,7 +193,9 @@ def _stages(where: Place, table: dict[str, Any], found: Collector) -> tuple[Stag
         return ()
     stages = []
     example = '{ after = "90 days", status = "recycled" }'
-    for at, stage in found.items(where, "stages", table["stages"], example, STAGE_KEYS, ("after", "status")):
+    found_stages = found.items(where, "stages", table["stages"], example, STAGE_TABLE_KEYS,
+                               ("after", "status"))
+    for at, stage in found_stages:
         after = found.field(at, stage, "after", parsers.offset)
         status = found.field(at, stage, "status", parsers.text)
         recovery = found.field(at, stage, "recovery", parsers.text)

@@ -5,11 +5,12 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from enum import StrEnum
 from zoneinfo import ZoneInfo
 
-from .model import CalendarSettings, Charge, Expires, KeepAlive, Renewal, Sim, Stage, TopUp
+from .model import CalendarSettings, Charge, Expires, KeepAlive, Kind, Renewal, Sim, Stage, TopUp
 
-TOPUP = frozenset({"topup"})
+TOPUP = frozenset({Kind.TOPUP})
 
 
 class NoDeadline(ValueError):
@@ -186,10 +187,17 @@ def alarm_trigger_parts(due: date, lead_days: int, at: time, zone: ZoneInfo) -> 
 
 
 
-STATUSES = ("ok", "due soon", "overdue", "in grace", "lapsed")
+class Status(StrEnum):
+    """How urgent a SIM is; the wording (calendar.wording) puts each in words."""
+
+    OK = "ok"
+    DUE_SOON = "due soon"
+    OVERDUE = "overdue"
+    IN_GRACE = "in grace"
+    LAPSED = "lapsed"
 
 
-def status(deadline: Deadline, today: date) -> str:
+def status(deadline: Deadline, today: date) -> Status:
     """How urgent a SIM is on `today` (a date in the calendar's time zone).
 
     "due soon" starts with the SIM's earliest warning (its largest alarm lead);
@@ -201,15 +209,15 @@ def status(deadline: Deadline, today: date) -> str:
     >>> grace = Stage(relativedelta(days=30), "30 days", "last day to recover", "renew")
     >>> sim = Sim("x", "X", Expires(date(2026, 12, 2)), stages=(grace,))
     >>> d = deadline_for(sim, CalendarSettings())
-    >>> [status(d, date(2026, 11, m)) for m in (17, 18)], status(d, date(2026, 12, 3))
+    >>> [status(d, date(2026, 11, m)).value for m in (17, 18)], status(d, date(2026, 12, 3)).value
     (['ok', 'due soon'], 'in grace')
-    >>> status(d, date(2027, 1, 1)), status(d, date(2027, 1, 2))
+    >>> status(d, date(2027, 1, 1)).value, status(d, date(2027, 1, 2)).value
     ('in grace', 'lapsed')
     """
     left = deadline.days_left(today)
     if left < 0:
         if not deadline.stages:
-            return "overdue"
+            return Status.OVERDUE
         grace_until = deadline.grace_until
-        return "in grace" if grace_until is not None and today <= grace_until else "lapsed"
-    return "due soon" if left <= max(deadline.alarms, default=0) else "ok"
+        return Status.IN_GRACE if grace_until is not None and today <= grace_until else Status.LAPSED
+    return Status.DUE_SOON if left <= max(deadline.alarms, default=0) else Status.OK

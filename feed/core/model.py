@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
+from enum import StrEnum
 from functools import cached_property
 from zoneinfo import ZoneInfo
 
@@ -12,12 +13,71 @@ from dateutil.relativedelta import relativedelta
 
 from .terms import Confidence, PresetTexts, Source, text_language
 
-METHODS = ("app", "web", "ussd", "shop", "support", "other")
-# What a renewal was: a paid top-up or purchase, or usage that some carriers count.
-KINDS = ("topup", "call", "sms", "data")
-# Where a top-up's extension starts; "max" keeps a later current expiry: max(expiry, top-up + N).
-EXTEND_FROM = ("topup", "expiry", "later", "max")
-REMINDERS = ("alarms", "events", "both")
+# The schema's words, one StrEnum each: a member equals its string, so TOML, JSON, SQL and the
+# templates read them as they read the strings; each tuple of values is derived for choices.
+
+
+class Method(StrEnum):
+    """How a renewal was paid."""
+
+    APP = "app"
+    WEB = "web"
+    USSD = "ussd"
+    SHOP = "shop"
+    SUPPORT = "support"
+    OTHER = "other"
+    # Written by the autopilot (feed/autopilot) for the text it sent; never a person's choice.
+    AUTOPILOT = "autopilot"
+
+
+class Kind(StrEnum):
+    """What a renewal was: a paid top-up or purchase, or usage that some carriers count."""
+
+    TOPUP = "topup"
+    CALL = "call"
+    SMS = "sms"
+    DATA = "data"
+
+
+class ExtendFrom(StrEnum):
+    """Where a top-up's extension starts; MAX keeps a later current expiry: max(expiry, top-up + N)."""
+
+    TOPUP = "topup"
+    EXPIRY = "expiry"
+    LATER = "later"
+    MAX = "max"
+
+
+class ReminderMode(StrEnum):
+    """How a feed reminds: VALARMs, warning events (for Google and Outlook), or both."""
+
+    ALARMS = "alarms"
+    EVENTS = "events"
+    BOTH = "both"
+
+
+class RuleKind(StrEnum):
+    """The four shapes of rule, each the [[sim]] key that sets it."""
+
+    KEEP_ALIVE = "keep_alive"
+    EXPIRES = "expires"
+    TOPUP = "topup"
+    CHARGE = "charge"
+
+
+class CheckKind(StrEnum):
+    """How a balance-and-validity check is made: a USSD code (or a number) dialled, or an SMS sent."""
+
+    USSD = "ussd"
+    SMS = "sms"
+
+
+# What a person may choose, on the page, in the API and on the command line.
+METHODS = tuple(m.value for m in Method if m is not Method.AUTOPILOT)
+KINDS = tuple(k.value for k in Kind)
+EXTEND_FROM = tuple(e.value for e in ExtendFrom)
+REMINDERS = tuple(r.value for r in ReminderMode)
+RULES = tuple(r.value for r in RuleKind)
 # Languages of the page (and of the feed's texts), as BCP 47 tags.
 LANGUAGES = ("en", "zh-CN", "zh-Hant")
 
@@ -29,15 +89,17 @@ class Renewal:
     date: date
     amount: float | None = None
     currency: str | None = None
+    # A Method when typed or sent by simfeed; the log keeps whatever an older version or a
+    # restored backup wrote ("card"), so a stored one stays text.
     method: str | None = None
     reference: str | None = None
     note: str | None = None
-    # One of KINDS; None for a bare `last_renewal`, which the user says qualified.
-    kind: str | None = "topup"
+    # None for a bare `last_renewal`, which the user says qualified.
+    kind: Kind | None = Kind.TOPUP
     # The renewal log's id; None for renewals written in the config.
     log_id: int | None = None
 
-    def counts_for(self, kinds: frozenset[str]) -> bool:
+    def counts_for(self, kinds: frozenset[Kind]) -> bool:
         """Whether this renewal is of a kind the SIM's carrier counts."""
         return self.kind is None or self.kind in kinds
 
@@ -48,7 +110,7 @@ class KeepAlive:
 
     text: str
     period: relativedelta
-    counts: frozenset[str] = frozenset(KINDS)
+    counts: frozenset[Kind] = frozenset(Kind)
 
 
 @dataclass(frozen=True)
@@ -76,7 +138,7 @@ class TopUp:
     """
 
     tiers: tuple[Tier, ...]
-    extend_from: str = "topup"
+    extend_from: ExtendFrom = ExtendFrom.TOPUP
 
     def tier_for(self, amount: float | None) -> Tier | None:
         """The best tier this amount reaches; an unknown amount gets the lowest, to err early."""
@@ -141,15 +203,11 @@ class KeepCost:
     source: str | None = None
 
 
-# How a balance-and-validity check is made: a USSD code (or a number) dialled, or an SMS sent.
-CHECK_KINDS = ("ussd", "sms")
-
-
 @dataclass(frozen=True)
 class Check:
     """The carrier's way to check balance and validity: dial `code`, or text `code` to `to`."""
 
-    kind: str
+    kind: CheckKind
     code: str
     to: str | None = None
 
@@ -282,7 +340,7 @@ class CalendarSettings:
     # One past event per renewal, from the config and the log alike.
     history: bool = False
     # How subscribers are reminded: VALARMs, warning events (for Google and Outlook), or both.
-    reminders: str = "alarms"
+    reminders: ReminderMode = ReminderMode.ALARMS
     # A CSS3 colour name and its hex value, or None.
     color: str | None = None
     color_hex: str | None = None
@@ -315,7 +373,7 @@ class NamedFeed:
     name: str
     sim_ids: tuple[str, ...]
     token: str | None = None
-    reminders: str | None = None
+    reminders: ReminderMode | None = None
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,8 @@ import re
 import unicodedata
 from collections.abc import Callable
 from datetime import date, datetime, time
-from typing import Any
+from enum import StrEnum
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import webcolors
@@ -23,7 +24,7 @@ from dateutil.relativedelta import relativedelta
 
 from .durations import parse_days, parse_duration, quote
 from .languages import served
-from .model import LANGUAGES, METHODS
+from .model import LANGUAGES, METHODS, Method
 from .reasons import Refused
 
 # A token must carry at least 128 bits: 22 characters of the 64 URL-safe ones (secrets.token_urlsafe)
@@ -150,7 +151,35 @@ def number(value: Any) -> str:
     return value
 
 
+class Unplain(float):
+    """A TOML float written other than as a plain decimal ("1e3"): refused as an amount, shown as written."""
+
+    written: str
+
+    def __new__(cls, written: str) -> Unplain:
+        number = super().__new__(cls, written)
+        number.written = written
+        return number
+
+    def __repr__(self) -> str:
+        return self.written
+
+
+def toml_float(written: str) -> float:
+    """tomllib's parse_float: an amount in the file is read by the same rule as a typed one.
+
+    A float written otherwise than plain_number takes ("1e3") comes back as Unplain.
+
+    >>> toml_float("9.99"), toml_float("-inf"), toml_float("1e3")
+    (9.99, -inf, 1e3)
+    """
+    number = _plain(written)
+    return Unplain(written) if number is None else float(number)
+
+
 def amount(value: Any) -> float:
+    if isinstance(value, Unplain):
+        raise Invalid("not_amount", value=value.written)
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise Invalid("not_amount", value=quote(value))
     if not math.isfinite(value):
@@ -176,12 +205,41 @@ def typed_number(value: str) -> str:
     return given
 
 
+# A number as people write an amount: digits, and a point followed by digits. Not "1e3", "10.",
+# ".5", "1_000", "1,000", "inf" or "nan", which float() takes but nobody types for a price.
+DECIMAL = re.compile(r"[+-]?[0-9]+(\.[0-9]+)?")
+
+
+def _plain(given: str) -> int | float | None:
+    # A plain decimal, or what float() reads as not finite ("nan", "inf", "1e400"), which the
+    # amount check then refuses as such; None for the rest ("1e3", "10.", "1_000", "ten").
+    if DECIMAL.fullmatch(given):
+        return float(given) if "." in given else int(given)
+    try:
+        number = float(given)
+    except ValueError:
+        return None
+    return None if math.isfinite(number) else number
+
+
+def plain_number(value: str) -> int | float:
+    """A number typed into a form, the API or the command line, as a plain decimal.
+
+    >>> plain_number("１０"), plain_number("9.99元")
+    (10, 9.99)
+    >>> plain_number("1e3")
+    Traceback (most recent call last):
+    feed.core.parsers.Invalid: "1e3" must be a number, like 10 or 9.99
+    """
+    number = _plain(typed_number(value))
+    if number is None:
+        raise Invalid("not_amount", value=quote(value))
+    return number
+
+
 def amount_text(value: str) -> float:
     """An amount typed into a form or on the command line ("10", "９.９９", "50元"), as a float."""
-    try:
-        return float(typed_number(value))
-    except ValueError:
-        raise Invalid("not_amount", value=quote(value)) from None
+    return float(plain_number(value))
 
 
 @functools.cache
@@ -220,8 +278,12 @@ def sim_id(value: Any) -> str:
 
 
 def day(value: Any) -> date:
-    """A date from JSON, a form or the command line: a date, or text as YYYY-MM-DD."""
-    if isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value.strip()):
+    """A date from JSON, a form or the command line: a date, or text as YYYY-MM-DD.
+
+    Strictly that form, as a TOML date is: not "20260602" or "2026-W23-2", which
+    date.fromisoformat also reads, so a date typed anywhere means what it would in the file.
+    """
+    if isinstance(value, str) and re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value.strip()):
         try:
             return _plausible(date.fromisoformat(value.strip()))
         except ValueError:
@@ -243,7 +305,16 @@ def one_of(choices: tuple[str, ...]) -> Callable[[Any], str]:
     return check
 
 
-method = one_of(METHODS)
+E = TypeVar("E", bound=StrEnum)
+
+
+def member(words: type[E], allowed: tuple[str, ...] | None = None) -> Callable[[Any], E]:
+    """A check for one word of a StrEnum of the schema (model.Kind), returned as its member."""
+    check = one_of(allowed or tuple(m.value for m in words))
+    return lambda value: words(check(value))
+
+
+method = member(Method, METHODS)
 
 
 def words(check: Callable[[Any], str]) -> Callable[[Any], tuple[str, ...]]:

@@ -11,7 +11,7 @@ from typing import Any
 
 from ..config.load import ConfigError
 from ..config.problems import Key, Problem
-from ..core.deadlines import Deadline, NoDeadline, deadline_for, status
+from ..core.deadlines import Deadline, NoDeadline, Status, deadline_for, status
 from ..core.durations import quote
 from ..core.model import Config, Sim
 from ..core.reasons import Reason
@@ -169,7 +169,7 @@ class Preview:
 
     deadline: Deadline
     alarm_days: tuple[date, ...]
-    status: str
+    status: Status
 
 
 def preview(sim: Sim, config: Config, today: date) -> Preview | None:

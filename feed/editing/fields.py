@@ -12,11 +12,11 @@ from datetime import date, time
 from typing import Any
 
 from ..core import parsers
+from ..core.model import RULES
 from ..core.reasons import Reason, Refused
 
 # What the rule field may be: "" keeps the preset's rule.
-RULE_CHOICES = ("", "keep_alive", "expires", "topup", "charge")
-_NUMBER = re.compile(r"[+-]?\d+(\.\d+)?")
+RULE_CHOICES = ("", *RULES)
 _LIST = re.compile(r"[,，\s]+")
 
 
@@ -30,16 +30,16 @@ def _text(given: str) -> str:
 
 def _date(given: str) -> date:
     try:
-        return date.fromisoformat(given.strip())
-    except ValueError:
+        return parsers.day(given)
+    except parsers.Invalid:
         raise Unreadable("write_date") from None
 
 
 def _number(given: str) -> int | float:
-    given = parsers.typed_number(given)
-    if not _NUMBER.fullmatch(given):
-        raise Unreadable("write_number")
-    return float(given) if "." in given else int(given)
+    try:
+        return parsers.plain_number(given)
+    except parsers.Invalid:
+        raise Unreadable("write_number") from None
 
 
 def _flag(given: str) -> bool:

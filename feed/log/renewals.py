@@ -16,9 +16,9 @@ from datetime import date, datetime
 from typing import Any
 
 from ..core import parsers
-from ..core.deadlines import Deadline, deadline_for, status
+from ..core.deadlines import Deadline, Status, deadline_for, status
 from ..core.durations import quote
-from ..core.model import KINDS, Config, Renewal, Sim
+from ..core.model import Config, Kind, Renewal, Sim
 from ..core.reasons import Reason
 from .store import LogState, RenewalStore, StoredRenewal
 
@@ -57,7 +57,7 @@ class SimStatus:
     sim: Sim
     deadline: Deadline
     days_left: int
-    status: str
+    status: Status
 
 
 def _amount(value: Any) -> float:
@@ -78,7 +78,7 @@ def _short_text(value: Any) -> str:
 
 
 _CHECKS = {"amount": _amount, "currency": parsers.currency, "method": parsers.method,
-           "reference": _short_text, "note": _short_text, "kind": parsers.one_of(KINDS)}
+           "reference": _short_text, "note": _short_text, "kind": parsers.member(Kind)}
 
 
 def parse_input(data: Mapping[str, Any], today: date) -> Renewal:

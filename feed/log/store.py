@@ -41,7 +41,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.pool import PoolProxiedConnection
 
-from ..core.model import Renewal
+from ..core.model import Kind, Renewal
 from . import db
 from .changes import Listener, LocalWrites, announce
 
@@ -117,7 +117,8 @@ def _row(row: Row[Any]) -> StoredRenewal:
         sim_id=row.sim_id,
         renewal=Renewal(
             date=date.fromisoformat(row.date), amount=row.amount, currency=row.currency,
-            method=row.method, reference=row.reference, note=row.note, kind=row.kind, log_id=row.id,
+            method=row.method, reference=row.reference, note=row.note,
+            kind=Kind(row.kind) if row.kind else None, log_id=row.id,
         ),
         created_at=datetime.fromisoformat(row.created_at),
     )

@@ -18,6 +18,7 @@ from flask_babel import gettext
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response as BaseResponse
 
+from ..core import parsers
 from ..core.deadlines import Deadline, deadline_for
 from ..core.model import Charge, Sim
 from ..reminders import links
@@ -103,8 +104,8 @@ def record(token: str) -> tuple[str, int] | BaseResponse:
 def _topped_up(amount: str) -> bool:
     """Whether the form's amount is a top-up: a number above zero (a bad one is refused later)."""
     try:
-        return float(amount.strip()) > 0
-    except ValueError:
+        return parsers.amount_text(amount) > 0
+    except parsers.Invalid:
         return bool(amount.strip())
 
 
