@@ -93,15 +93,23 @@ def gunicorn(config: Path, folder: Path, log: Path, *, kill_if_stuck: bool = Tru
         wait_until_up(f"{base}/healthz", process)
         yield base
     finally:
-        process.send_signal(signal.SIGTERM)
-        if not kill_if_stuck:
-            process.wait(timeout=15)
+        if kill_if_stuck:
+            stop(process, 15)
         else:
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+            process.send_signal(signal.SIGTERM)
+            process.wait(timeout=15)
+
+
+def stop(process: subprocess.Popen[Any], seconds: float) -> None:
+    """SIGTERM, then `seconds` to stop, then SIGKILL: a test's server never outlives the test."""
+    if process.poll() is not None:
+        return
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=seconds)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 # ------------------------------------------------------------------- SIM tables

@@ -4,7 +4,6 @@ error answers, debug mode off whatever FLASK_DEBUG says, guessers refused.
 
 from __future__ import annotations
 
-import signal
 import socket
 import subprocess
 import time
@@ -18,7 +17,7 @@ from pathlib import Path
 from feed.web.throttle import LIMIT
 
 from .conftest import write_config
-from .helpers import ROOT, env_for, free_port, procfile_command
+from .helpers import ROOT, env_for, free_port, procfile_command, stop
 from .test_security import ADMIN, NAMED, PRIVATE, TOKEN
 
 
@@ -73,12 +72,7 @@ def serving(tmp_path: Path, config_text: str, **env: str) -> Iterator[Server]:
             time.sleep(0.1)
         yield server
     finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process, 15)
 
 
 def test_no_token_reaches_any_log(tmp_path: Path) -> None:

@@ -30,7 +30,7 @@ from feed.config.starter import STARTER
 from feed.settings import Settings
 
 from .conftest import BASIC, write_config
-from .helpers import ROOT, Visitor, free_port, wait_until_up
+from .helpers import ROOT, Visitor, free_port, stop, wait_until_up
 
 
 def _cache_home() -> Path:
@@ -80,13 +80,7 @@ def running(argv: list[str], env: dict[str, str], log: Path) -> Iterator[subproc
     try:
         yield process
     finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+        stop(process, 30)
 
 
 @pytest.mark.slow
