@@ -45,7 +45,7 @@ last_renewal = 2026-08-05
 # What `grace = "..."` stands for: one stage, "last day to recover", with this recovery.
 GRACE_RECOVERY = "renew today; after today the number may be lost for good"
 TOKEN_HINT = ("must be 22 to 256 letters, digits or . _ ~ - (at least 128 bits; "
-              "make one with: flask --app feed token)")
+              "make one with: simfeed token)")
 
 
 def problems(text: str, source: str = SOURCE) -> list[str]:

@@ -261,7 +261,7 @@ def test_an_unknown_preset_is_a_config_error_naming_it(value, shown):
     problems = config_problems(one_sim(f"preset = {value}\nlast_renewal = 2026-06-02\n"))
     meant = 'did you mean "giffgaff"? ' if value == '"Giffgaff"' else ""
     assert problems[0] == (
-        f'test.toml: sim "x": preset: {shown} is not a preset ({meant}see: flask --app feed presets)')
+        f'test.toml: sim "x": preset: {shown} is not a preset ({meant}see: simfeed presets)')
 
 
 def test_a_preset_sim_is_checked_like_any_other():

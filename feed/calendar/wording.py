@@ -321,7 +321,7 @@ class Wording:
         return str(format_currency(amount, currency, locale=locale))
 
     def rule_summary(self, rule: Rule) -> str:
-        """The rule in a few words, for the feed, the page and `flask --app feed presets`."""
+        """The rule in a few words, for the feed, the page and `simfeed presets`."""
         if isinstance(rule, Expires):
             return self._("the plan expires on %(date)s", date=rule.on.isoformat())
         if isinstance(rule, KeepAlive):
@@ -539,7 +539,7 @@ class Wording:
         return self._(DELIVERY_STATES.get(state, state))
 
     def test_message(self) -> tuple[str, str]:
-        """The title and text of `flask --app feed notify-test`."""
+        """The title and text of `simfeed notify-test`."""
         return (self._("simfeed: test message"),
                 self._("This channel works: simfeed's reminders will arrive here."))
 

@@ -215,9 +215,9 @@ def _preset(where: Place, table: dict[str, Any], used_in: str | None,
         hint = suggest(name, catalogue) if isinstance(name, str) else None
         if hint:
             found.add(where.at("preset"), "not_preset_hint", value=quote(name), hint=quote(hint),
-                      command="flask --app feed presets")
+                      command="simfeed presets")
         else:
-            found.add(where.at("preset"), "not_preset", value=quote(name), command="flask --app feed presets")
+            found.add(where.at("preset"), "not_preset", value=quote(name), command="simfeed presets")
         return table, None
     merged, from_preset = presets.apply(preset, table)
     filled = presets.filled(preset, table)

@@ -31,7 +31,7 @@ from .reasons import Refused
 # give 132. The few distinct characters rule refuses "aaaaaaaaaaaaaaaaaaaaaa" and "abababab…".
 TOKEN = re.compile(r"[A-Za-z0-9._~-]{22,256}")
 TOKEN_DISTINCT = 8
-TOKEN_COMMAND = "flask --app feed token"
+TOKEN_COMMAND = "simfeed token"
 MAX_ALARM_DAYS = 366
 
 

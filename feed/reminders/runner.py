@@ -1,6 +1,6 @@
 """One pass of the reminder runner: what is due now, claimed, sent once, recorded.
 
-`flask --app feed remind` runs a pass; `--loop` one a minute. A pass reads the config and
+`simfeed remind` runs a pass; `--loop` one a minute. A pass reads the config and
 the renewal log as the web workers serve them, finds for each channel and SIM the one
 reminder due now (schedule.Schedule.current), and for each of the channel's URLs claims
 it in the database, sends it, and records the outcome. With nothing due a pass asks the
