@@ -91,6 +91,20 @@ def _install_web(app: Flask) -> None:
     app.register_blueprint(renewed.bp)  # the reminders' one-tap link
 
 
+def _prepare_data_folder(settings: Settings) -> None:
+    """The data folder (owner-only), with a starter SIM file on a first start; an earlier
+    version's config/sims.toml is used where it is, and the log says how to move it."""
+    os.makedirs(settings.instance, mode=0o700, exist_ok=True)
+    if settings.default_config and write_starter(settings.config):
+        logging.getLogger("feed").info("wrote a starter SIM file with examples to %s: make it yours",
+                                       settings.config)
+    if settings.legacy_config:
+        logging.getLogger("feed").warning(
+            "your SIMs are read from %s, where an earlier version kept them; move them into the data "
+            "folder (mv %s %s) so that git pull never touches them", settings.config, settings.config,
+            settings.instance / SIM_FILE)
+
+
 def _sign_in_help(app: Flask, settings: Settings, server: ServerSettings | None, serving: bool) -> None:
     """With no admin token configured, make one in the data folder; a server says how to sign in.
 
@@ -148,22 +162,12 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         SIMFEED_SECRET_KEY=settings.secret_key,
     )
     app.config.from_mapping(given)
-    app.extensions["simfeed.settings"] = settings
     app.debug = False  # Flask reads FLASK_DEBUG from the environment; a server ignores it
     _configure_logging()
     if settings.proxies:
         app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
             app.wsgi_app, x_for=settings.proxies, x_proto=settings.proxies, x_host=settings.proxies)
-    os.makedirs(app.instance_path, mode=0o700, exist_ok=True)
-    if settings.default_config and write_starter(settings.config):  # a first start: examples to edit
-        logging.getLogger("feed").info("wrote a starter SIM file with examples to %s: make it yours",
-                                       settings.config)
-    if settings.legacy_config:
-        logging.getLogger("feed").warning(
-            "your SIMs are read from %s, where an earlier version kept them; move them into the data "
-            "folder (mv %s %s) so that git pull never touches them", settings.config, settings.config,
-            settings.instance / SIM_FILE)
-
+    _prepare_data_folder(settings)
     watcher = ConfigWatcher(settings.config, app.instance_path)
     try:
         store = RenewalStore(settings.database)
