@@ -31,7 +31,8 @@ def write_starter(path: str | os.PathLike[str]) -> bool:
 
 def is_starter(path: str | os.PathLike[str]) -> bool:
     """Whether the file at `path` is still the starter, byte for byte."""
-    try:
-        return Path(path).read_bytes() == _starter_bytes()
+    target, starter = Path(path), _starter_bytes()
+    try:  # the size first: the overview asks on every view, and a user's file is often large
+        return target.stat().st_size == len(starter) and target.read_bytes() == starter
     except OSError:
         return False
