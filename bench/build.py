@@ -22,8 +22,8 @@ from bench import baseline_build
 from bench.generate import FIXED_MTIME, write_config
 from bench.results import best_of, report
 from feed import create_app
-from feed.log import renewals
 from feed.service import Service
+from feed.storage import renewals
 
 SIZES = [int(n) for n in os.environ.get("BENCH_SIZES", "10,100,1000,10000").split(",")]
 

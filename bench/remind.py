@@ -35,9 +35,9 @@ from bench.build import cold
 from bench.generate import write_config
 from bench.results import best_of, report
 from feed import create_app
-from feed.log import deliveries
 from feed.reminders import runner
 from feed.service import Service
+from feed.storage import deliveries
 
 SIZES = [int(n) for n in os.environ.get("BENCH_SIZES", "100,1000,10000").split(",")]
 # Loopback, and never reached: no reminder is sent in either case.

@@ -19,10 +19,10 @@ from .config.starter import write_starter
 from .config.watcher import ConfigWatcher
 from .core import keys, parsers, tokens
 from .core.model import LANGUAGES, ServerSettings
-from .log.db import BadDatabaseUrl, LogUnavailable
-from .log.store import RenewalStore
 from .service import Service
 from .settings import SIM_FILE, Settings, SettingsError
+from .storage.db import BadDatabaseUrl, LogUnavailable
+from .storage.store import RenewalStore
 from .web import api, bodies, currencies, editor, errors, feeds, headers, i18n, pages, renewed, sessions
 from .web.current import snapshot
 from .web.throttle import Misses

@@ -17,7 +17,6 @@ from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 
 from . import cli_backup
-from .calendar.wording import Wording
 from .config import presets
 from .config.gateways import masked_gateway
 from .config.notify import masked
@@ -28,10 +27,11 @@ from .core.deadlines import deadline_for
 from .core.files import atomic_write
 from .core.languages import from_environment
 from .core.model import KINDS, LANGUAGES, METHODS, Config
+from .core.wording import Wording
 from .ledger import sheet
-from .log import db
 from .reminders import runner
 from .service import ConfigError, CopyRefused, LogUnavailable, RenewalInvalid, Service, UnknownSim
+from .storage import db
 
 # The columns of `renewals` as a table (its CSV and JSON carry every field).
 TABLE_FIELDS = ("id", "sim_id", "date", "kind", "amount", "currency", "method", "reference", "note")
@@ -59,14 +59,14 @@ def _service() -> Service:
     return found
 
 
-def _load_or_exit(path: str | None = None, also: Sequence[str] = (), log: bool = True) -> Config:
+def _load_or_exit(path: str | None = None, also: Sequence[str] = (), join_log: bool = True) -> Config:
     """The config (the app's unless a path is given) read strictly, with the renewal log applied
-    (unless not `log`); a bad one exits with its problems.
+    (unless not `join_log`); a bad one exits with its problems.
 
     `also` are problems found beside the config (a refused setting): they fail it too.
     """
     try:
-        config = _service().checked(path, log=log)
+        config = _service().checked(path, join_log=join_log)
     except ConfigError as error:
         _fail([*also, *map(_words().problem, error.problems)])
     if also:
@@ -322,7 +322,7 @@ def remind_command(dry_run: bool, loop: bool) -> None:
 
     With --loop it starts even while the database is down, and tries again every minute.
     """
-    config = _load_or_exit(log=False)  # the log is read by each pass: with --loop it may still be starting
+    config = _load_or_exit(join_log=False)  # each pass reads the log: with --loop it may be starting
     if not config.notifies and not config.gateways:
         click.echo(f"{config.source}: no [[notify]] channel nor [[gateway]]: nothing to send")
         if not loop:

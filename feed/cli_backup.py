@@ -1,6 +1,6 @@
 """`backup FILE` and `restore FILE`: everything a user owns in one file, and back.
 
-The archive's format and checks are feed/log/backup.py; the SIM file and its history are read
+The archive's format and checks are feed/storage/backup.py; the SIM file and its history are read
 and written through the editor's ConfigFile, under the lock its saves take.
 """
 
@@ -13,8 +13,8 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from .editing.configfile import ConfigFile
-from .log import backup, db
 from .service import CopyRefused, LogUnavailable, Service
+from .storage import backup, db
 
 SIM_FILE = "sims.toml"
 HISTORY = "history/"

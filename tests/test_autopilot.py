@@ -35,8 +35,8 @@ from feed.autopilot import gateways as gateway_io
 from feed.autopilot import runner as autopilot
 from feed.core.costs import Money, year_cost
 from feed.core.deadlines import deadline_for
-from feed.log import attempts
 from feed.reminders import runner
+from feed.storage import attempts
 
 from .conftest import write_config
 from .gateways import PASSWORD, TOKEN, HomeAssistant, SmsGate, fake_command, home_assistant, sms_gate

@@ -24,9 +24,9 @@ from feed import create_app
 from feed.config.starter import is_starter
 from feed.core.model import Renewal
 from feed.editing.configfile import Change, ConfigFile, digest
-from feed.log import attempts, db
-from feed.log.deliveries import deliveries
 from feed.service import Service
+from feed.storage import attempts, db
+from feed.storage.deliveries import deliveries
 
 from .conftest import BASIC
 from .postgres import PASSWORD, PostgresServer

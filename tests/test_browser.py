@@ -24,7 +24,7 @@ from icalendar import Calendar
 from feed.config.load import load_config
 from feed.core.deadlines import deadline_for
 from feed.core.model import Renewal
-from feed.log.renewals import today_in
+from feed.storage.renewals import today_in
 
 from .helpers import ROOT, gunicorn
 

@@ -23,7 +23,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import event
 
-from feed.log import changes
+from feed.storage import changes
 
 from .helpers import gunicorn
 from .postgres import PASSWORD, PostgresServer

@@ -74,7 +74,7 @@ def test_400_concurrent_posts_across_two_instances_of_4_workers(tmp_path: Path, 
             shuffled = list(pool.map(lambda i: post(ports[i % 2], *work[i]), order))
         results = [result for _, result in sorted(zip(order, shuffled, strict=True))]
         # Each instance serves its own writes at once and the other's once notified (PostgreSQL's
-        # LISTEN, feed/log/changes.py): ask until they agree, a bounded wait.
+        # LISTEN, feed/storage/changes.py): ask until they agree, a bounded wait.
         deadline = time.monotonic() + 60
         while True:
             seen = [{s["id"]: s for s in get_json(port, "/api/sims")} for port in ports]  # type: ignore[union-attr]

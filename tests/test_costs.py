@@ -11,10 +11,10 @@ from decimal import Decimal
 
 import pytest
 
-from feed.calendar.wording import Wording
 from feed.config.load import parse_toml
 from feed.core.costs import Money, Step, actual, checked_long_ago, months_since, projected, totals, year_cost
 from feed.core.model import Check, KeepCost, Sim
+from feed.core.wording import Wording
 
 from .helpers import config_problems
 

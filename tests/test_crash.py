@@ -22,7 +22,7 @@ from datetime import date
 from pathlib import Path
 
 from feed.core.model import Renewal
-from feed.log.store import RenewalStore
+from feed.storage.store import RenewalStore
 
 from .conftest import BASIC, write_config
 from .helpers import ROOT, env_for, free_port, procfile_command, wait_until_up
@@ -35,7 +35,7 @@ import sys, time
 from datetime import UTC, date, datetime
 from feed.core.model import Renewal
 from feed.core.model import Renewal
-from feed.log.store import RenewalStore
+from feed.storage.store import RenewalStore
 
 calls = []
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from feed import StartupError
-from feed.log import db
+from feed.storage import db
 
 PASSWORD = "simfeed@Tail-7Qx"
 URLS = {

@@ -9,7 +9,7 @@ from pathlib import Path
 from flask import Flask
 
 from feed.core.model import Renewal
-from feed.log.store import LogState, RenewalStore
+from feed.storage.store import LogState, RenewalStore
 
 from .postgres import PASSWORD, PostgresServer
 from .test_store import V1_STORED, old_database

@@ -23,10 +23,10 @@ from flask.testing import FlaskClient
 from icalendar import Calendar
 from zhon import cedict
 
-from feed.calendar.wording import Wording
 from feed.config import load, notify, presets, sims
 from feed.core.deadlines import deadline_for
 from feed.core.model import Config
+from feed.core.wording import Wording
 from feed.reminders import links
 
 from .conftest import write_config
@@ -272,8 +272,8 @@ def _reminders(reader: Reader, config: Config) -> None:
 
 def _errors(reader: Reader, monkeypatch: pytest.MonkeyPatch) -> None:
     """The site's refusals: too many wrong admin tokens (429), the renewal log down (503)."""
-    from feed.log import renewals
-    from feed.log.db import LogUnavailable
+    from feed.storage import renewals
+    from feed.storage.db import LogUnavailable
 
     def down(*_args: object, **_kwargs: object) -> None:
         raise LogUnavailable("PostgreSQL is down")

@@ -20,7 +20,7 @@ import time_machine
 from flask import Flask
 from flask.testing import FlaskClient
 
-from feed.calendar.wording import Wording
+from feed.core.wording import Wording
 
 from .conftest import write_config
 from .helpers import Visitor, fetch

@@ -19,8 +19,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import Engine, func, select
 
-from feed.log import db
-from feed.log.limits import EVERYONE, Rule, Window, count_miss, limits
+from feed.storage import db
+from feed.storage.limits import EVERYONE, Quota, Window, count_miss, limits
 from feed.web.throttle import ADMIN_LIMIT, ADMIN_TOTAL, ADMIN_WINDOW, LIMIT
 
 from .conftest import BASIC, write_config
@@ -36,8 +36,8 @@ token = "{FEED}"
 [server]
 admin_token = "{ADMIN}"''')
 T0 = 1_800_000_000.0
-RULE = Rule("test", limit=3, window=60)
-TOTAL = Rule("test-total", limit=5, window=60, total=True)
+QUOTA = Quota("test", limit=3, window=60)
+TOTAL = Quota("test-total", limit=5, window=60, total=True)
 
 
 # --------------------------------------------------------------------------- the counts in the database
@@ -56,24 +56,24 @@ def rows(engine: Engine) -> int:
 
 
 def test_misses_count_per_client_and_in_total_in_one_window(engine: Engine) -> None:
-    assert count_miss(engine, [RULE, TOTAL], "a", T0) == [Window(1, T0 + 60), Window(1, T0 + 60)]
-    assert count_miss(engine, [RULE, TOTAL], "a", T0 + 10) == [Window(2, T0 + 60), Window(2, T0 + 60)]
+    assert count_miss(engine, [QUOTA, TOTAL], "a", T0) == [Window(1, T0 + 60), Window(1, T0 + 60)]
+    assert count_miss(engine, [QUOTA, TOTAL], "a", T0 + 10) == [Window(2, T0 + 60), Window(2, T0 + 60)]
     # Another client has a window of its own, and adds to everyone's.
-    assert count_miss(engine, [RULE, TOTAL], "b", T0 + 20) == [Window(1, T0 + 80), Window(3, T0 + 60)]
-    assert count_miss(engine, [RULE], "a", T0 + 59.9) == [Window(3, T0 + 60)]
+    assert count_miss(engine, [QUOTA, TOTAL], "b", T0 + 20) == [Window(1, T0 + 80), Window(3, T0 + 60)]
+    assert count_miss(engine, [QUOTA], "a", T0 + 59.9) == [Window(3, T0 + 60)]
     assert rows(engine) == 3
 
 
 def test_a_window_that_ended_starts_again_at_the_next_miss(engine: Engine) -> None:
     for _ in range(4):
-        count_miss(engine, [RULE], "a", T0)
-    assert count_miss(engine, [RULE], "a", T0 + 60) == [Window(1, T0 + 120)]
+        count_miss(engine, [QUOTA], "a", T0)
+    assert count_miss(engine, [QUOTA], "a", T0 + 60) == [Window(1, T0 + 120)]
 
 
 def test_pruning_deletes_ended_windows_only(engine: Engine) -> None:
-    count_miss(engine, [RULE], "old", T0)
-    count_miss(engine, [RULE], "recent", T0 + 30)
-    count_miss(engine, [RULE], "now", T0 + 61, prune=True)
+    count_miss(engine, [QUOTA], "old", T0)
+    count_miss(engine, [QUOTA], "recent", T0 + 30)
+    count_miss(engine, [QUOTA], "now", T0 + 61, prune=True)
     with db.reading(engine) as connection:
         assert sorted(connection.execute(select(limits.c.client))) == [("now",), ("recent",)]
 
@@ -81,14 +81,14 @@ def test_pruning_deletes_ended_windows_only(engine: Engine) -> None:
 def test_concurrent_misses_are_each_counted_once(engine: Engine) -> None:
     def miss() -> None:
         for _ in range(10):
-            count_miss(engine, [RULE, TOTAL], "a", T0)
+            count_miss(engine, [QUOTA, TOTAL], "a", T0)
 
     threads = [threading.Thread(target=miss) for _ in range(4)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    assert count_miss(engine, [RULE, TOTAL], "a", T0) == [Window(41, T0 + 60), Window(41, T0 + 60)]
+    assert count_miss(engine, [QUOTA, TOTAL], "a", T0) == [Window(41, T0 + 60), Window(41, T0 + 60)]
     assert TOTAL.key("a") == ("test-total", EVERYONE)
 
 

@@ -12,7 +12,6 @@ from decimal import Decimal
 
 import pytest
 
-from feed.calendar.wording import Wording
 from feed.config import presets
 from feed.config.load import parse_toml
 from feed.config.sims import preset_sample
@@ -20,6 +19,7 @@ from feed.core.costs import projected
 from feed.core.deadlines import deadline_for
 from feed.core.model import CalendarSettings, Expires, KeepAlive, TopUp
 from feed.core.terms import TEXT_LANGUAGES, Confidence
+from feed.core.wording import Wording
 from feed.reminders import runner
 
 from .helpers import config_problems

@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 import time_machine
 
-from feed.calendar.wording import Wording
 from feed.config.load import ConfigError, parse_toml
 from feed.config.problems import Problem
 from feed.core import parsers, reasons
+from feed.core.wording import Wording
 from feed.editing import drafts
 from feed.editing.configfile import ConfigFile
 
@@ -119,7 +119,7 @@ def test_a_renewal_typed_in_chinese_is_recorded(tmp_path: Path, make_app):
     with time_machine.travel(datetime(2026, 11, 20, 12, tzinfo=UTC), tick=False):
         visitor.sign_in()
         assert visitor.record("giffgaff", amount="１０元", currency="gbp").status_code == 303
-    (stored,) = app.extensions["simfeed"].store.snapshot()[1]["giffgaff"]
+    (stored,) = app.extensions["simfeed"].store.read_all()[1]["giffgaff"]
     assert (stored.renewal.amount, stored.renewal.currency) == (10.0, "GBP")
 
 

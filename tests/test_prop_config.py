@@ -18,7 +18,7 @@ from feed.calendar import builder
 from feed.config.load import ConfigError, load_config, parse_config, parse_toml
 from feed.core.deadlines import deadline_for
 from feed.core.model import Config
-from feed.log.renewals import overview
+from feed.storage.renewals import overview
 
 from .conftest import BASIC
 from .strategies import documents, toml_document, toml_values

@@ -87,10 +87,10 @@ def test_unchanged_file_is_not_parsed_again(client, monkeypatch):
 def test_worker_starting_while_file_is_bad_serves_latest_good(tmp_path: Path):
     """A worker forked from the master (holding v1) after v2 was served elsewhere gets v2."""
     path = write_config(tmp_path / "sims.toml", BASIC, mtime=1_780_000_000)
-    snapshots = tmp_path / "instance"
-    late_worker = ConfigWatcher(path, snapshots)
+    last_good = tmp_path / "instance"
+    late_worker = ConfigWatcher(path, last_good)
     late_worker.start()  # state as the master had it at start-up: v1
-    busy_worker = ConfigWatcher(path, snapshots)
+    busy_worker = ConfigWatcher(path, last_good)
     busy_worker.start()
     v2 = BASIC.replace('name = "Cubacel"', 'name = "Cubacel v2"')
     write_config(path, v2, mtime=1_780_000_100)
@@ -101,7 +101,7 @@ def test_worker_starting_while_file_is_bad_serves_latest_good(tmp_path: Path):
     assert loaded.stale and BAD_LINE in str(loaded.errors[0])
 
 
-def test_snapshot_keeps_the_feed_timestamp(tmp_path: Path):
+def test_last_good_copy_keeps_the_feed_timestamp(tmp_path: Path):
     path = write_config(tmp_path / "sims.toml", BASIC, mtime=1_780_000_000)
     first = ConfigWatcher(path, tmp_path / "instance")
     first.start()

@@ -20,7 +20,7 @@ import pytest
 import time_machine
 from flask import Flask
 
-from feed.log import deliveries
+from feed.storage import deliveries
 
 from .conftest import write_config
 from .helpers import ADMIN_TOKEN, BIN, ROOT, Visitor
@@ -114,7 +114,7 @@ def test_dry_run_prints_the_message_and_sends_nothing(cli: Callable[..., Any], h
     assert "| Renewed it? Tap to record it: https://sims.example.org/renewed/" in output
     assert http.received == [] and SECRET not in output
     app_db = tmp_path / "instance" / "simfeed.sqlite3"
-    from feed.log.db import engine_for
+    from feed.storage.db import engine_for
 
     engine = engine_for(app_db)
     assert deliveries.for_sims(engine, ["s0"]) == []

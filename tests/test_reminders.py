@@ -28,9 +28,9 @@ from flask import Flask
 
 from feed.core.deadlines import deadline_for
 from feed.core.model import CalendarSettings, Expires, Sim
-from feed.log import deliveries, renewals
 from feed.reminders import channels, runner
 from feed.reminders.schedule import OVERDUE_DAYS, Schedule
+from feed.storage import deliveries, renewals
 
 from .conftest import write_config
 from .receivers import HttpReceiver, SmtpReceiver, http_receiver, smtp_receiver
@@ -335,7 +335,7 @@ def test_two_runners_at_once_send_each_message_once(build: Callable[..., Flask],
                                                     log_url: str, backend: str):
     """Eight runners in threads, each with its own engine (as processes have), race over 40 SIMs."""
     from feed.config.load import load_config
-    from feed.log.db import engine_for
+    from feed.storage.db import engine_for
 
     with http_receiver() as http:
         sims = "".join(f'[[sim]]\nid = "s{n}"\nname = "S{n}"\nexpires = 2026-12-01\n\n' for n in range(40))

@@ -21,8 +21,8 @@ from werkzeug.test import TestResponse
 from feed import create_app
 from feed.core import keys
 from feed.core.deadlines import deadline_for
-from feed.log import renewals
 from feed.reminders import links
+from feed.storage import renewals
 
 from .conftest import BASIC, write_config
 from .helpers import Visitor, fetch, parse, renewal_rows

@@ -17,10 +17,10 @@ from sqlalchemy.exc import IntegrityError
 
 from feed.config.load import parse_toml
 from feed.core.model import Renewal
-from feed.log import db
-from feed.log.db import LogUnavailable
-from feed.log.renewals import record, with_log
-from feed.log.store import (
+from feed.storage import db
+from feed.storage.db import LogUnavailable
+from feed.storage.renewals import record, with_log
+from feed.storage.store import (
     IdempotencyConflict,
     LogState,
     RenewalStore,
@@ -191,12 +191,12 @@ def test_list_is_newest_first_by_date_then_by_recording(store):
     assert store.list("nobody") == []
 
 
-def test_snapshot_groups_by_sim_oldest_first(store, clock):
+def test_read_all_groups_by_sim_oldest_first(store, clock):
     store.add("a", Renewal(date(2026, 5, 1), amount=5.0))
     store.add("b", Renewal(date(2026, 2, 1)))
     clock.now = T0 + timedelta(hours=1)
     store.add("a", Renewal(date(2026, 1, 1)))
-    state, grouped = store.snapshot()
+    state, grouped = store.read_all()
     assert state == LogState(generation=3, changed_at=T0 + timedelta(hours=1))
     assert {sim: [(e.id, e.renewal, e.created_at) for e in entries] for sim, entries in grouped.items()} == {
         "a": [(3, Renewal(date(2026, 1, 1), log_id=3), T0 + timedelta(hours=1)),
@@ -357,7 +357,7 @@ def test_with_log_adds_logged_renewals_in_date_order_and_the_later_stamp(store, 
     store.add("cubacel", Renewal(date(2026, 11, 20), amount=10.0))
     store.add("cubacel", Renewal(date(2025, 12, 1)))
     store.add("gone", Renewal(date(2026, 11, 21)))
-    state, log = store.snapshot()
+    state, log = store.read_all()
     joined = with_log(config, log, state)
     cubacel = joined.sim("cubacel")
     assert cubacel is not None
@@ -375,7 +375,7 @@ def test_record_counts_the_log_as_it_is_now_each_renewal_once(store):
     """record() may be handed a config with the log already applied, and older than the log."""
     config = parse_toml(BASIC)
     store.add("giffgaff", Renewal(date(2026, 11, 20)))
-    state, log = store.snapshot()
+    state, log = store.read_all()
     seen_earlier = with_log(config, log, state)
     store.delete(1)  # by another worker, after this one took its view
 

@@ -14,7 +14,7 @@ from decimal import Decimal
 
 from ..core.deadlines import Deadline, deadline_for, instant
 from ..core.model import Autopilot, Config, Gateway, KeepCost, Sim
-from ..log.attempts import Attempt
+from ..storage.attempts import Attempt
 
 YEAR = timedelta(days=365)
 

@@ -1,7 +1,7 @@
 """One pass of the autopilot, run by `remind` before the reminders: texts due now sent once, confirmations
 read, renewals recorded, and the person told what happened.
 
-Each attempt is claimed in the database before its text is sent (log.attempts), so runners
+Each attempt is claimed in the database before its text is sent (storage.attempts), so runners
 and restarts never send one twice. A text the gateway took waits for its confirmation
 ("sent" or "delivered" as the SIM asks; SMS Gate is asked each pass); a confirmation records
 one renewal (an idempotency key per SIM and deadline, however many runners see it). A text
@@ -17,19 +17,19 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 
-from ..calendar.wording import Wording
 from ..config.gateways import masked_gateway
 from ..config.notify import target
 from ..core.deadlines import Deadline, deadline_for
 from ..core.model import Config, Kind, Method, Renewal
-from ..log import attempts, deliveries
-from ..log.attempts import Attempt
-from ..log.store import RenewalStore
+from ..core.wording import Wording
 from ..reminders import channels, links
+from ..storage import attempts, deliveries
+from ..storage.attempts import Attempt
+from ..storage.store import RenewalStore
 from . import gateways
 from .plan import Plan, cost_of, over_cap, plans
 
-log = logging.getLogger("feed.autopilot")
+logger = logging.getLogger("feed.autopilot")
 
 # A failed text is tried again once, this long after (seconds); then the person is told.
 RETRY_AFTER = 3600.0
@@ -124,7 +124,7 @@ class Pass:
                 capped = attempts.capped(self.store.engine, plan.sim.id, plan.deadline.due, plan.gateway.id,
                                          plan.at, self.runner, self._t(), why)
                 if capped is not None:
-                    log.warning("autopilot of %s stopped: %s", plan.sim.id, why)
+                    logger.warning("autopilot of %s stopped: %s", plan.sim.id, why)
                     self._tell(plan, "autopilot-capped", lambda words: words.autopilot_failed(
                         plan.deadline, self._today(), why, self._link(plan.deadline)))
                     return self._outcome(plan, attempts.CAPPED, why)
@@ -140,7 +140,7 @@ class Pass:
             return self._fail(plan, claimed, str(error))
         taken = attempts.sent(self.store.engine, claimed, self._t(), report.message_id,
                               cost.amount if cost else None, cost.currency if cost else None)
-        log.info("autopilot text of %s (deadline %s) handed to %s, try %d", plan.sim.id,
+        logger.info("autopilot text of %s (deadline %s) handed to %s, try %d", plan.sim.id,
                  plan.deadline.due.isoformat(), masked_gateway(plan.gateway), claimed.tries)
         return self._settle(plan, taken, report, fresh=True)
 
@@ -196,7 +196,7 @@ class Pass:
         done = attempts.confirmed(self.store.engine, attempt, self._t(), stored.id)
         if done is None:
             return None  # another runner confirmed it first, and told the person
-        log.info("autopilot kept %s alive: renewal #%d recorded (deadline was %s)", plan.sim.id, stored.id,
+        logger.info("autopilot kept %s alive: renewal #%d recorded (deadline was %s)", plan.sim.id, stored.id,
                  plan.deadline.due.isoformat())
         renewals = sorted([*plan.sim.renewals, stored.renewal], key=lambda r: r.date)
         moved = deadline_for(replace(plan.sim, renewals=tuple(renewals)), self.config.calendar).due
@@ -210,14 +210,14 @@ class Pass:
         if failed is None:
             return None
         if retry_at is not None:
-            log.warning("autopilot text of %s failed, trying again in %d minutes: %s", plan.sim.id,
+            logger.warning("autopilot text of %s failed, trying again in %d minutes: %s", plan.sim.id,
                         RETRY_AFTER // 60, error)
             return self._outcome(plan, attempts.RETRY, error)
         self._give_up(plan, failed)
         return self._outcome(plan, attempts.FAILED, error)
 
     def _give_up(self, plan: Plan, attempt: Attempt) -> None:
-        log.error("automatic keep-alive of %s failed (deadline %s): %s; reminding instead", plan.sim.id,
+        logger.error("automatic keep-alive of %s failed (deadline %s): %s; reminding instead", plan.sim.id,
                   plan.deadline.due.isoformat(), attempt.error)
         self._tell(plan, "autopilot-failed", lambda words: words.autopilot_failed(
             plan.deadline, self._today(), attempt.error or "", self._link(plan.deadline)))
@@ -251,7 +251,7 @@ class Pass:
                 deliveries.finish(self.store.engine, claimed, self._t(), failure.reason if failure else None,
                                   unconfirmed=unconfirmed)
                 if failure is not None:
-                    log.warning("the autopilot's message about %s did not reach %s: %s", plan.sim.id,
+                    logger.warning("the autopilot's message about %s did not reach %s: %s", plan.sim.id,
                                 notify.id, failure)
 
 

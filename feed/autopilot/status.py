@@ -9,8 +9,8 @@ from sqlalchemy import Engine
 
 from ..config.gateways import masked_gateway
 from ..core.model import Config, Sim
-from ..log import attempts
-from ..log.attempts import Attempt
+from ..storage import attempts
+from ..storage.attempts import Attempt
 from .plan import plans
 
 

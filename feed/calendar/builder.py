@@ -14,7 +14,7 @@ from icalendar import Alarm, Calendar, Event, vDuration, vText
 
 from ..core.deadlines import Deadline, alarm_trigger_parts, deadline_for
 from ..core.model import Config, Sim
-from .wording import Wording
+from ..core.wording import Wording
 
 PRODID = "-//simfeed//simfeed//EN"
 ONE_DAY = timedelta(days=1)

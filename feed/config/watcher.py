@@ -19,7 +19,7 @@ from ..core.files import atomic_write
 from ..core.model import Config
 from .load import ConfigError, Problem, parse_toml, read_source
 
-log = logging.getLogger(__name__)
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -50,12 +50,12 @@ def file_key(path: Path) -> str:
 class ConfigWatcher:
     """Holds the config served by this worker and notices edits to the file."""
 
-    def __init__(self, path: str | os.PathLike[str], snapshot_dir: str | os.PathLike[str] | None = None):
+    def __init__(self, path: str | os.PathLike[str], last_good_dir: str | os.PathLike[str] | None = None):
         self.path = Path(path)
         self.label = str(path)
-        self._snapshot: Path | None = None
-        if snapshot_dir is not None:
-            self._snapshot = Path(snapshot_dir) / f"last-good-{file_key(self.path)}.toml"
+        self._last_good: Path | None = None
+        if last_good_dir is not None:
+            self._last_good = Path(last_good_dir) / f"last-good-{file_key(self.path)}.toml"
         self._lock = threading.Lock()
         self._signature: tuple[int, int, int] | None = None
         self._loaded: Loaded | None = None
@@ -65,7 +65,7 @@ class ConfigWatcher:
         with self._lock:
             self._signature = _signature(self.path)
             config, text = self._parse_file()
-            self._save_snapshot(text, config)
+            self._save_last_good(text, config)
             self._loaded = Loaded(config)
             return self._loaded
 
@@ -91,32 +91,32 @@ class ConfigWatcher:
             config, text = self._parse_file()
         except ConfigError as error:
             for line in error.lines:
-                log.error("config not reloaded, still serving the last good one: %s", line)
-            fallback = self._load_snapshot() or (previous.config if previous else None)
+                logger.error("config not reloaded, still serving the last good one: %s", line)
+            fallback = self._load_last_good() or (previous.config if previous else None)
             if fallback is None:
                 raise
             return Loaded(fallback, tuple(error.problems))
-        self._save_snapshot(text, config)
-        log.info("config reloaded from %s: %d SIMs", self.label, len(config.sims))
+        self._save_last_good(text, config)
+        logger.info("config reloaded from %s: %d SIMs", self.label, len(config.sims))
         return Loaded(config)
 
-    def _save_snapshot(self, text: str, config: Config) -> None:
-        if self._snapshot is None:
+    def _save_last_good(self, text: str, config: Config) -> None:
+        if self._last_good is None:
             return
         try:
-            if self._snapshot.exists() and self._snapshot.read_text("utf-8") == text:
+            if self._last_good.exists() and self._last_good.read_text("utf-8") == text:
                 return
-            self._snapshot.parent.mkdir(parents=True, exist_ok=True)
-            atomic_write(self._snapshot, text.encode("utf-8"), mode=0o600, mtime=config.modified.timestamp())
+            self._last_good.parent.mkdir(parents=True, exist_ok=True)
+            atomic_write(self._last_good, text.encode("utf-8"), mode=0o600, mtime=config.modified.timestamp())
         except OSError as error:
-            log.warning("could not keep a copy of the last good config: %s", error.strerror)
+            logger.warning("could not keep a copy of the last good config: %s", error.strerror)
 
-    def _load_snapshot(self) -> Config | None:
-        if self._snapshot is None or not self._snapshot.exists():
+    def _load_last_good(self) -> Config | None:
+        if self._last_good is None or not self._last_good.exists():
             return None
         try:
-            text, _ = read_source(self._snapshot, self.label)
-            modified = datetime.fromtimestamp(int(self._snapshot.stat().st_mtime), tz=UTC)
+            text, _ = read_source(self._last_good, self.label)
+            modified = datetime.fromtimestamp(int(self._last_good.stat().st_mtime), tz=UTC)
             return parse_toml(text, self.label, modified)
         except (ConfigError, OSError):
             return None

@@ -188,7 +188,7 @@ def alarm_trigger_parts(due: date, lead_days: int, at: time, zone: ZoneInfo) -> 
 
 
 class Status(StrEnum):
-    """How urgent a SIM is; the wording (calendar.wording) puts each in words."""
+    """How urgent a SIM is; the wording (core.wording) puts each in words."""
 
     OK = "ok"
     DUE_SOON = "due soon"

@@ -168,7 +168,7 @@ Rule = KeepAlive | Expires | TopUp | Charge
 
 
 def N_(message: str) -> str:
-    """Marks a message for gettext extraction; calendar.wording translates it where it is shown."""
+    """Marks a message for gettext extraction; core.wording translates it where it is shown."""
     return message
 
 

@@ -2,7 +2,7 @@
 
 Every refusal below the web (a value's parser, a duration, a config table, a form field)
 names a code here; its English sentence is also its gettext message id, so
-feed/calendar/wording.py words the same Reason in any language, and the editor
+feed/core/wording.py words the same Reason in any language, and the editor
 places a problem by its key and code, never by reading the sentence back.
 Parameters are values as the config shows them (quoted text, dates, key names, numbers).
 """

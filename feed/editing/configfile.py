@@ -23,7 +23,7 @@ from ..config.watcher import file_key
 from ..core.files import atomic_write
 from ..core.model import Config
 
-log = logging.getLogger(__name__)
+logger = logging.getLogger(__name__)
 HISTORY = 20
 
 
@@ -130,7 +130,7 @@ class ConfigFile:
         try:
             atomic_write(self.history / "history.json", json.dumps(entries[-HISTORY:], indent=1).encode())
         except OSError as error:
-            log.warning("config %s: saved, but its undo history could not be written: %s",
+            logger.warning("config %s: saved, but its undo history could not be written: %s",
                         self.path.name, error.strerror)
 
     def save(self, text: str, expected: str, change: Change, now: datetime,
@@ -156,7 +156,7 @@ class ConfigFile:
             self._keep([*self._manifest(), {"file": name, "after": digest(text), "who": change.who,
                                             "what": change.what, "sim": change.sim_id}])
         # Field names only: values (numbers, tokens) never reach the log.
-        log.info("config %s: %s SIM %s (%s) by session %s", self.path.name, change.what, change.sim_id,
+        logger.info("config %s: %s SIM %s (%s) by session %s", self.path.name, change.what, change.sim_id,
                  ", ".join(change.fields) or "-", change.who)
         return config
 
@@ -217,7 +217,7 @@ class ConfigFile:
                 self._write(before)
             (self.history / last["file"]).unlink()
             self._keep(entries[:-1])
-        log.info("config %s: undid %s of SIM %s, by session %s", self.path.name, last["what"],
+        logger.info("config %s: undid %s of SIM %s, by session %s", self.path.name, last["what"],
                  last["sim"], who)
         return config
 

@@ -7,11 +7,11 @@ from collections.abc import Iterable
 from datetime import date
 from typing import Any
 
-from ..calendar.wording import Wording
 from ..core.costs import Money, YearCost, checked_long_ago, plain, totals, year_cost
 from ..core.model import Config, Sim
-from ..log.records import csv_text
-from ..log.renewals import SimStatus, overview
+from ..core.wording import Wording
+from ..storage.records import csv_text
+from ..storage.renewals import SimStatus, overview
 
 CSV_FIELDS = ("id", "name", "carrier", "country", "number", "rule", "deadline", "days_left", "status",
               "grace_until", "cost_per_year", "cost_currency", "paid_last_12_months", "accounts",

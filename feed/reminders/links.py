@@ -17,7 +17,7 @@ from datetime import date, timedelta
 from itsdangerous import BadSignature, URLSafeSerializer
 
 from ..core.deadlines import Deadline
-from ..log.store import LASTING
+from ..storage.store import LASTING
 from .schedule import overdue_days
 
 # Keeps these signatures apart from the session cookie's, made with the same key.

@@ -20,16 +20,16 @@ from functools import cached_property
 
 from sqlalchemy import Engine
 
-from ..calendar.wording import Wording
 from ..config.notify import masked, target
 from ..core.deadlines import Deadline, deadline_for
 from ..core.model import Config, Notify, Stage
-from ..log import deliveries
-from ..log.deliveries import Delivery, Key
+from ..core.wording import Wording
+from ..storage import deliveries
+from ..storage.deliveries import Delivery, Key
 from . import channels, links
 from .schedule import Occasion, Schedule
 
-log = logging.getLogger("feed.reminders")
+logger = logging.getLogger("feed.reminders")
 
 # After a failed send, the next tries wait this long (seconds); after the last, it is given up.
 RETRY_DELAYS = (60, 300, 1800)
@@ -154,14 +154,14 @@ def _log(plan: Planned, done: Delivery) -> None:
     what = (f"reminder {plan.occasion.name} of {deadline.sim.id} (deadline {deadline.due.isoformat()})"
             f" to {plan.channel}")
     if done.state == deliveries.SENT:
-        log.info("sent %s", what)
+        logger.info("sent %s", what)
     elif done.state == deliveries.UNCONFIRMED:
-        log.warning("sent, unconfirmed (not sent again, so as never to send it twice): %s: %s",
+        logger.warning("sent, unconfirmed (not sent again, so as never to send it twice): %s: %s",
                     what, done.error)
     elif done.state == deliveries.RETRY:
-        log.warning("not sent, will retry (attempt %d): %s: %s", done.attempts, what, done.error)
+        logger.warning("not sent, will retry (attempt %d): %s: %s", done.attempts, what, done.error)
     else:
-        log.error("not sent, gave up after %d attempts: %s: %s", done.attempts, what, done.error)
+        logger.error("not sent, gave up after %d attempts: %s: %s", done.attempts, what, done.error)
 
 
 def test_message(notify: Notify, language: str,

@@ -13,8 +13,8 @@ from sqlalchemy import Engine
 from ..config.notify import masked, target
 from ..core.deadlines import deadline_for
 from ..core.model import Config, Sim
-from ..log import deliveries
-from ..log.deliveries import Delivery
+from ..storage import deliveries
+from ..storage.deliveries import Delivery
 from .schedule import Schedule, days_after
 
 FAILURES = frozenset({deliveries.RETRY, deliveries.FAILED, *deliveries.MAYBE_SENT})

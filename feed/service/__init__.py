@@ -7,10 +7,10 @@ use case raises and the names its callers need are exported from this package to
 from __future__ import annotations
 
 from ..config.load import ConfigError
-from ..log.db import CopyRefused, LogUnavailable
-from ..log.records import renewal_record
-from ..log.renewals import IDEMPOTENCY_KEY, INPUT_FIELDS, Recorded, RenewalInvalid, UnknownSim
-from ..log.store import IdempotencyConflict, StoredRenewal
+from ..storage.db import CopyRefused, LogUnavailable
+from ..storage.records import renewal_record
+from ..storage.renewals import IDEMPOTENCY_KEY, INPUT_FIELDS, Recorded, RenewalInvalid, UnknownSim
+from ..storage.store import IdempotencyConflict, StoredRenewal
 from .snapshots import Serving, Snapshot, fingerprint
 from .usecases import Overview, Service, SimDetail
 

@@ -2,7 +2,7 @@
 
 Per request this costs one stat of the config file and, on SQLite, one small read
 of the log (on PostgreSQL none while the store's listener says nothing changed:
-log/changes.py); the joined config and its feeds are rebuilt only when either changed.
+storage/changes.py); the joined config and its feeds are rebuilt only when either changed.
 """
 
 from __future__ import annotations
@@ -22,9 +22,9 @@ from ..config.problems import Problem
 from ..config.starter import is_starter
 from ..config.watcher import ConfigWatcher, Loaded
 from ..core.model import Config, Sim
-from ..log.db import LogUnavailable
-from ..log.renewals import with_log
-from ..log.store import LogState, RenewalStore
+from ..storage.db import LogUnavailable
+from ..storage.renewals import with_log
+from ..storage.store import LogState, RenewalStore
 
 
 @dataclass(frozen=True)
@@ -33,7 +33,7 @@ class Snapshot:
 
     config: Config
     errors: tuple[Problem, ...]
-    log: LogState
+    log_state: LogState
     # Each SIM's DTSTAMP: when its definition or its logged renewals last changed.
     stamps: Mapping[str, datetime]
     # Why the log cannot be read now: this view is the last good one, served meanwhile.
@@ -75,7 +75,7 @@ class Serving:
 
     def joined(self, config: Config) -> Config:
         """A config (a draft, or a file read strictly) with the renewal log applied, as the feed joins it."""
-        state, entries = self.store.snapshot()
+        state, entries = self.store.read_all()
         return with_log(config, entries, state)
 
     def snapshot(self) -> Snapshot:
@@ -99,14 +99,14 @@ class Serving:
         with self._lock:
             if self._last is not None and self._key == (loaded, generation):
                 return self._last
-        log, entries = self.store.snapshot()
+        state, by_sim = self.store.read_all()
         stamps = self._first_seen(loaded.config)
-        for sim_id, logged in entries.items():
+        for sim_id, logged in by_sim.items():
             if sim_id in stamps:
                 stamps[sim_id] = max([stamps[sim_id], *(e.created_at.replace(microsecond=0) for e in logged)])
-        taken = Snapshot(with_log(loaded.config, entries, log), loaded.errors, log, stamps)
+        taken = Snapshot(with_log(loaded.config, by_sim, state), loaded.errors, state, stamps)
         with self._lock:
-            self._key, self._last = (loaded, log.generation), taken
+            self._key, self._last = (loaded, state.generation), taken
         return taken
 
     def _first_seen(self, config: Config) -> dict[str, datetime]:

@@ -18,11 +18,11 @@ from ..config.watcher import ConfigWatcher
 from ..core.costs import Money, YearCost, totals, year_cost
 from ..core.model import Config, Renewal
 from ..ledger import sheet
-from ..log import renewals
-from ..log.records import RECORD_FIELDS, csv_text, renewal_record
-from ..log.renewals import Recorded, SimStatus
-from ..log.store import RenewalStore, StoredRenewal
 from ..reminders import status as reminders
+from ..storage import renewals
+from ..storage.records import RECORD_FIELDS, csv_text, renewal_record
+from ..storage.renewals import Recorded, SimStatus
+from ..storage.store import RenewalStore, StoredRenewal
 from .snapshots import Serving
 
 
@@ -71,13 +71,13 @@ class Service(Serving):
         """Today where the calendar lives: days are counted there, not on the server."""
         return renewals.today_in(config or self._config(), self.clock())
 
-    def checked(self, path: str | None = None, log: bool = True) -> Config:
-        """The SIM file (the served one unless `path`) read strictly, with the log joined unless not `log`.
+    def checked(self, path: str | None = None, join_log: bool = True) -> Config:
+        """The SIM file (the served one unless `path`) read strictly, with the log unless not `join_log`.
 
         Raises ConfigError: no last good config stands in for a broken file here.
         """
         config = load_config(path or self.watcher.label)
-        return self.joined(config) if log else config
+        return self.joined(config) if join_log else config
 
     def record(self, sim_id: str, data: Mapping[str, Any], key: str | None = None) -> Recorded:
         """Validate and store one renewal; raises UnknownSim, RenewalInvalid or IdempotencyConflict."""

@@ -7,9 +7,9 @@ from collections.abc import Callable, Iterable
 from flask import Flask, request, session
 from flask_babel import Babel, get_locale
 
-from ..calendar.wording import Wording, babel_name
 from ..core.languages import served
 from ..core.model import LANGUAGES
+from ..core.wording import Wording, babel_name
 
 
 def choose(accepted: Iterable[str], chosen: str | None, fallback: str) -> str:

@@ -3,7 +3,7 @@
 The admin signs in once with the admin token (the API's); the session cookie
 then carries an HMAC of that token, never the token itself, so rotating the
 admin token signs everybody out, and a random session id that the renewal log's
-database knows until sign-out (feed/log/sessions.py), so that signing out ends
+database knows until sign-out (feed/storage/sessions.py), so that signing out ends
 the session in every worker and instance, not only in this browser.
 """
 
@@ -23,8 +23,8 @@ from itsdangerous import URLSafeTimedSerializer
 from sqlalchemy import Engine
 
 from ..core import keys, tokens
-from ..log import sessions as stored
 from ..service import LogUnavailable
+from ..storage import sessions as stored
 from .current import service
 
 

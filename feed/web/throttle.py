@@ -1,6 +1,6 @@
 """Slowing down token guessing: a client that keeps missing is refused (429) until its window ends.
 
-Misses are counted in the database (feed/log/limits.py), so every worker and every
+Misses are counted in the database (feed/storage/limits.py), so every worker and every
 instance on the same database adds to one count. Each worker also keeps what it last
 learnt of each window: checking "is this client refused" reads that copy only, so a
 request with a right token costs neither a read nor a write; only a miss writes (one
@@ -23,39 +23,40 @@ from collections.abc import Callable, Sequence
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from ..log import db, limits
-from ..log.limits import Rule, Window
+from ..storage import db, limits
+from ..storage.limits import Quota, Window
 
 # After LIMIT misses (wrong tokens, unknown feed URLs) within WINDOW seconds, a client's feed
 # requests are refused until the window that began with its first miss is over.
 LIMIT = 20
 WINDOW = 60.0
-FEEDS = (Rule("feeds", LIMIT, WINDOW),)
+FEEDS = (Quota("feeds", LIMIT, WINDOW),)
 # Wrong admin tokens (the API's Bearer token, the page's sign-in): 10 per client and 100 from
 # everyone together in 10 minutes; the total stops many addresses guessing together.
 ADMIN_LIMIT, ADMIN_TOTAL, ADMIN_WINDOW = 10, 100, 600.0
-ADMIN = (Rule("admin", ADMIN_LIMIT, ADMIN_WINDOW), Rule("admin-total", ADMIN_TOTAL, ADMIN_WINDOW, total=True))
+ADMIN = (Quota("admin", ADMIN_LIMIT, ADMIN_WINDOW),
+         Quota("admin-total", ADMIN_TOTAL, ADMIN_WINDOW, total=True))
 # Windows remembered at most by a worker; beyond that ended ones, then the oldest, are forgotten.
 MAX_CLIENTS = 10_000
 # After the database failed, count in this worker alone for this long before trying it again.
 RETRY_SHARED = 30.0
 
-log = logging.getLogger(__name__)
+logger = logging.getLogger(__name__)
 
 
 class Misses:
-    """Each client's misses per rule: shared through the database, this worker's copy for checks.
+    """Each client's misses per quota: shared through the database, this worker's copy for checks.
 
     >>> now = [0.0]
-    >>> rules = (Rule("feeds", limit=2, window=60),)
+    >>> quotas = (Quota("feeds", limit=2, window=60),)
     >>> misses = Misses(engine=None, clock=lambda: now[0])  # no database: this worker alone
-    >>> misses.miss("a", rules), misses.retry_after("a", rules)
+    >>> misses.miss("a", quotas), misses.retry_after("a", quotas)
     (None, None)
-    >>> misses.miss("a", rules), misses.retry_after("a", rules), misses.retry_after("b", rules)
+    >>> misses.miss("a", quotas), misses.retry_after("a", quotas), misses.retry_after("b", quotas)
     (None, 60, None)
-    >>> now[0] = 59.5; misses.miss("a", rules)
+    >>> now[0] = 59.5; misses.miss("a", quotas)
     1
-    >>> now[0] = 60.0; misses.retry_after("a", rules)
+    >>> now[0] = 60.0; misses.retry_after("a", quotas)
     """
 
     def __init__(self, engine: Callable[[], Engine] | None, clock: Callable[[], float] = time.time,
@@ -68,56 +69,56 @@ class Misses:
         self._prune_from = 0.0  # when to delete ended windows from it next
         self._alone = False
 
-    def retry_after(self, client: str, rules: Sequence[Rule]) -> int | None:
+    def retry_after(self, client: str, quotas: Sequence[Quota]) -> int | None:
         """Whole seconds until this client may try again, or None when it may now."""
         if not self._windows:  # the usual case, checked on every poll without the lock
             return None
         now = self._clock()
-        waits = [wait for rule in rules if (window := self._windows.get(rule.key(client))) is not None
-                 and (wait := window.retry_after(rule, now)) is not None]
+        waits = [wait for quota in quotas if (window := self._windows.get(quota.key(client))) is not None
+                 and (wait := window.retry_after(quota, now)) is not None]
         return max(waits, default=None)
 
-    def miss(self, client: str, rules: Sequence[Rule]) -> int | None:
+    def miss(self, client: str, quotas: Sequence[Quota]) -> int | None:
         """Count one miss of this client; seconds to wait when this attempt went beyond a limit."""
         now = self._clock()
-        shared = self._count_shared(client, rules, now)
+        shared = self._count_shared(client, quotas, now)
         with self._lock:
             counted = []
-            for number, rule in enumerate(rules):
-                key = rule.key(client)
+            for number, quota in enumerate(quotas):
+                key = quota.key(client)
                 known = self._windows.pop(key, None)
                 if shared is not None:
                     window = shared[number]
                 else:
-                    window = Window.first(rule, now) if known is None else known.after_miss(rule, now)
+                    window = Window.first(quota, now) if known is None else known.after_miss(quota, now)
                 self._windows[key] = window
-                counted.append((rule, window))
+                counted.append((quota, window))
             self._forget(now)
-        waits = [wait for rule, window in counted
-                 if window.refused(rule) and (wait := window.retry_after(rule, now)) is not None]
+        waits = [wait for quota, window in counted
+                 if window.refused(quota) and (wait := window.retry_after(quota, now)) is not None]
         return max(waits, default=None)
 
-    def _count_shared(self, client: str, rules: Sequence[Rule], now: float) -> list[Window] | None:
+    def _count_shared(self, client: str, quotas: Sequence[Quota], now: float) -> list[Window] | None:
         """The windows after this miss as the database counts them, or None to count here alone."""
         if self._engine is None or now < self._shared_from:
             return None
         prune = now >= self._prune_from
         try:
-            windows = limits.count_miss(self._engine(), rules, client, now, prune=prune)
+            windows = limits.count_miss(self._engine(), quotas, client, now, prune=prune)
         except (db.LogUnavailable, SQLAlchemyError) as error:
             self._shared_from = now + RETRY_SHARED
             if not self._alone:
                 self._alone = True
                 cause = getattr(error, "orig", None) or error
                 why = error if isinstance(error, db.LogUnavailable) else db.reason(cause)
-                log.warning("failed-token limits are counted by this worker alone until the database "
+                logger.warning("failed-token limits are counted by this worker alone until the database "
                             "answers again: %s", why)
             return None
         if prune:
-            self._prune_from = now + max(rule.window for rule in rules)
+            self._prune_from = now + max(quota.window for quota in quotas)
         if self._alone:
             self._alone = False
-            log.info("failed-token limits are shared through the database again")
+            logger.info("failed-token limits are shared through the database again")
         return windows
 
     def _forget(self, now: float) -> None:

@@ -1,4 +1,4 @@
-"""Push reminders, each recorded before and after it is sent (feed/log/deliveries.py).
+"""Push reminders, each recorded before and after it is sent (feed/storage/deliveries.py).
 
 Revision ID: 0004
 Revises: 0003

@@ -1,4 +1,4 @@
-"""Failed-token counts shared by every worker and instance (feed/log/limits.py).
+"""Failed-token counts shared by every worker and instance (feed/storage/limits.py).
 
 One row per (scope, client): the misses in its current window and when that window
 ends, so that ended windows are pruned by one indexed delete.

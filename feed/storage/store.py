@@ -382,7 +382,7 @@ class RenewalStore:
                         found[row.sim_id] = datetime.fromisoformat(row.first_seen)
         return found
 
-    def snapshot(self) -> tuple[LogState, dict[str, tuple[StoredRenewal, ...]]]:
+    def read_all(self) -> tuple[LogState, dict[str, tuple[StoredRenewal, ...]]]:
         """The log's state and every entry grouped by SIM (oldest first), read together."""
         with db.unavailable_as_error(self.engine), db.reading(self.engine) as connection:
             state = self._state(connection)

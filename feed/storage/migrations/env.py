@@ -1,6 +1,6 @@
-"""Alembic's environment for simfeed, driven from code by feed.log.db.create_schema (no alembic.ini).
+"""Alembic's environment for simfeed, driven from code by feed.storage.db.create_schema (no alembic.ini).
 
-A module that adds a table declares it on `feed.log.db.metadata` and adds a revision
+A module that adds a table declares it on `feed.storage.db.metadata` and adds a revision
 file here in versions/, next in the chain: its `down_revision` is the current head, the
 newest file's `revision` (numbers are not contiguous: 0001 -> 0003 -> 0004 -> …; a
 revision on top of an older one makes two heads, and start-up then fails). upgrade() /
@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from alembic import context
 
-from feed.log.db import metadata
+from feed.storage.db import metadata
 
 connection = context.config.attributes["connection"]
 context.configure(connection=connection, target_metadata=metadata, render_as_batch=True)

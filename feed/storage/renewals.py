@@ -110,9 +110,9 @@ def fingerprint(sim_id: str, data: Mapping[str, Any]) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def with_log(config: Config, log: Mapping[str, tuple[StoredRenewal, ...]], state: LogState) -> Config:
+def with_log(config: Config, by_sim: Mapping[str, tuple[StoredRenewal, ...]], state: LogState) -> Config:
     """The config with each SIM's logged renewals added; stamped with the later change."""
-    sims = tuple(_with_renewals(sim, (s.renewal for s in log[sim.id])) if sim.id in log else sim
+    sims = tuple(_with_renewals(sim, (s.renewal for s in by_sim[sim.id])) if sim.id in by_sim else sim
                  for sim in config.sims)
     # Whole seconds, as HTTP dates carry them: If-Modified-Since must be able to match.
     changed = state.changed_at.replace(microsecond=0)

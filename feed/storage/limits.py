@@ -36,7 +36,7 @@ EVERYONE = "*"
 
 
 @dataclass(frozen=True)
-class Rule:
+class Quota:
     """At most `limit` misses per `window` seconds in one scope, per client or (`total`) for all."""
 
     scope: str
@@ -53,16 +53,16 @@ class Rule:
 class Window:
     """The misses counted in one window and when it ends.
 
-    >>> rule = Rule("feeds", limit=2, window=60)
-    >>> first = Window.first(rule, now=100.0); first
+    >>> quota = Quota("feeds", limit=2, window=60)
+    >>> first = Window.first(quota, now=100.0); first
     Window(hits=1, ends=160.0)
-    >>> second = first.after_miss(rule, now=130.0); second.retry_after(rule, now=130.0)
+    >>> second = first.after_miss(quota, now=130.0); second.retry_after(quota, now=130.0)
     30
-    >>> second.refused(rule), second.after_miss(rule, now=131.0).refused(rule)
+    >>> second.refused(quota), second.after_miss(quota, now=131.0).refused(quota)
     (False, True)
-    >>> second.retry_after(rule, now=159.5), second.retry_after(rule, now=160.0)
+    >>> second.retry_after(quota, now=159.5), second.retry_after(quota, now=160.0)
     (1, None)
-    >>> second.after_miss(rule, now=160.0)
+    >>> second.after_miss(quota, now=160.0)
     Window(hits=1, ends=220.0)
     """
 
@@ -70,36 +70,36 @@ class Window:
     ends: float
 
     @classmethod
-    def first(cls, rule: Rule, now: float) -> Window:
-        return cls(1, now + rule.window)
+    def first(cls, quota: Quota, now: float) -> Window:
+        return cls(1, now + quota.window)
 
-    def after_miss(self, rule: Rule, now: float) -> Window:
+    def after_miss(self, quota: Quota, now: float) -> Window:
         """This window with one more miss, or a new window when this one is over."""
         if now >= self.ends:
-            return Window.first(rule, now)
+            return Window.first(quota, now)
         return Window(self.hits + 1, self.ends)
 
-    def refused(self, rule: Rule) -> bool:
+    def refused(self, quota: Quota) -> bool:
         """Whether the last miss counted went beyond the limit: that attempt is refused (429)."""
-        return self.hits > rule.limit
+        return self.hits > quota.limit
 
-    def retry_after(self, rule: Rule, now: float) -> int | None:
+    def retry_after(self, quota: Quota, now: float) -> int | None:
         """Whole seconds until the next attempt is allowed, or None when it is allowed now."""
-        if self.hits < rule.limit or now >= self.ends:
+        if self.hits < quota.limit or now >= self.ends:
             return None
         return math.ceil(self.ends - now)
 
 
-def count_miss(engine: Engine, rules: Sequence[Rule], client: str, now: float,
+def count_miss(engine: Engine, quotas: Sequence[Quota], client: str, now: float,
                prune: bool = False) -> list[Window]:
-    """Count one miss of `client` under each rule; the windows as every worker now sees them.
+    """Count one miss of `client` under each quota; the windows as every worker now sees them.
 
-    One statement (an upsert of a row per rule) in one write transaction; with `prune`,
+    One statement (an upsert of a row per quota) in one write transaction; with `prune`,
     ended windows of every client are deleted first, in the same transaction.
     """
     dialect = postgresql if engine.dialect.name == "postgresql" else sqlite
-    rows = [{"scope": scope, "client": who, "hits": 1, "ends": now + rule.window}
-            for rule in rules for scope, who in [rule.key(client)]]
+    rows = [{"scope": scope, "client": who, "hits": 1, "ends": now + quota.window}
+            for quota in quotas for scope, who in [quota.key(client)]]
     upsert = dialect.insert(limits).values(rows)
     over = limits.c.ends <= literal(now)
     upsert = upsert.on_conflict_do_update(
@@ -111,4 +111,4 @@ def count_miss(engine: Engine, rules: Sequence[Rule], client: str, now: float,
         if prune:
             connection.execute(delete(limits).where(limits.c.ends <= now))
         found = {(row.scope, row.client): Window(row.hits, row.ends) for row in connection.execute(upsert)}
-    return [found[rule.key(client)] for rule in rules]
+    return [found[quota.key(client)] for quota in quotas]

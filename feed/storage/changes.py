@@ -42,7 +42,7 @@ RETRY_MIN, RETRY_MAX = 0.2, 10.0
 KEEPALIVE = {"keepalives": 1, "keepalives_idle": 10, "keepalives_interval": 5, "keepalives_count": 3,
              "tcp_user_timeout": 20_000, "connect_timeout": 5}
 
-log = logging.getLogger(__name__)
+logger = logging.getLogger(__name__)
 
 
 def announce(connection: Connection) -> None:
@@ -140,12 +140,12 @@ class Listener:
                 self.heard += 1
                 self.live = True
                 if delay > RETRY_MIN:
-                    log.info("changes to the renewal log of %s are notified again", self._describe)
+                    logger.info("changes to the renewal log of %s are notified again", self._describe)
                 delay = RETRY_MIN
                 self._listen(connection)
             except (psycopg.Error, OSError) as error:  # the thread must live on: it reconnects
                 if (self.live or delay == RETRY_MIN) and not self._stop.is_set():
-                    log.warning("listening for changes to the renewal log of %s failed (each request"
+                    logger.warning("listening for changes to the renewal log of %s failed (each request"
                                 " reads it meanwhile): %s", self._describe, db.reason(error))
             finally:
                 self.live, fd, self._fd = False, self._fd, -1

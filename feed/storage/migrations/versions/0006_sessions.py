@@ -1,4 +1,4 @@
-"""Signed-in sessions, so that signing out ends a session in every worker (feed/log/sessions.py).
+"""Signed-in sessions, so that signing out ends a session in every worker (feed/storage/sessions.py).
 
 Revision ID: 0006
 Revises: 0005

@@ -3,7 +3,7 @@
 Every table of the service is declared on `metadata` by the module that owns it;
 `engine_for` turns DATABASE_URL / SIMFEED_DATABASE (a path or a URL) into an
 Engine, one pool per process; `create_schema` runs the Alembic migrations in
-feed/log/migrations up to the latest revision. Writes go through `writing`, one
+feed/storage/migrations up to the latest revision. Writes go through `writing`, one
 transaction that concurrent writers queue behind (SQLite's BEGIN IMMEDIATE, a
 PostgreSQL advisory lock), so every backend keeps the same guarantees.
 """
@@ -56,7 +56,7 @@ def url_for(target: str | Path) -> URL:
     'postgresql+psycopg'
     >>> url_for("postgresql://simfeed:p@ss@db.example/simfeed")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
-    feed.log.db.BadDatabaseUrl: the database URL has more than one '@' before its host: ... as %40
+    feed.storage.db.BadDatabaseUrl: the database URL has more than one '@' before its host: ... as %40
     """
     given = str(target)
     if "://" not in given:

@@ -25,11 +25,11 @@ from babel.numbers import format_currency, format_decimal, get_currency_symbol
 from babel.support import Translations
 from dateutil.relativedelta import relativedelta
 
-from ..core.costs import Money, Plan, months_since
-from ..core.deadlines import Deadline
-from ..core.model import KINDS, N_, Charge, Check, Expires, KeepAlive, Renewal, Rule, Sim, Stage, Tier, TopUp
-from ..core.reasons import SENTENCES, Reason
-from ..core.terms import Confidence, PresetTexts, StageText
+from .costs import Money, Plan, months_since
+from .deadlines import Deadline
+from .model import KINDS, N_, Charge, Check, Expires, KeepAlive, Renewal, Rule, Sim, Stage, Tier, TopUp
+from .reasons import SENTENCES, Reason
+from .terms import Confidence, PresetTexts, StageText
 
 TRANSLATIONS = Path(__file__).resolve().parent.parent / "translations"
 # How many renewals the deadline's description lists, newest first.
@@ -43,7 +43,7 @@ METHOD_NAMES = {"app": N_("app"), "web": N_("website"), "ussd": N_("USSD code"),
                 "autopilot": N_("automatic (autopilot)")}
 STATUS_NAMES = {"ok": N_("ok"), "due soon": N_("due soon"), "overdue": N_("overdue"),
                 "in grace": N_("in grace"), "lapsed": N_("lapsed")}
-# What became of a push reminder that did not arrive (feed/log/deliveries.py's states).
+# What became of a push reminder that did not arrive (feed/storage/deliveries.py's states).
 DELIVERY_STATES = {"retry": N_("will retry"), "failed": N_("given up"),
                    "interrupted": N_("interrupted, not resent"),
                    "unconfirmed": N_("no answer in time, not resent")}
