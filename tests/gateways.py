@@ -5,7 +5,8 @@ Mode" and "Status Tracking"): POST /message (and /messages, which the app also s
 Basic auth (user "sms"), {"textMessage": {"text"}, "phoneNumbers", "simNumber",
 "withDeliveryReport"} -> 202 {"id", "state": "Pending", "recipients": [...]}; GET /message/{id}
 -> the message's state. `script` says what each message goes through, one state per GET
-("Pending", "Sent", "Delivered", "Failed"); `post` can be "error" (500) or "hang".
+("Pending", "Sent", "Delivered", "Failed"); `post` can be "error" (500), "hang" (no answer,
+nothing taken) or "silent" (the message taken, as a phone that sends it, and no answer).
 HomeAssistant: POST /api/services/notify/sms with a Bearer token, answering 200 and the changed
 states ([]), or `status`. fake_command: a script put on PATH that records its arguments.
 """
@@ -106,6 +107,9 @@ def sms_gate() -> Iterator[SmsGate]:
                 message_id = body.get("id") or f"msg{len(gate.messages) + 1:04d}"
                 gate.messages[message_id] = {**body, "at": time.time()}
                 gate.polls[message_id] = 0
+            if gate.post == "silent":
+                time.sleep(30)
+                return
             recipients = [{"phoneNumber": n, "state": "Pending", "error": None} for n in body["phoneNumbers"]]
             _json(self, 202, {"id": message_id, "state": "Pending", "recipients": recipients,
                               "isEncrypted": False, "states": {"Pending": "2026-01-01T00:00:00Z"}})
@@ -136,7 +140,8 @@ def sms_gate() -> Iterator[SmsGate]:
 
 @dataclass
 class HomeAssistant:
-    """Service calls Home Assistant received; `status` is what it answers."""
+    """Service calls Home Assistant received; `status` is what it answers (0: it takes the call, then
+    never answers)."""
 
     port: int = 0
     calls: list[dict[str, Any]] = field(default_factory=list)
@@ -156,10 +161,13 @@ def home_assistant() -> Iterator[HomeAssistant]:
             if self.headers.get("Authorization") != f"Bearer {TOKEN}":
                 _json(self, 401, {"message": "401: Unauthorized"})
                 return
-            if ha.status != 200:
+            if ha.status not in (0, 200):
                 _json(self, ha.status, {"message": "Service not found."})
                 return
             ha.calls.append({**body, "path": self.path})
+            if ha.status == 0:
+                time.sleep(30)
+                return
             _json(self, 200, [])
 
     with _serving(Handler) as ha.port:

@@ -26,7 +26,7 @@ from zhon import cedict
 from feed.config import load, notify, presets, sims
 from feed.core.deadlines import deadline_for
 from feed.core.model import Config
-from feed.core.wording import Wording
+from feed.core.wording import AUTOPILOT_STATES, Wording
 from feed.reminders import links
 
 from .conftest import write_config
@@ -267,6 +267,13 @@ def _reminders(reader: Reader, config: Config) -> None:
             title = words.reminder_title(deadline, today, stages.get(today))
             body = words.reminder_body(deadline, today, "https://sims.example.org/renewed/x", True)
             reader.check(f"reminder {sim.id} on {today}", f"{title}\n{body}")
+        # The autopilot's messages; the reason in them is the gateway's own words, left out here.
+        link = "https://sims.example.org/renewed/x"
+        for message in (words.autopilot_kept(sim, deadline.due), words.autopilot_sent(deadline, link),
+                        words.autopilot_failed(deadline, deadline.due, "", link),
+                        words.autopilot_unsure(deadline, deadline.due, "", link)):
+            reader.check(f"autopilot message {sim.id}", "\n".join(message))
+    reader.check("autopilot states", "\n".join(words.autopilot_state(state) for state in AUTOPILOT_STATES))
     reader.check("test message", "\n".join(words.test_message()))
 
 

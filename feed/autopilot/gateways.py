@@ -9,7 +9,9 @@ Each kind as its own documentation describes it:
   Bearer, {"message": …, "target": …}; a 200 means Home Assistant took it (sent).
 - command: an argv with {to}, {text} and {slot} filled in, run without a shell; exit 0 = sent.
 - apprise: the gateway's apprise URL with {to} filled in; apprise's True = sent.
-Every error is scrubbed of the URL's secrets and of the number before it is stored or shown.
+A gateway that took the request and then did not answer may have sent the text: GatewayError
+says so (`maybe_sent`), and the runner never sends that text again. Every error is scrubbed of
+the URL's secrets and of the number before it is stored or shown.
 """
 
 from __future__ import annotations
@@ -32,12 +34,26 @@ TIMEOUT = 20.0
 COMMAND_TIMEOUT = 120.0
 # What a gateway reports of a text, in simfeed's words.
 PENDING, SENT, DELIVERED, FAILED = "pending", "sent", "delivered", "failed"
+# httpx's errors once the whole request was written: the gateway may have acted on it. Refused or
+# timed-out connections, unreadable addresses, TLS failures and error answers surely sent nothing.
+_AFTER_THE_REQUEST = (httpx.ReadTimeout, httpx.ReadError, httpx.RemoteProtocolError)
+# What a GatewayError built from one of those says besides the error itself.
+MAYBE_SENT = "no answer after it took the request, so the text may have been sent"
 _SMS_GATE_STATES = {"Pending": PENDING, "Processed": PENDING, "Sent": SENT, "Delivered": DELIVERED,
                     "Failed": FAILED, "Cancelling": FAILED, "Cancelled": FAILED}
 
 
 class GatewayError(RuntimeError):
-    """The gateway could not be reached or refused the text; the message holds no secret."""
+    """The gateway could not be reached or refused the text; the message holds no secret.
+
+    `maybe_sent` when the gateway had the whole request and may have sent the text all the
+    same (it did not answer in time, or dropped the connection before answering): such a text
+    is never sent again, since a second one costs money and a refused one is retried.
+    """
+
+    def __init__(self, message: str, maybe_sent: bool = False):
+        super().__init__(message)
+        self.maybe_sent = maybe_sent
 
 
 @dataclass(frozen=True)
@@ -92,10 +108,12 @@ def send(gateway: Gateway, pilot: Autopilot) -> Report:
             return _command(gateway, pilot)
         failure = channels.send((gateway.url or "").replace("{to}", pilot.to), "", pilot.text)
         if failure is not None:
-            raise GatewayError(_clean(failure.reason, gateway, pilot))
+            raise GatewayError(_clean(failure.reason, gateway, pilot), maybe_sent=failure.unconfirmed)
         return Report(None, SENT)
     except GatewayError:
         raise
+    except _AFTER_THE_REQUEST as error:
+        raise GatewayError(f"{_clean(error, gateway, pilot)} ({MAYBE_SENT})", maybe_sent=True) from None
     except (APIError, httpx.HTTPError, OSError, ValueError, KeyError) as error:
         raise GatewayError(_clean(error, gateway, pilot)) from None
 
@@ -144,8 +162,9 @@ def _command(gateway: Gateway, pilot: Autopilot) -> Report:
     try:
         done = subprocess.run(argv(gateway, pilot), capture_output=True, text=True, timeout=COMMAND_TIMEOUT,
                               stdin=subprocess.DEVNULL, check=False)
-    except subprocess.TimeoutExpired:
-        raise GatewayError(f"{gateway.command[0]} did not finish within {COMMAND_TIMEOUT:g} s") from None
+    except subprocess.TimeoutExpired:  # killed: it may have queued the text before it hung
+        raise GatewayError(f"{gateway.command[0]} did not finish within {COMMAND_TIMEOUT:g} s ({MAYBE_SENT})",
+                           maybe_sent=True) from None
     except OSError as error:
         raise GatewayError(f"{gateway.command[0]} could not be run: {error.strerror or error}") from None
     if done.returncode != 0:

@@ -137,7 +137,7 @@ class Pass:
         try:
             report = self.text(plan.gateway, plan.pilot)
         except gateways.GatewayError as error:
-            return self._fail(plan, claimed, str(error))
+            return self._fail(plan, claimed, str(error), maybe_sent=error.maybe_sent)
         taken = attempts.sent(self.store.engine, claimed, self._t(), report.message_id,
                               cost.amount if cost else None, cost.currency if cost else None)
         logger.info("autopilot text of %s (deadline %s) handed to %s, try %d", plan.sim.id,
@@ -204,23 +204,31 @@ class Pass:
         return self._outcome(plan, attempts.CONFIRMED,
                              f"renewal #{stored.id}; next deadline {moved.isoformat()}")
 
-    def _fail(self, plan: Plan, attempt: Attempt, error: str) -> Outcome | None:
-        retry_at = self._t() + RETRY_AFTER if attempt.tries < 2 else None
-        failed = attempts.failed(self.store.engine, attempt, self._t(), error, retry_at)
+    def _fail(self, plan: Plan, attempt: Attempt, error: str, maybe_sent: bool = False) -> Outcome | None:
+        """Try a failed text once more, or give up; a text that may have been sent is never sent again."""
+        retry_at = self._t() + RETRY_AFTER if attempt.tries < 2 and not maybe_sent else None
+        cost = cost_of(plan.sim) if maybe_sent else None
+        failed = attempts.failed(self.store.engine, attempt, self._t(), error, retry_at,
+                                 cost.amount if cost else None, cost.currency if cost else None, maybe_sent)
         if failed is None:
             return None
         if retry_at is not None:
             logger.warning("autopilot text of %s failed, trying again in %d minutes: %s", plan.sim.id,
-                        RETRY_AFTER // 60, error)
+                           RETRY_AFTER // 60, error)
             return self._outcome(plan, attempts.RETRY, error)
         self._give_up(plan, failed)
-        return self._outcome(plan, attempts.FAILED, error)
+        return self._outcome(plan, failed.state, error)
 
     def _give_up(self, plan: Plan, attempt: Attempt) -> None:
+        """Tell the person, once: do it by hand, or (when the text may have left) check the phone first."""
         logger.error("automatic keep-alive of %s failed (deadline %s): %s; reminding instead", plan.sim.id,
-                  plan.deadline.due.isoformat(), attempt.error)
-        self._tell(plan, "autopilot-failed", lambda words: words.autopilot_failed(
-            plan.deadline, self._today(), attempt.error or "", self._link(plan.deadline)))
+                     plan.deadline.due.isoformat(), attempt.error)
+
+        def compose(words: Wording) -> tuple[str, str]:
+            say = words.autopilot_unsure if attempt.state == attempts.INTERRUPTED else words.autopilot_failed
+            return say(plan.deadline, self._today(), attempt.error or "", self._link(plan.deadline))
+
+        self._tell(plan, "autopilot-failed", compose)
 
     # --- telling the person, once, through the SIM's [[notify]] channels -------------------------
 

@@ -562,6 +562,21 @@ class Wording:
         title = self._("Automatic keep-alive failed: renew %(sim)s by hand", sim=deadline.sim.label)
         return title, "\n".join(lines)
 
+    def autopilot_unsure(self, deadline: Deadline, today: date, why: str,
+                         link: str | None) -> tuple[str, str]:
+        """The message after a text that may have left (the gateway or the runner stopped mid-send):
+        it is never sent again, so the person looks at the phone before doing it by hand."""
+        lines = [self._("simfeed does not know whether the keep-alive text was sent (%(why)s), and will not "
+                        "send it again.", why=why),
+                 self._("Look in the phone's sent messages: if the text is there, record the renewal; "
+                        "if not, keep the number alive by hand."),
+                 self._("Deadline: %(date)s (%(left)s).", date=self.day(deadline.due),
+                        left=self.days_left(deadline.days_left(today)))]
+        if link:
+            lines.append(self._("Renewed it? Tap to record it: %(link)s", link=link))
+        title = self._("Keep-alive text may have been sent: check %(sim)s", sim=deadline.sim.label)
+        return title, "\n".join(lines)
+
     def autopilot_sent(self, deadline: Deadline, link: str | None) -> tuple[str, str]:
         """The message after a text whose renewal waits for the person (confirm = "manual")."""
         lines = [self._("simfeed sent the keep-alive text. Check that your carrier counted it.")]

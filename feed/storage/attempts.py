@@ -192,12 +192,19 @@ def awaiting(engine: Engine, attempt: Attempt, now: float) -> Attempt | None:
 
 
 def failed(engine: Engine, attempt: Attempt, now: float, error: str, retry_at: float | None,
-           cost: Decimal | None = None) -> Attempt | None:
-    """The text failed (or was not confirmed): to try again at `retry_at`, or given up; None if settled."""
-    values: dict[str, Any] = {"state": RETRY if retry_at is not None else FAILED, "next_try": retry_at,
+           cost: Decimal | None = None, currency: str | None = None,
+           maybe_sent: bool = False) -> Attempt | None:
+    """The text failed (or was not confirmed): to try again at `retry_at`, or given up; None if settled.
+
+    With `maybe_sent` (the gateway took the request but never answered) it is interrupted, as a
+    runner's death mid-send leaves it: never sent again, and `cost` counts towards the cap.
+    """
+    state = INTERRUPTED if maybe_sent else RETRY if retry_at is not None else FAILED
+    values: dict[str, Any] = {"state": state, "next_try": None if maybe_sent else retry_at,
                               "error": error, "lease_until": now}
     if cost is not None:
         values["spent"] = str(attempt.spent + cost)
+        values["currency"] = currency or attempt.currency
     return _change(engine, attempt.sim_id, attempt.deadline, now, {SENDING, PENDING}, **values)
 
 
