@@ -150,14 +150,14 @@ def _echo_channels(found: Checkup, words: Wording) -> None:
     """Each push channel, its URLs masked (they are secrets), and what its messages will lack."""
     for channel in found.channels:
         line = words._("notify %(id)s: %(count)d SIMs, %(language)s, to %(urls)s", id=channel.id,
-                       count=channel.sims, language=channel.language, urls=", ".join(channel.urls))
-        if channel.urls_from != "urls":
-            line += words._(" from $%(variable)s", variable=channel.urls_from)
+                       count=len(channel.sim_ids), language=channel.language, urls=", ".join(channel.shown))
+        if channel.variable:
+            line += words._(" from $%(variable)s", variable=channel.variable)
         click.echo(line)
     for gateway in found.gateways:
-        origin = "" if gateway.url_from == "url" else f" from ${gateway.url_from}"
-        click.echo(f"gateway {gateway.id}: {gateway.shown}{origin}, autopilot of "
-                   + (", ".join(gateway.piloted) or "no SIM"))
+        origin = f" from ${gateway.variable}" if gateway.variable else ""
+        click.echo(f"gateway {gateway.id}: {', '.join(gateway.shown)}{origin}, autopilot of "
+                   + (", ".join(gateway.sim_ids) or "no SIM"))
     if found.no_link:
         click.echo(words._("reminders carry no \"I have renewed it\" link: set public_url in [server] "
                            "(the runner cannot know the address people reach the service at)"))

@@ -18,26 +18,17 @@ from ..ledger import sheet
 
 
 @dataclass(frozen=True)
-class Channel:
-    """A [[notify]] channel as the CLI may show it: its URLs masked (they are secrets)."""
+class Outlet:
+    """A [[notify]] channel or a [[gateway]] as the CLI may show it: its URLs masked (they are secrets)."""
 
     id: str
-    sims: int
-    language: str
-    urls: tuple[str, ...]
-    # "urls", or the environment variable the URLs were read from.
-    urls_from: str
-
-
-@dataclass(frozen=True)
-class Gateway:
-    """A [[gateway]] as the CLI may show it, and the SIMs whose autopilot texts through it."""
-
-    id: str
-    shown: str
-    # "url", or the environment variable the URL was read from.
-    url_from: str
-    piloted: tuple[str, ...]
+    shown: tuple[str, ...]
+    # The environment variable its URLs were read from; None when they are in the file.
+    variable: str | None
+    # The SIMs it sends for: a channel's, or those whose autopilot texts through the gateway.
+    sim_ids: tuple[str, ...]
+    # A channel's language (a gateway's texts are the SIM's own).
+    language: str | None = None
 
 
 @dataclass(frozen=True)
@@ -54,8 +45,8 @@ class Checkup:
     uncosted: tuple[str, ...]
     # SIMs whose rule comes from a preset checked more than a year ago.
     old_rules: tuple[Sim, ...]
-    channels: tuple[Channel, ...]
-    gateways: tuple[Gateway, ...]
+    channels: tuple[Outlet, ...]
+    gateways: tuple[Outlet, ...]
     # Reminders are sent, but without a public_url they cannot carry the one-tap link.
     no_link: bool
 
@@ -66,10 +57,10 @@ def checkup(config: Config, today: date) -> Checkup:
                        key=lambda d: (d.due, d.sim.id))
     costs = {sim.id: year_cost(sim, today) for sim in config.sims}
     projected, paid = totals(costs.values())
-    channels = tuple(Channel(n.id, len(n.sim_ids), n.language or config.calendar.language,
-                             tuple(masked(url) for url in n.urls), n.urls_from) for n in config.notifies)
-    gateways = tuple(Gateway(g.id, masked_gateway(g), g.url_from,
-                             tuple(s.id for s in config.sims if s.autopilot and s.autopilot.gateway == g.id))
+    channels = tuple(Outlet(n.id, tuple(masked(url) for url in n.urls), _variable(n.urls_from, "urls"),
+                            n.sim_ids, n.language or config.calendar.language) for n in config.notifies)
+    gateways = tuple(Outlet(g.id, (masked_gateway(g),), _variable(g.url_from, "url"),
+                            tuple(s.id for s in config.sims if s.autopilot and s.autopilot.gateway == g.id))
                      for g in config.gateways)
     return Checkup(
         config, today, tuple(deadlines), costs, projected, paid,
@@ -77,3 +68,8 @@ def checkup(config: Config, today: date) -> Checkup:
         old_rules=tuple(sim for sim in config.sims if sheet.rule_is_old(sim, today) and sim.preset),
         channels=channels, gateways=gateways,
         no_link=bool(config.notifies) and not config.server.public_url)
+
+
+def _variable(source: str, in_file: str) -> str | None:
+    """The environment variable URLs came from: None when `source` says they are in the file."""
+    return None if source == in_file else source
