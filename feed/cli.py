@@ -34,6 +34,7 @@ from .service import (
     databases,
     sending,
 )
+from .service.admin_token import Source
 from .service.checkup import Checkup
 
 # The columns of `renewals` as a table (its CSV and JSON carry every field).
@@ -381,6 +382,16 @@ def notify_test_command(notify_id: str) -> None:
         raise SystemExit(1)
 
 
+# Why `token --show` prints no token, by where the admin token in force comes from.
+NOT_SHOWN = {
+    Source.ENVIRONMENT: "the admin token is the one set in SIMFEED_ADMIN_TOKEN",
+    Source.REFUSED: "SIMFEED_ADMIN_TOKEN is refused (`simfeed check` says why): no token opens the page",
+    Source.OFF: 'signing in is switched off by admin_token = "" in [server] of {config}',
+    Source.CONFIG: "the admin token is the one set in [server] admin_token of {config}",
+    Source.NONE: "no admin token is kept in the data folder",
+}
+
+
 @click.command("token", cls=_Command)
 @click.option("--show", is_flag=True, help="Print the admin token this service made and keeps, to sign in.")
 def token_command(show: bool) -> None:
@@ -392,22 +403,13 @@ def token_command(show: bool) -> None:
     if not show:
         click.echo(tokens.fresh())
         return
-    if current_app.config.get("SIMFEED_ADMIN_TOKEN"):
-        raise click.ClickException("the admin token is the one set in SIMFEED_ADMIN_TOKEN")
-    try:
-        configured = _service().watcher.current().config.server.admin_token
-    except ConfigError:  # `simfeed check` says what is wrong; the kept token may still serve
-        configured = None
-    if configured == "":
-        raise click.ClickException(f"signing in is switched off by admin_token = \"\" in [server] of "
-                                   f"{current_app.config['SIMFEED_CONFIG']}")
-    if configured:
-        raise click.ClickException(f"the admin token is the one set in [server] admin_token of "
-                                   f"{current_app.config['SIMFEED_CONFIG']}")
-    kept: str | None = current_app.config.get("SIMFEED_KEPT_TOKEN")
-    if kept is None:
-        raise click.ClickException("no admin token is kept in the data folder")
-    click.echo(kept)
+    settings = current_app.config
+    found = _service().admin_token(settings.get("SIMFEED_ADMIN_TOKEN"),
+                                   bool(settings.get("SIMFEED_ADMIN_TOKEN_REFUSED")),
+                                   settings.get("SIMFEED_KEPT_TOKEN"))
+    if found.source is not Source.KEPT:
+        raise click.ClickException(NOT_SHOWN[found.source].format(config=settings["SIMFEED_CONFIG"]))
+    click.echo(found.value)
 
 
 def init_app(app: Flask) -> None:

@@ -14,7 +14,7 @@ from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 
 from ..autopilot import status as autopilot
-from ..config.load import load_config
+from ..config.load import ConfigError, load_config
 from ..config.watcher import ConfigWatcher
 from ..core.costs import Money, YearCost, totals, year_cost
 from ..core.model import Config, Renewal
@@ -28,6 +28,7 @@ from ..storage.records import RECORD_FIELDS, csv_text, renewal_record
 from ..storage.renewals import Recorded, SimStatus
 from ..storage.store import RenewalStore, StoredRenewal
 from . import renewal_links
+from .admin_token import AdminToken, admin_token
 from .checkup import Checkup, checkup
 from .snapshots import Serving
 
@@ -105,6 +106,15 @@ class Service(Serving):
         """
         config = load_config(path or self.watcher.label)
         return self.joined(config) if join_log else config
+
+    def admin_token(self, from_env: str | None, refused: bool, kept: str | None) -> AdminToken:
+        """The admin token in force with the SIM file as it is now (a broken one counts as setting none:
+        `simfeed check` says what is wrong, and the kept token may still serve)."""
+        try:
+            configured = self.watcher.current().config.server.admin_token
+        except ConfigError:
+            configured = None
+        return admin_token(configured, from_env, refused, kept)
 
     def checkup(self, config: Config) -> Checkup:
         """A config looked over today: deadlines soonest first, costs, channels (`simfeed check`)."""
