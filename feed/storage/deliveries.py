@@ -96,7 +96,7 @@ class Key:
 
 
 class Leased:
-    """A claimed row with a lease and a time to retry: a delivery or an autopilot attempt (attempts.py)."""
+    """A claimed row with a lease and a time to retry: a delivery, or an autopilot attempt (attempts.py)."""
 
     state: str
     lease_until: float
