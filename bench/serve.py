@@ -17,7 +17,6 @@ import json
 import os
 import re
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -31,6 +30,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.generate import write_config  # noqa: E402
 from bench.results import report  # noqa: E402
+from tests.helpers import stop  # noqa: E402
 from tests.postgres import PostgresServer, pg_bin  # noqa: E402
 
 GUNICORN = str(Path(sys.executable).parent / "gunicorn")
@@ -73,8 +73,7 @@ class Server:
         return [int(pid) for pid in children]
 
     def stop(self) -> None:
-        self.process.send_signal(signal.SIGTERM)
-        self.process.wait(timeout=30)
+        stop(self.process, 30)
 
 
 def fetch(url: str, headers: dict[str, str] | None = None) -> tuple[bytes, dict[str, str]]:

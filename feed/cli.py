@@ -6,9 +6,9 @@ import logging
 import os
 import signal
 import threading
+import time
 import unicodedata
 from collections.abc import Sequence
-from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -17,21 +17,25 @@ from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 
 from . import cli_backup
-from .config import presets
-from .config.gateways import masked_gateway
-from .config.notify import masked
-from .config.sims import preset_sample
 from .core import tokens
-from .core.costs import checked_long_ago, months_since, totals, year_cost
-from .core.deadlines import deadline_for
 from .core.files import atomic_write
 from .core.languages import from_environment
-from .core.model import KINDS, LANGUAGES, METHODS, Config
+from .core.model import KINDS, LANGUAGES, METHODS, Config, Sim
 from .core.wording import Wording
-from .ledger import sheet
 from .reminders import runner
-from .service import ConfigError, CopyRefused, LogUnavailable, RenewalInvalid, Service, UnknownSim
-from .storage import db
+from .service import (
+    ConfigError,
+    CopyRefused,
+    LogUnavailable,
+    RenewalInvalid,
+    Service,
+    UnknownSim,
+    catalogue,
+    databases,
+    sending,
+)
+from .service.admin_token import Source
+from .service.checkup import Checkup
 
 # The columns of `renewals` as a table (its CSV and JSON carry every field).
 TABLE_FIELDS = ("id", "sim_id", "date", "kind", "amount", "currency", "method", "reference", "note")
@@ -109,58 +113,55 @@ def _table(rows: Sequence[Sequence[str]]) -> str:
 @with_appcontext
 def check_command(file: str | None) -> None:
     """Validate the config (and SIMFEED_ADMIN_TOKEN) and list upcoming deadlines, soonest first."""
-    config = _load_or_exit(file, current_app.extensions.get("simfeed.refused_settings", ()))
-    today = _service().today(config)
-    deadlines = sorted((deadline_for(sim, config.calendar) for sim in config.sims),
-                       key=lambda d: (d.due, d.sim.id))
-    costs = {sim.id: year_cost(sim, today) for sim in config.sims}
-    words = _words()
-    rows = [(words._("ID"), words._("NAME"), words._("LAST RENEWAL"), words._("DEADLINE"),
-             words._("DAYS LEFT"), words._("RECOVERABLE UNTIL"), words._("COST/YEAR"))]
-    for d in deadlines:
-        last = d.sim.last_renewal.date.isoformat() if d.sim.last_renewal else "-"
-        grace = d.grace_until.isoformat() if d.grace_until else "-"
-        plan = costs[d.sim.id].projected
-        cost = words.money(plan.cost.amount, plan.cost.currency) if plan else "-"
-        rows.append((d.sim.id, d.sim.label, last, d.due.isoformat(), str(d.days_left(today)), grace, cost))
+    refused = current_app.extensions.get("simfeed.refused_settings", ())
+    found = _service().checkup(_load_or_exit(file, refused))
+    config, today, words = found.config, found.today, _words()
     click.echo(words._("%(source)s: OK, %(count)d SIMs (today is %(today)s in %(zone)s)",
                        count=len(config.sims), source=config.source, today=today.isoformat(),
                        zone=config.calendar.timezone.key))
-    if not deadlines:
+    if not found.deadlines:
         return
-    click.echo(_table(rows))
-    projected, paid = totals(costs.values())
-    unknown = sorted(sim_id for sim_id, cost in costs.items() if cost.projected is None)
-    cost = words._("cost per year: %(amounts)s", amounts=words.amounts(projected) or "-")
-    if unknown:
-        cost += words._(" (not counted, no keep_cost: %(sims)s)", sims=", ".join(unknown))
+    click.echo(_table(_deadline_rows(found, words)))
+    cost = words._("cost per year: %(amounts)s", amounts=words.amounts(found.projected) or "-")
+    if found.uncosted:
+        cost += words._(" (not counted, no keep_cost: %(sims)s)", sims=", ".join(found.uncosted))
     click.echo(cost)
-    click.echo(words._("paid in the last 12 months: %(amounts)s", amounts=words.amounts(paid) or "-"))
-    for sim in config.sims:
-        if sheet.rule_is_old(sim, today) and sim.preset:
-            click.echo(f"{sim.id}: preset {sim.preset.id}: {words.checked_ago(sim.preset.checked, today)}")
-    _echo_channels(config, words)
+    click.echo(words._("paid in the last 12 months: %(amounts)s", amounts=words.amounts(found.paid) or "-"))
+    for sim in found.old_rules:
+        assert sim.preset is not None  # old_rules holds preset-based SIMs only
+        click.echo(f"{sim.id}: preset {sim.preset.id}: {words.checked_ago(sim.preset.checked, today)}")
+    _echo_channels(found, words)
 
 
-def _echo_channels(config: Config, words: Wording) -> None:
+def _deadline_rows(found: Checkup, words: Wording) -> list[tuple[str, ...]]:
+    """`check`'s table: a heading, then each deadline, soonest first."""
+    heading = ("ID", "NAME", "LAST RENEWAL", "DEADLINE", "DAYS LEFT", "RECOVERABLE UNTIL", "COST/YEAR")
+    rows: list[tuple[str, ...]] = [tuple(words._(name) for name in heading)]
+    for d in found.deadlines:
+        last = d.sim.last_renewal.date.isoformat() if d.sim.last_renewal else "-"
+        grace = d.grace_until.isoformat() if d.grace_until else "-"
+        plan = found.costs[d.sim.id].projected
+        cost = words.money(plan.cost.amount, plan.cost.currency) if plan else "-"
+        left = str(d.days_left(found.today))
+        rows.append((d.sim.id, d.sim.label, last, d.due.isoformat(), left, grace, cost))
+    return rows
+
+
+def _echo_channels(found: Checkup, words: Wording) -> None:
     """Each push channel, its URLs masked (they are secrets), and what its messages will lack."""
-    for notify in config.notifies:
-        shown = ", ".join(masked(url) for url in notify.urls)
-        line = words._("notify %(id)s: %(count)d SIMs, %(language)s, to %(urls)s", id=notify.id,
-                       count=len(notify.sim_ids), language=notify.language or config.calendar.language,
-                       urls=shown)
-        if notify.urls_from != "urls":
-            line += words._(" from $%(variable)s", variable=notify.urls_from)
+    for channel in found.channels:
+        line = words._("notify %(id)s: %(count)d SIMs, %(language)s, to %(urls)s", id=channel.id,
+                       count=len(channel.sim_ids), language=channel.language, urls=", ".join(channel.shown))
+        if channel.variable:
+            line += words._(" from $%(variable)s", variable=channel.variable)
         click.echo(line)
-    for gateway in config.gateways:
-        origin = "" if gateway.url_from == "url" else f" from ${gateway.url_from}"
-        piloted = [sim.id for sim in config.sims if sim.autopilot and sim.autopilot.gateway == gateway.id]
-        click.echo(f"gateway {gateway.id}: {masked_gateway(gateway)}{origin}, autopilot of "
-                   + (", ".join(piloted) or "no SIM"))
-    if config.notifies and not config.server.public_url:
+    for gateway in found.gateways:
+        origin = f" from ${gateway.variable}" if gateway.variable else ""
+        click.echo(f"gateway {gateway.id}: {', '.join(gateway.shown)}{origin}, autopilot of "
+                   + (", ".join(gateway.sim_ids) or "no SIM"))
+    if found.no_link:
         click.echo(words._("reminders carry no \"I have renewed it\" link: set public_url in [server] "
                            "(the runner cannot know the address people reach the service at)"))
-
 
 
 @click.command("export", cls=_Command)
@@ -169,11 +170,8 @@ def _echo_channels(config: Config, words: Wording) -> None:
 def export_command(file: str) -> None:
     """Write the feed to FILE, replacing it in one step, for static hosting."""
     _load_or_exit()  # explains a bad config; the feed is then built as the server builds it
-    view = _service().snapshot()
-    config = view.config
-    body = _service().feed(view, ("all", config.calendar.reminders)).body
-    target = Path(file)
-    atomic_write(target, body, mode=0o644)
+    config, body = _service().feed_body()
+    atomic_write(Path(file), body, mode=0o644)
     click.echo(f"wrote {len(body)} bytes, {len(config.sims)} SIMs, to {file}")
 
 
@@ -238,42 +236,43 @@ def unrenew_command(renewal_id: int) -> None:
 @click.option("--language", type=click.Choice(LANGUAGES), default="en", help="The language of the texts.")
 def presets_command(language: str) -> None:
     """List the carrier presets a SIM can name with preset = "…": rule, confidence, sources, age."""
-    today = date.today()
     words = Wording(language)
-    for preset in presets.catalogue().values():
-        sim, problems = preset_sample(preset.id, date(2000, 1, 1))
-        if sim is None:  # the test suite parses every preset; this guards a hand-edited catalogue
-            _fail([words.problem(problem) for problem in problems])
-        texts = preset.texts(language)
-        after = "; ".join(f"+{stage.after_text}: {words.status(stage, sim)}" for stage in sim.stages)
-        months = months_since(preset.checked, today)
-        age = words.days((today - preset.checked).days) if months == 0 else \
-            words.ngettext("%(num)d month", "%(num)d months", months)
-        lines = [f"{preset.id}: {texts.title}", f"  rule: {words.rule_summary(sim.rule)}",
-                 f"  what counts: {texts.what_counts}"]
-        if texts.not_counted:
-            lines.append(f"  does not count: {texts.not_counted}")
-        if after:
-            lines.append(f"  after the deadline: {after}")
-        lines += [f"  renew by {words.way(way)}: {how}" for way, how in texts.renew_ways]
-        for country, variant in (("home", preset.keys.get("keep_cost")), *sorted(preset.abroad.items())):
-            if variant is not None:
-                home = country == "home"
-                action = texts.keep_cost_action if home else texts.abroad_action(country)
-                lines.append(f"  cheapest action ({'at home' if home else 'kept in ' + country}): "
-                             f"{words.money(variant['amount'], variant['currency'])}, {action} "
-                             f"({variant.get('source', 'no source')})")
-        if sim.check:
-            lines.append(f"  {words.check_line(sim.check)}")
-        lines += [f"  needs: {need}" for need in texts.prerequisites]
-        lines.append(f"  confidence: {words.confidence(preset.confidence)} "
-                     f"(checked {preset.checked.isoformat()}, {age} ago)")
-        lines += [f"  source [{source.kind}]: {source.title}, {source.date or 'undated'}"
-                  + (f" <{source.url}>" if source.url else "") for source in preset.sources]
-        if checked_long_ago(preset.checked, today):
-            lines.append(f"  {words.checked_ago(preset.checked, today)}")
-        click.echo("\n".join(lines))
+    for entry in catalogue.entries():
+        if entry.sim is None:  # the test suite parses every preset; this guards a hand-edited catalogue
+            _fail([words.problem(problem) for problem in entry.problems])
+        click.echo("\n".join(_preset_lines(entry, entry.sim, language, words)))
     click.echo("Carriers change their rules: check your carrier's current terms.")
+
+
+def _preset_lines(entry: catalogue.Entry, sim: Sim, language: str, words: Wording) -> list[str]:
+    """One preset as `presets` lists it, in `language`."""
+    preset, texts = entry.preset, entry.preset.texts(language)
+    after = "; ".join(f"+{stage.after_text}: {words.status(stage, sim)}" for stage in sim.stages)
+    age = words.days(entry.days) if entry.months == 0 else \
+        words.ngettext("%(num)d month", "%(num)d months", entry.months)
+    lines = [f"{preset.id}: {texts.title}", f"  rule: {words.rule_summary(sim.rule)}",
+             f"  what counts: {texts.what_counts}"]
+    if texts.not_counted:
+        lines.append(f"  does not count: {texts.not_counted}")
+    if after:
+        lines.append(f"  after the deadline: {after}")
+    lines += [f"  renew by {words.way(way)}: {how}" for way, how in texts.renew_ways]
+    for cost in entry.keep_costs:
+        home = cost.country is None
+        action = texts.keep_cost_action if cost.country is None else texts.abroad_action(cost.country)
+        lines.append(f"  cheapest action ({'at home' if home else f'kept in {cost.country}'}): "
+                     f"{words.money(cost.price['amount'], cost.price['currency'])}, {action} "
+                     f"({cost.price.get('source', 'no source')})")
+    if sim.check:
+        lines.append(f"  {words.check_line(sim.check)}")
+    lines += [f"  needs: {need}" for need in texts.prerequisites]
+    lines.append(f"  confidence: {words.confidence(preset.confidence)} "
+                 f"(checked {preset.checked.isoformat()}, {age} ago)")
+    lines += [f"  source [{source.kind}]: {source.title}, {source.date or 'undated'}"
+              + (f" <{source.url}>" if source.url else "") for source in preset.sources]
+    if entry.checked_long_ago:
+        lines.append(f"  {words.checked_ago(preset.checked, entry.today)}")
+    return lines
 
 
 @click.command("export-sims", cls=_Command)
@@ -286,30 +285,21 @@ def export_sims_command(form: str) -> None:
 
 
 def _remind_once(dry_run: bool, name: str, echo: bool = True) -> int:
-    """One pass over the config and log as the web workers serve them (the last good config): the
-    autopilot's texts first, then the reminders of the SIMs it does not hold. How many outcomes.
-
-    With `echo`, prints each outcome (as it went, or with its message for a dry run), described
-    with the config the pass used.
-    """
-    from .autopilot import runner as autopilot  # here: gateway clients take 0.3 s to import, web workers none
-
-    view = _service().snapshot()
-    if view.errors:
-        logging.getLogger("feed").warning("the config has errors; reminding from the last good one: %s",
-                                          "; ".join(map(str, view.errors)))
-    store, now = _service().store, datetime.now(UTC)
-    piloted = autopilot.run_pass(view.config, store, now, current_app.secret_key, name, dry_run=dry_run,
-                                 clock=lambda: datetime.now(UTC))
-    held = autopilot.held_now(view.config, store, now)
-    outcomes = runner.run_pass(view.config, store.engine, now, current_app.secret_key, name, dry_run=dry_run,
-                               clock=lambda: datetime.now(UTC), held=held)
-    for done in piloted if echo else ():
-        click.echo(f"autopilot {done.state}: {done.sim_id} (deadline {done.deadline.isoformat()}) "
-                   f"through {done.gateway}" + (f": {done.detail}" if done.detail else ""))
-    for outcome in outcomes if echo else ():
-        _echo_outcome(view.config, outcome, dry_run)
-    return len(piloted) + len(outcomes)
+    """One pass (Service.remind); with `echo`, prints each outcome (as it went, or with its message for
+    a dry run), described with the config the pass used. How many outcomes."""
+    done = _service().remind(current_app.secret_key, name, dry_run=dry_run)
+    for piloted in done.piloted if echo else ():
+        click.echo(f"autopilot {piloted.state}: {piloted.sim_id} (deadline {piloted.deadline.isoformat()}) "
+                   f"through {piloted.gateway}" + (f": {piloted.detail}" if piloted.detail else ""))
+    for index, outcome in enumerate(done.outcomes if echo else ()):
+        plan = outcome.planned
+        click.echo(f"{outcome.state}: {plan.occasion.name} of {plan.deadline.sim.id} (deadline "
+                   f"{plan.deadline.due.isoformat()}) to {plan.channel}"
+                   + (f": {outcome.error}" if outcome.error else ""))
+        if done.messages:
+            title, body = done.messages[index]
+            click.echo(f"  {title}\n" + "\n".join(f"  | {line}" for line in body.splitlines()))
+    return len(done)
 
 
 @click.command("remind", cls=_Command)
@@ -332,6 +322,11 @@ def remind_command(dry_run: bool, loop: bool) -> None:
         if not _remind_once(dry_run, name):
             click.echo("nothing due now")
         return
+    _remind_every_minute(dry_run, name)
+
+
+def _remind_every_minute(dry_run: bool, name: str) -> None:
+    """`remind --loop`: a pass at the start of every minute until SIGTERM or Ctrl-C."""
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
@@ -343,7 +338,7 @@ def remind_command(dry_run: bool, loop: bool) -> None:
             logging.getLogger("feed").warning("%s", error)
         except Exception:  # a bug in one pass must not stop the reminders for good
             logging.getLogger("feed").exception("the reminder pass failed; trying again next minute")
-        stop.wait(60 - datetime.now(UTC).timestamp() % 60)
+        stop.wait(60 - time.time() % 60)
     click.echo("stopped")
 
 
@@ -353,42 +348,21 @@ def remind_command(dry_run: bool, loop: bool) -> None:
 @with_appcontext
 def autopilot_test_command(sim_id: str, yes: bool) -> None:
     """Send SIM ID's keep-alive text now through its gateway, to test it; records no renewal."""
-    from .autopilot import gateways as autopilot_gateways  # here: as in _remind_once
-
-    config = _load_or_exit()
-    sim = config.sim(sim_id)
-    if sim is None or sim.autopilot is None:
-        piloted = ", ".join(s.id for s in config.sims if s.autopilot) or "none"
-        _fail([f"no SIM {sim_id!r} with an autopilot in {config.source} (SIMs with one: {piloted})"])
-    pilot = sim.autopilot
-    gateway = config.gateway(pilot.gateway)
-    if gateway is None:  # the config's own check names it; this guards a hand-built config
-        _fail([f"{sim_id}: no [[gateway]] {pilot.gateway!r}"])
-    cost = sim.keep_cost
+    try:
+        trial = sending.trial_text(_load_or_exit(), sim_id)
+    except sending.NotFound as error:
+        _fail([str(error)])
+    cost = trial.cost
     price = Wording().money(cost.amount, cost.currency) if cost else "what your carrier charges for a text"
-    shown = "••" + "".join(c for c in pilot.to if c.isdigit())[-4:]
-    question = (f"Send {pilot.text!r} to {shown} from {sim.label} through {masked_gateway(gateway)} now? "
-                f"It costs {price}.")
-    if not yes and not click.confirm(question, default=False):
+    if not yes and not click.confirm(f"Send {trial.pilot.text!r} to {trial.shown_to} from {trial.sim.label} "
+                                     f"through {trial.shown_gateway} now? It costs {price}.", default=False):
         raise SystemExit(1)
     try:
-        report = autopilot_gateways.send(gateway, pilot)
-    except autopilot_gateways.GatewayError as error:
+        said = sending.send_trial_text(trial)
+    except sending.NotSent as error:
         _fail([f"{sim_id}: not sent: {error}"])
-    said = f"{report.state}" + (f", message id {report.message_id}" if report.message_id else "")
-    click.echo(f"{sim_id}: handed to {masked_gateway(gateway)} ({said}); no renewal recorded "
+    click.echo(f"{sim_id}: handed to {trial.shown_gateway} ({said}); no renewal recorded "
                f"(a test: record one with `renew {sim_id} --kind sms` once your carrier counted it)")
-
-
-def _echo_outcome(config: Config, outcome: runner.Outcome, dry_run: bool) -> None:
-    plan = outcome.planned
-    line = (f"{outcome.state}: {plan.occasion.name} of {plan.deadline.sim.id} (deadline "
-            f"{plan.deadline.due.isoformat()}) to {plan.channel}")
-    click.echo(line + (f": {outcome.error}" if outcome.error else ""))
-    if dry_run:
-        today = _service().today(config)
-        title, body = runner.message(config, plan, today, current_app.secret_key)
-        click.echo(f"  {title}\n" + "\n".join(f"  | {line}" for line in body.splitlines()))
 
 
 @click.command("notify-test", cls=_Command)
@@ -396,18 +370,26 @@ def _echo_outcome(config: Config, outcome: runner.Outcome, dry_run: bool) -> Non
 @with_appcontext
 def notify_test_command(notify_id: str) -> None:
     """Send a test message to every URL of the [[notify]] channel ID."""
-    config = _load_or_exit()
-    notify = config.notify(notify_id)
-    if notify is None:
-        known = ", ".join(n.id for n in config.notifies) or "none"
-        _fail([f"no [[notify]] {notify_id!r} in {config.source} (channels: {known})"])
-    failed = 0
-    for shown, error in runner.test_message(notify, config.calendar.language):
-        said = "sent" if error is None else f"{'UNCONFIRMED' if error.unconfirmed else 'FAILED'}: {error}"
-        click.echo(f"{notify.id}: {shown}: {said}")
-        failed += error is not None
-    if failed:
+    try:
+        tried = sending.try_channel(_load_or_exit(), notify_id)
+    except sending.NotFound as error:
+        _fail([str(error)])
+    for one in tried:
+        failed = "UNCONFIRMED" if one.unconfirmed else "FAILED"
+        said = "sent" if one.error is None else f"{failed}: {one.error}"
+        click.echo(f"{notify_id}: {one.shown}: {said}")
+    if any(one.error is not None for one in tried):
         raise SystemExit(1)
+
+
+# Why `token --show` prints no token, by where the admin token in force comes from.
+NOT_SHOWN = {
+    Source.ENVIRONMENT: "the admin token is the one set in SIMFEED_ADMIN_TOKEN",
+    Source.REFUSED: "SIMFEED_ADMIN_TOKEN is refused (`simfeed check` says why): no token opens the page",
+    Source.OFF: 'signing in is switched off by admin_token = "" in [server] of {config}',
+    Source.CONFIG: "the admin token is the one set in [server] admin_token of {config}",
+    Source.NONE: "no admin token is kept in the data folder",
+}
 
 
 @click.command("token", cls=_Command)
@@ -421,22 +403,13 @@ def token_command(show: bool) -> None:
     if not show:
         click.echo(tokens.fresh())
         return
-    if current_app.config.get("SIMFEED_ADMIN_TOKEN"):
-        raise click.ClickException("the admin token is the one set in SIMFEED_ADMIN_TOKEN")
-    try:
-        configured = _service().watcher.current().config.server.admin_token
-    except ConfigError:  # `simfeed check` says what is wrong; the kept token may still serve
-        configured = None
-    if configured == "":
-        raise click.ClickException(f"signing in is switched off by admin_token = \"\" in [server] of "
-                                   f"{current_app.config['SIMFEED_CONFIG']}")
-    if configured:
-        raise click.ClickException(f"the admin token is the one set in [server] admin_token of "
-                                   f"{current_app.config['SIMFEED_CONFIG']}")
-    kept: str | None = current_app.config.get("SIMFEED_KEPT_TOKEN")
-    if kept is None:
-        raise click.ClickException("no admin token is kept in the data folder")
-    click.echo(kept)
+    settings = current_app.config
+    found = _service().admin_token(settings.get("SIMFEED_ADMIN_TOKEN"),
+                                   bool(settings.get("SIMFEED_ADMIN_TOKEN_REFUSED")),
+                                   settings.get("SIMFEED_KEPT_TOKEN"))
+    if found.source is not Source.KEPT:
+        raise click.ClickException(NOT_SHOWN[found.source].format(config=settings["SIMFEED_CONFIG"]))
+    click.echo(found.value)
 
 
 def init_app(app: Flask) -> None:
@@ -455,9 +428,7 @@ def db_group() -> None:
 @db_group.command("upgrade", cls=_Command)
 def db_upgrade_command() -> None:
     """Bring the database to the latest schema (also done at every start-up)."""
-    store = _service().store
-    db.create_schema(store.engine)
-    click.echo(f"{db.describe(store.engine)} is at the latest schema")
+    click.echo(f"{_service().upgrade()} is at the latest schema")
 
 
 @db_group.command("copy", cls=_Command)
@@ -465,13 +436,9 @@ def db_upgrade_command() -> None:
 @click.argument("target", metavar="TO")
 def db_copy_command(source: str, target: str) -> None:
     """Copy the log from one database to an empty one: SQLite paths or database URLs."""
-    engines = [db.engine_for(source), db.engine_for(target)]
     try:
-        counts = db.copy(*engines)
+        copied = databases.copy(source, target)
     except CopyRefused as error:
         _fail([str(error)])
-    finally:
-        for engine in engines:
-            engine.dispose()
-    click.echo(f"copied {db.describe(engines[0])} to {db.describe(engines[1])}: "
-               + ", ".join(f"{table} {count}" for table, count in counts.items()))
+    click.echo(f"copied {copied.source} to {copied.target}: "
+               + ", ".join(f"{table} {count}" for table, count in copied.counts.items()))

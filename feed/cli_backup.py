@@ -1,23 +1,16 @@
 """`backup FILE` and `restore FILE`: everything a user owns in one file, and back.
 
-The archive's format and checks are feed/storage/backup.py; the SIM file and its history are read
-and written through the editor's ConfigFile, under the lock its saves take.
+The work is feed/service/backups.py; these commands translate its answers and errors into lines.
 """
 
 from __future__ import annotations
-
-from datetime import UTC, datetime
 
 import click
 from flask import current_app
 from flask.cli import with_appcontext
 
 from .editing.configfile import ConfigFile
-from .service import CopyRefused, LogUnavailable, Service
-from .storage import backup, db
-
-SIM_FILE = "sims.toml"
-HISTORY = "history/"
+from .service import CopyRefused, LogUnavailable, Service, backups
 
 
 def _service() -> Service:
@@ -38,19 +31,14 @@ def _counts(counts: dict[str, int]) -> str:
 @with_appcontext
 def backup_command(file: str) -> None:
     """Write the SIM file, its editing history and the whole log to FILE (one archive), while serving."""
-    text, history = _config_file().contents()
-    files = {SIM_FILE: text} if text is not None else {}
-    files.update({HISTORY + name: data for name, data in history.items()})
     try:
-        tables = backup.read_log(_service().store.engine)
-        backup.write(file, files, tables, datetime.now(UTC))
+        done = backups.back_up(_service(), _config_file(), file)
     except LogUnavailable as error:
         raise click.ClickException(f"{error}: no backup written") from None
     except OSError as error:
         raise click.ClickException(f"{file}: cannot be written: {error.strerror or error}") from None
-    sim_file = f"{_service().watcher.path} ({len(text)} bytes)" if text is not None else "no SIM file"
-    click.echo(f"wrote {file}: {sim_file}, {len(history)} history files, "
-               f"the log ({_counts({t: len(rows) for t, rows in tables.items()})})")
+    sim_file = f"{done.sim_file} ({done.sim_bytes} bytes)" if done.sim_bytes is not None else "no SIM file"
+    click.echo(f"wrote {file}: {sim_file}, {done.history} history files, the log ({_counts(done.counts)})")
 
 
 @click.command("restore")
@@ -63,22 +51,15 @@ def restore_command(file: str, replace: bool) -> None:
     The whole archive is checked first: a damaged or truncated one changes nothing. The
     starter SIM file a first start writes, still unchanged, counts as no SIM file.
     """
-    config_file = _config_file()
-    store = _service().store
     try:
-        found = backup.read(file)
-        if not replace and config_file.path.exists() and _service().starter() is None:
-            raise click.ClickException(f"{config_file.path} exists: nothing was restored "
-                                       "(restore --replace overwrites it and the log)")
-        counts = backup.restore_log(store.engine, found.tables, replace=replace)
-    except (backup.BackupInvalid, LogUnavailable) as error:
+        done = backups.restore(_service(), _config_file(), file, replace)
+    except backups.SimFileExists as error:
+        raise click.ClickException(f"{error} exists: nothing was restored "
+                                   "(restore --replace overwrites it and the log)") from None
+    except (backups.BackupInvalid, LogUnavailable) as error:
         raise click.ClickException(f"{error}: nothing was restored") from None
     except CopyRefused as error:
         raise click.ClickException(f"{error} (restore --replace overwrites it)") from None
-    history = {name.removeprefix(HISTORY): data for name, data in found.files.items()
-               if name.startswith(HISTORY)}
-    config_file.put_back(found.files.get(SIM_FILE), history)
-    click.echo(f"restored {file} (made {found.created_at}): "
-               + (f"{config_file.path}, " if SIM_FILE in found.files else "no SIM file in it, ")
-               + f"{len(history)} history files, "
-               f"the log into {db.describe(store.engine)} ({_counts(counts)})")
+    click.echo(f"restored {file} (made {done.created_at}): "
+               + (f"{done.sim_file}, " if done.sim_bytes is not None else "no SIM file in it, ")
+               + f"{done.history} history files, the log into {done.database} ({_counts(done.counts)})")

@@ -13,7 +13,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from .conftest import BASIC, write_config
-from .helpers import ROOT, env_for, free_port, procfile_command, wait_until_up
+from .helpers import ROOT, env_for, free_port, procfile_command, stop, wait_until_up
 from .test_store import raw
 
 ADMIN = "admin-token-for-the-load-test"
@@ -83,8 +83,7 @@ def test_400_concurrent_posts_across_two_instances_of_4_workers(tmp_path: Path, 
             time.sleep(0.05)
     finally:
         for process in processes:
-            process.terminate()
-            process.wait(timeout=30)
+            stop(process, 30)
 
     assert [status for status, _ in results] == [201] * 400
     # A retry answers with the renewal stored the first time.

@@ -25,7 +25,7 @@ from feed.core.model import Renewal
 from feed.storage.store import RenewalStore
 
 from .conftest import BASIC, write_config
-from .helpers import ROOT, env_for, free_port, procfile_command, wait_until_up
+from .helpers import ROOT, env_for, free_port, procfile_command, stop, wait_until_up
 from .test_store import raw
 
 # A writer that stops inside its transaction: the store reads the clock a second time in
@@ -146,8 +146,7 @@ def test_workers_killed_at_random_during_writes_lose_no_acknowledged_renewal(tmp
             thread.join(timeout=60)
     finally:
         done.set()
-        master.send_signal(signal.SIGTERM)
-        master.wait(timeout=30)
+        stop(master, 30)
     assert kills >= 8 and len(acknowledged) >= 30, (kills, len(acknowledged))
     check(log_url)
     rows = raw(log_url, "SELECT id, sim_id, date, amount, currency, reference, note, kind, created_at"

@@ -271,3 +271,16 @@ def test_the_console_command_lists_every_command_with_help():
         assert CliRunner().invoke(main, [command, "--help"]).exit_code == 0
     assert shlex.split(procfile("web")) == ["simfeed", "serve"]
     assert shlex.split(procfile("worker")) == ["simfeed", "remind", "--loop"]
+
+
+def test_simfeed_token_show_says_a_refused_environment_token_opens_nothing(tmp_path: Path, monkeypatch):
+    """Issue 22: `token --show` and the sign-in decide the admin token in one place: a refused
+    SIMFEED_ADMIN_TOKEN opens nothing, so no other token is shown as the one to sign in with."""
+    monkeypatch.chdir(tmp_path)
+    for name in ("SIMFEED_CONFIG", "DATABASE_URL", "SIMFEED_DATABASE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("SIMFEED_INSTANCE", str(tmp_path / "data"))
+    monkeypatch.setenv("SIMFEED_ADMIN_TOKEN", "weak1")
+    shown = CliRunner().invoke(main, ["token", "--show"])
+    assert shown.exit_code == 1 and "SIMFEED_ADMIN_TOKEN is refused" in shown.output, shown.output
+    assert "weak1" not in shown.output

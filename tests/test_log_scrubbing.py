@@ -12,6 +12,8 @@ import apprise
 import pytest
 
 from feed.config.load import parse_toml
+from feed.core.scrubbing import SCRUBBER
+from feed.reminders import channels
 
 from .conftest import BASIC
 from .receivers import http_receiver
@@ -75,3 +77,24 @@ def test_other_loggers_are_left_alone(root_log: io.StringIO) -> None:
     _configure(9)
     logging.getLogger("elsewhere").warning("the topic %s is named in our own line", TOPIC)
     assert TOPIC in root_log.getvalue()
+
+
+# Issue 22: one splitter of a URL into its secret parts, for the log records and for a send's stored error.
+@pytest.mark.parametrize(("url", "secret"), [
+    ("json://hookuser:pw-Zt42nb@127.0.0.1:8080/hook", "pw-Zt42nb"),
+    ("json://hookuser:pw-Zt42nb@127.0.0.1:8080/hook", "hookuser"),
+    ("tgram://123456789:AAbbCCddEE/4242", "AAbbCCddEE"),
+    ("ntfy://ntfy.example/sims-topic-Qk83vZ", "sims-topic-Qk83vZ"),
+    ("json://127.0.0.1:8080/hooks-Pq1xW7?token=tok-Lm90sd", "tok-Lm90sd"),
+    ("json://127.0.0.1:8080/hooks-Pq1xW7?token=tok-Lm90sd", "hooks-Pq1xW7"),
+    ("mailto://mailer:pw-Zt42nb@mail.example?to=ann@one.example,ben-Qv7@two.example", "ben-Qv7"),
+], ids=["password", "user", "token-in-path", "topic", "query-token", "webhook-path", "one-recipient"])
+def test_no_secret_part_survives_the_log_nor_a_stored_error(root_log: io.StringIO, url: str,
+                                                              secret: str) -> None:
+    said = f"Failed to send to {secret} (then to {secret.upper()}) through {url}"
+    SCRUBBER.watch([url])
+    logging.getLogger("apprise").warning("%s", said)
+    assert "Failed to send" in root_log.getvalue()  # the record did arrive
+    assert secret.lower() not in root_log.getvalue().lower()
+    stored = channels.scrub(said, url)
+    assert stored.startswith("Failed to send") and secret not in stored

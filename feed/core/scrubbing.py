@@ -24,26 +24,57 @@ LOGGERS = ("apprise", "urllib3", "requests")
 SHORTEST = 3
 
 
+# What a URL's pieces are cut at, besides its structure: a list of recipients ("a@x.org,b@y.org")
+# or a chat id and a bot token ("123456:AAbbCC") hold secrets that a line may quote one by one.
+_PUNCTUATION = re.compile(r"[/:@?&=#,;\s]+")
+
+
 def parts(url: str) -> set[str]:
-    """The pieces of `url` that a log line may quote: the whole, its user, password, host, path
-    segments, query keys and values and fragment, each as written and percent-decoded.
+    """The pieces of `url` that a log line or an error may quote: the whole, its user, password, host,
+    path segments, query keys and values and fragment, and every run between its punctuation, each as
+    written and percent-decoded; never its scheme alone (which is shown), nor a piece under SHORTEST.
+
+    The one answer to "what of this URL is secret", for the log records (Scrubber) and for the
+    errors a send stores and shows (reminders.channels.scrub).
 
     >>> found = parts("json://bob:hunter22@hooks.example:8080/api/SECRET?token=qv8x")
     >>> sorted(found & {"bob", "hunter22", "hooks.example", "8080", "SECRET", "token", "qv8x", "json"})
     ['8080', 'SECRET', 'bob', 'hooks.example', 'hunter22', 'qv8x', 'token']
     >>> sorted(parts("tgram://123456:AAbbCC/789"))
     ['/789', '123456', '123456:AAbbCC', '123456:AAbbCC/789', '789', 'AAbbCC', 'tgram://123456:AAbbCC/789']
+    >>> recipients = parts("mailto://me:pw1@mail.example?to=ann@one.example,ben@two.example")
+    >>> sorted(recipients & {"one.example", "ben"})
+    ['ben', 'one.example']
     """
     url = url.strip()
     split = urlsplit(url)
-    found = {url, url.partition("://")[2], split.netloc, split.path, split.query, split.fragment}
+    scheme, _sep, rest = url.partition("://")
+    found = {url, rest, split.netloc, split.path, split.query, split.fragment}
     userinfo, _at, host = split.netloc.rpartition("@")
     found.update({userinfo, host, *userinfo.split(":"), *host.split(":")})
     found.update(split.path.split("/"))
     for key, value in parse_qsl(split.query, keep_blank_values=True):
         found.update({key, value})
+    found.update(_PUNCTUATION.split(rest))
     found |= {unquote(part) for part in found}
-    return {part for part in found if len(part) >= SHORTEST}
+    found |= {piece for part in list(found) for piece in _PUNCTUATION.split(part)}
+    return {part for part in found if len(part) >= SHORTEST and part.lower() != scheme.lower()}
+
+
+def pattern(pieces: Iterable[str]) -> re.Pattern[str] | None:
+    """One expression that finds any of `pieces` in any case, the longest first; None for none."""
+    longest_first = sorted(set(pieces), key=len, reverse=True)
+    return re.compile("|".join(map(re.escape, longest_first)), re.IGNORECASE) if longest_first else None
+
+
+def scrub_url(text: str, url: str, mark: str = "…") -> str:
+    """`text` with every part of `url` that could be a secret replaced by `mark`.
+
+    >>> scrub_url("Failed to send to 123456:AAbbCC/77 at api.telegram.org", "tgram://123456:AAbbCC/77")
+    'Failed to send to … at api.telegram.org'
+    """
+    found = pattern(parts(url))
+    return found.sub(mark, text) if found is not None else text
 
 
 class Scrubber:
@@ -62,8 +93,7 @@ class Scrubber:
             new = set().union(*(parts(url) for url in urls)) - self._parts
             if new:
                 self._parts |= new
-                longest_first = sorted(self._parts, key=len, reverse=True)
-                self._pattern = re.compile("|".join(map(re.escape, longest_first)), re.IGNORECASE)
+                self._pattern = pattern(self._parts)
             if not self._installed:
                 self._install()
 

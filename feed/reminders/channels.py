@@ -9,7 +9,6 @@ have arrived all the same (no answer in time) is told by the transport (transpor
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import parse_qs, urlsplit
@@ -17,10 +16,9 @@ from urllib.parse import parse_qs, urlsplit
 import apprise
 
 from ..core import tokens
+from ..core.scrubbing import scrub_url
 from . import transport
 
-# The part of a URL long enough to be a secret, once split at its punctuation.
-_PARTS = re.compile(r"[^/:@?&=#,;\s]{4,}")
 MAX_ERROR = 300
 # How long a receiver has to accept the connection, then to answer (seconds), unless its URL
 # says otherwise (apprise's cto= and rto=). apprise's own 4 s cut off slow but working services.
@@ -44,16 +42,13 @@ Sender = Callable[[str, str, str], "Failure | None"]
 
 
 def scrub(text: str, url: str) -> str:
-    """`text` with every part of `url` that could be a secret replaced, and any token redacted.
+    """`text` with every part of `url` that could be a secret (core.scrubbing.parts) replaced, and any
+    token redacted.
 
     >>> scrub("Failed to send to 123456:AAbbCC/77 at api.telegram.org", "tgram://123456:AAbbCC/77")
-    'Failed to send to …:…/77 at api.telegram.org'
+    'Failed to send to … at api.telegram.org'
     """
-    scheme = url.partition("://")[0]
-    for part in sorted(set(_PARTS.findall(url.partition("://")[2])), key=len, reverse=True):
-        if part != scheme:
-            text = text.replace(part, "…")
-    return tokens.redact(text)[:MAX_ERROR]
+    return tokens.redact(scrub_url(text, url))[:MAX_ERROR]
 
 
 def _with_timeouts(plugin: apprise.plugins.NotifyBase, url: str) -> None:

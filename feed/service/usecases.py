@@ -7,23 +7,35 @@ they never reach the store, the config loader or the clock themselves.
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..autopilot import status as autopilot
-from ..config.load import load_config
+from ..config.load import ConfigError, load_config
 from ..config.watcher import ConfigWatcher
 from ..core.costs import Money, YearCost, totals, year_cost
 from ..core.model import Config, Renewal
+from ..editing.configfile import Change, ConfigFile
+from ..editing.drafts import Draft
 from ..ledger import sheet
+from ..reminders import runner
 from ..reminders import status as reminders
-from ..storage import renewals
+from ..storage import db, renewals
 from ..storage.records import RECORD_FIELDS, csv_text, renewal_record
 from ..storage.renewals import Recorded, SimStatus
 from ..storage.store import RenewalStore, StoredRenewal
+from . import renewal_links
+from .admin_token import AdminToken, admin_token
+from .checkup import Checkup, checkup
 from .snapshots import Serving
+
+if TYPE_CHECKING:
+    from ..autopilot.runner import Outcome as Piloted
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -47,6 +59,22 @@ class SimDetail:
     rule_old: bool
     reminders: reminders.SimReminders | None
     autopilot: autopilot.SimAutopilot | None
+
+
+@dataclass(frozen=True)
+class ReminderPass:
+    """One pass of the autopilot's texts and the push reminders, on the config it used.
+
+    `messages`: for a dry run, each outcome's title and body as it would be sent.
+    """
+
+    config: Config
+    piloted: tuple[Piloted, ...]
+    outcomes: tuple[runner.Outcome, ...]
+    messages: tuple[tuple[str, str], ...] = ()
+
+    def __len__(self) -> int:
+        return len(self.piloted) + len(self.outcomes)
 
 
 def _utc_now() -> datetime:
@@ -79,10 +107,73 @@ class Service(Serving):
         config = load_config(path or self.watcher.label)
         return self.joined(config) if join_log else config
 
+    def admin_token(self, from_env: str | None, refused: bool, kept: str | None) -> AdminToken:
+        """The admin token in force with the SIM file as it is now (a broken one counts as setting none:
+        `simfeed check` says what is wrong, and the kept token may still serve)."""
+        try:
+            configured = self.watcher.current().config.server.admin_token
+        except ConfigError:
+            configured = None
+        return admin_token(configured, from_env, refused, kept)
+
+    def checkup(self, config: Config) -> Checkup:
+        """A config looked over today: deadlines soonest first, costs, channels (`simfeed check`)."""
+        return checkup(config, self.today(config))
+
+    def feed_body(self) -> tuple[Config, bytes]:
+        """The served config and its whole feed, as the server builds it (`simfeed export`)."""
+        view = self.snapshot()
+        return view.config, self.feed(view, ("all", view.config.calendar.reminders)).body
+
+    def upgrade(self) -> str:
+        """Bring the database to the latest schema; which database, without its password."""
+        db.create_schema(self.store.engine)
+        return db.describe(self.store.engine)
+
+    def remind(self, secret_key: str | bytes | None, name: str, dry_run: bool = False) -> ReminderPass:
+        """One pass over the served config (the last good one) and log: the autopilot's texts first,
+        then the reminders of the SIMs it does not hold. With `dry_run`, nothing is sent nor recorded."""
+        # Here: gateway clients take 0.3 s to import, web workers none.
+        from ..autopilot import runner as autopilot
+
+        view = self.snapshot()
+        if view.errors:
+            logger.warning("the config has errors; reminding from the last good one: %s",
+                           "; ".join(map(str, view.errors)))
+        config, now = view.config, self.clock()
+        piloted = autopilot.run_pass(config, self.store, now, secret_key, name, dry_run=dry_run,
+                                     clock=self.clock)
+        held = autopilot.held_now(config, self.store, now)
+        outcomes = runner.run_pass(config, self.store.engine, now, secret_key, name, dry_run=dry_run,
+                                   clock=self.clock, held=held)
+        today = self.today(config)
+        messages = tuple(runner.message(config, outcome.planned, today, secret_key)
+                         for outcome in outcomes) if dry_run else ()
+        return ReminderPass(config, tuple(piloted), tuple(outcomes), messages)
+
+    def save_draft(self, file: ConfigFile, draft: Draft, expected: str, change: Change) -> Config:
+        """Write a valid draft to the config file if it still has digest `expected`, stamped now; the
+        new config. Raises ConfigError, Stale, NotWritable or NotSaved, the file as it was."""
+        if draft.text is None:
+            raise ValueError("a draft with errors is never saved")
+        return file.save(draft.text, expected, change, self.clock(), draft.config)
+
     def record(self, sim_id: str, data: Mapping[str, Any], key: str | None = None) -> Recorded:
         """Validate and store one renewal; raises UnknownSim, RenewalInvalid or IdempotencyConflict."""
         config = self._config()
         return renewals.record(self.store, config, sim_id, data, self.today(config), key)
+
+    def link_target(self, secret_key: str | bytes, token: str) -> renewal_links.LinkTarget:
+        """The SIM and deadline a reminder's one-tap link is for, today; raises LinkExpired,
+        LinkInvalid, or UnknownSim for a SIM no longer in the config."""
+        config = self._config()
+        return renewal_links.target(config, secret_key, token, self.today(config))
+
+    def record_from_link(self, found: renewal_links.LinkTarget, data: Mapping[str, str]) -> Recorded:
+        """Record the renewal a link's form sent, once (keyed on the SIM and the deadline it was sent
+        for); raises TopUpNeeded, RenewalInvalid or IdempotencyConflict."""
+        renewal_links.require_top_up(found, data)
+        return self.record(found.sim.id, data, found.claim.idempotency_key)
 
     def renewal(self, renewal_id: int) -> StoredRenewal | None:
         """One logged renewal, or None."""

@@ -18,11 +18,9 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import (
-    BigInteger,
     Column,
     Engine,
     Float,
-    Integer,
     Row,
     Table,
     Text,
@@ -38,7 +36,7 @@ from .deliveries import FAILED as FAILED
 from .deliveries import INTERRUPTED as INTERRUPTED
 from .deliveries import RETRY as RETRY
 from .deliveries import SENDING as SENDING
-from .deliveries import Leased
+from .deliveries import Leased, claim_columns, iso_utc
 
 # Beside the deliveries' states: a text taken by the gateway waits for its confirmation (pending)
 # or for the person (awaiting); confirmed goes with a renewal; capped was never sent.
@@ -55,11 +53,7 @@ attempts = Table(
     Column("gateway_id", Text, nullable=False),
     # When it was planned (ISO 8601, UTC).
     Column("planned_at", Text, nullable=False),
-    Column("state", Text, nullable=False),
-    Column("tries", Integer, nullable=False),
-    Column("runner", Text, nullable=False),
-    Column("lease_until", Float, nullable=False),
-    Column("next_try", Float),
+    *claim_columns("tries"),
     # When the gateway took the latest try (seconds since the epoch): its confirmation is awaited from then.
     Column("sent_at", Float),
     # The gateway's id of the text (SMS Gate's message id), the renewal's reference.
@@ -68,7 +62,7 @@ attempts = Table(
     # What the texts of this attempt cost together (a decimal, as text), in `currency`.
     Column("spent", Text),
     Column("currency", Text),
-    Column("renewal_id", BigInteger().with_variant(Integer, "sqlite")),
+    Column("renewal_id", db.ID),
     Column("updated_at", Text, nullable=False),
 )
 paused = Table(
@@ -110,10 +104,6 @@ def _attempt(row: Row[Any]) -> Attempt:
         updated_at=datetime.fromisoformat(row.updated_at))
 
 
-def _iso(now: float) -> str:
-    return datetime.fromtimestamp(now, UTC).isoformat()
-
-
 def _where(sim_id: str, deadline: date) -> Any:
     return and_(attempts.c.sim_id == sim_id, attempts.c.deadline == deadline.isoformat())
 
@@ -139,7 +129,7 @@ def claim(engine: Engine, sim_id: str, deadline: date, gateway_id: str, planned_
     New: claimed. A retry that is due: claimed again. Claimed by a runner whose lease ran out:
     marked interrupted, never sent again. Anything else: None.
     """
-    stamp = _iso(now)
+    stamp = iso_utc(now)
     with db.unavailable_as_error(engine), db.writing(engine) as connection:
         row = connection.execute(select(attempts).where(_where(sim_id, deadline))).first()
         if row is None:
@@ -171,7 +161,7 @@ def _change(engine: Engine, sim_id: str, deadline: date, now: float, states: set
         condition = and_(condition, attempts.c.lease_until <= only_before)
     with db.unavailable_as_error(engine), db.writing(engine) as connection:
         changed = connection.execute(update(attempts).where(condition).values(
-            **values, updated_at=_iso(now))).rowcount
+            **values, updated_at=iso_utc(now))).rowcount
         row = connection.execute(select(attempts).where(_where(sim_id, deadline))).one()
     return _attempt(row) if changed else None
 
@@ -217,7 +207,7 @@ def confirmed(engine: Engine, attempt: Attempt, now: float, renewal_id: int) -> 
 def capped(engine: Engine, sim_id: str, deadline: date, gateway_id: str, planned_at: datetime, runner: str,
            now: float, why: str) -> Attempt | None:
     """Record that no text was sent because the year's cap is reached; the attempt if this call did."""
-    stamp = _iso(now)
+    stamp = iso_utc(now)
     with db.unavailable_as_error(engine), db.writing(engine) as connection:
         if connection.execute(select(attempts.c.state).where(_where(sim_id, deadline))).first() is not None:
             return None
@@ -240,4 +230,4 @@ def set_paused(engine: Engine, sim_id: str, pause: bool, now: float) -> None:
     with db.unavailable_as_error(engine), db.writing(engine) as connection:
         connection.execute(delete(paused).where(paused.c.sim_id == sim_id))
         if pause:
-            connection.execute(insert(paused).values(sim_id=sim_id, paused_at=_iso(now)))
+            connection.execute(insert(paused).values(sim_id=sim_id, paused_at=iso_utc(now)))

@@ -18,8 +18,10 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     Connection,
     Engine,
+    Integer,
     MetaData,
     Table,
     create_engine,
@@ -33,6 +35,8 @@ from sqlalchemy import (
 from sqlalchemy.engine import URL
 
 metadata = MetaData()
+# SQLite's INTEGER, PostgreSQL's BIGINT: 64-bit ids on both.
+ID = BigInteger().with_variant(Integer, "sqlite")
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 # The advisory lock every PostgreSQL write takes: writers queue as SQLite's do.

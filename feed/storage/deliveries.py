@@ -46,6 +46,19 @@ SENDING, SENT, RETRY, FAILED, INTERRUPTED, SUPERSEDED, UNCONFIRMED = (
 # Sent, or maybe sent, with no confirmation: never sent again, shown as such on the SIM's page.
 MAYBE_SENT = frozenset({INTERRUPTED, UNCONFIRMED})
 
+
+def claim_columns(count: str) -> list[Column[Any]]:
+    """The columns of a row claimed under a lease (a Leased: a delivery, an autopilot attempt);
+    `count` names the column that counts its tries."""
+    return [
+        Column("state", Text, nullable=False),
+        Column(count, Integer, nullable=False),
+        Column("runner", Text, nullable=False),
+        Column("lease_until", Float, nullable=False),
+        Column("next_try", Float),
+    ]
+
+
 # The table of migrations/versions/0004_deliveries.py.
 deliveries = Table(
     "deliveries", db.metadata,
@@ -59,11 +72,7 @@ deliveries = Table(
     Column("occasion", Text, primary_key=True),
     # When it was due (ISO 8601, UTC, always the same form: compared as text).
     Column("due_at", Text, nullable=False),
-    Column("state", Text, nullable=False),
-    Column("attempts", Integer, nullable=False),
-    Column("runner", Text, nullable=False),
-    Column("lease_until", Float, nullable=False),
-    Column("next_try", Float),
+    *claim_columns("attempts"),
     Column("error", Text),
     Column("updated_at", Text, nullable=False),
     Column("sent_at", Text),
@@ -139,7 +148,8 @@ def _delivery(row: Row[Any]) -> Delivery:
     )
 
 
-def _iso(now: float) -> str:
+def iso_utc(now: float) -> str:
+    """Seconds since the epoch as the ISO 8601 UTC text these rows keep (compared as text)."""
     return datetime.fromtimestamp(now, UTC).isoformat()
 
 
@@ -180,7 +190,7 @@ def claim(engine: Engine, key: Key, due_at: datetime, runner: str, now: float,
     a retry not yet due): None. Claiming a reminder supersedes the retries still pending
     for older reminders of the same SIM and URL: only the newest is worth sending.
     """
-    stamp = _iso(now)
+    stamp = iso_utc(now)
     with db.unavailable_as_error(engine), db.writing(engine) as connection:
         row = connection.execute(select(deliveries).where(_where(key))).first()
         if row is None:
@@ -213,13 +223,13 @@ def finish(engine: Engine, claimed: Delivery, now: float, error: str | None = No
     """Record how a claimed send went: sent; sent but `unconfirmed` (never again); failed, to
     retry at `retry_at`; or failed for good."""
     if error is None:
-        values: dict[str, Any] = {"state": SENT, "sent_at": _iso(now), "error": None}
+        values: dict[str, Any] = {"state": SENT, "sent_at": iso_utc(now), "error": None}
     elif unconfirmed:
-        values = {"state": UNCONFIRMED, "sent_at": _iso(now), "error": error}
+        values = {"state": UNCONFIRMED, "sent_at": iso_utc(now), "error": error}
     else:
         values = {"state": RETRY if retry_at is not None else FAILED, "next_try": retry_at, "error": error}
     with db.unavailable_as_error(engine), db.writing(engine) as connection:
         connection.execute(update(deliveries).where(_where(claimed.key)).values(
-            **values, updated_at=_iso(now), lease_until=now))
+            **values, updated_at=iso_utc(now), lease_until=now))
         row = connection.execute(select(deliveries).where(_where(claimed.key))).one()
     return _delivery(row)

@@ -22,7 +22,6 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import (
-    BigInteger,
     Column,
     Connection,
     Engine,
@@ -51,13 +50,11 @@ IDEMPOTENCY_KEEP = timedelta(hours=48)
 LASTING = "lasting:"
 # Idle connections generation() keeps for its next reads; more at once go back to the pool.
 KEEP_READERS = 4
-# SQLite's INTEGER, PostgreSQL's BIGINT: 64-bit ids on both.
-_ID = BigInteger().with_variant(Integer, "sqlite")
 
 # The tables of migrations/versions/0001_renewal_log.py (dates and times as ISO 8601 text).
 renewals = Table(
     "renewals", db.metadata,
-    Column("id", _ID, primary_key=True, autoincrement=True),
+    Column("id", db.ID, primary_key=True, autoincrement=True),
     Column("sim_id", Text, nullable=False),
     Column("date", Text, nullable=False),
     Column("amount", Float),
@@ -76,7 +73,7 @@ idempotency = Table(
     "idempotency", db.metadata,
     Column("key", Text, primary_key=True),
     Column("fingerprint", Text, nullable=False),
-    Column("renewal_id", _ID, nullable=False),
+    Column("renewal_id", db.ID, nullable=False),
     Column("created_at", Text, nullable=False),
 )
 definitions = Table(

@@ -6,9 +6,18 @@ token as a Bearer token; with no admin token configured the API refuses all.
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint, Response, abort, jsonify, request, url_for
 
-from ..service import IDEMPOTENCY_KEY, IdempotencyConflict, RenewalInvalid, UnknownSim, renewal_record
+from ..service import (
+    IDEMPOTENCY_KEY,
+    IdempotencyConflict,
+    Recorded,
+    RenewalInvalid,
+    UnknownSim,
+    renewal_record,
+)
 from .auth import bearer_ok
 from .current import service, snapshot
 from .errors import json_error
@@ -44,16 +53,33 @@ def list_renewals(sim_id: str) -> Response:
         abort(404, f"no SIM {sim_id!r}")
 
 
-@bp.post("/sims/<sim_id>/renewals")
-def add_renewal(sim_id: str) -> Response:
-    if snapshot().config.sim(sim_id) is None:
-        abort(404, f"no SIM {sim_id!r}")
+def _json_object() -> dict[str, Any] | None:
+    """The request's body as a JSON object ({} when empty); None when it is anything else."""
     # Not request.content_length: a chunked body has none, and must not be taken for an empty one.
     try:
         body = request.get_json(silent=True, force=True) if request.get_data(cache=True) else {}
     except RecursionError:  # nested deeper than the parser goes: not a renewal either
         body = None
-    if not isinstance(body, dict):
+    return body if isinstance(body, dict) else None
+
+
+def _created(recorded: Recorded, sim_id: str) -> Response:
+    """201 with the renewal and its SIM's new deadline; a replayed request says so."""
+    response = jsonify(renewal=renewal_record(recorded.stored, sim_id),
+                       deadline=recorded.deadline.due.isoformat())
+    response.status_code = 201
+    response.headers["Location"] = url_for("api.get_renewal", renewal_id=recorded.stored.id)
+    if not recorded.created:
+        response.headers["Idempotent-Replayed"] = "true"
+    return response
+
+
+@bp.post("/sims/<sim_id>/renewals")
+def add_renewal(sim_id: str) -> Response:
+    if snapshot().config.sim(sim_id) is None:
+        abort(404, f"no SIM {sim_id!r}")
+    body = _json_object()
+    if body is None:
         return json_error(400, "the body must be a JSON object", errors={"body": "not a JSON object"})
     key = request.headers.get("Idempotency-Key")
     if key is not None and not IDEMPOTENCY_KEY.fullmatch(key):
@@ -65,13 +91,7 @@ def add_renewal(sim_id: str) -> Response:
         return json_error(400, "the renewal was not stored", errors=invalid.errors)
     except IdempotencyConflict as conflict:
         return json_error(422, str(conflict))
-    response = jsonify(renewal=renewal_record(recorded.stored, sim_id),
-                       deadline=recorded.deadline.due.isoformat())
-    response.status_code = 201
-    response.headers["Location"] = url_for("api.get_renewal", renewal_id=recorded.stored.id)
-    if not recorded.created:
-        response.headers["Idempotent-Replayed"] = "true"
-    return response
+    return _created(recorded, sim_id)
 
 
 @bp.get("/renewals/<int:renewal_id>")

@@ -13,6 +13,8 @@ from wtforms import ValidationError
 
 from ..core import tokens
 from ..core.model import Config
+from ..service.admin_token import AdminToken
+from ..service.admin_token import admin_token as decide
 from . import sessions
 from .current import client, misses, snapshot
 from .throttle import ADMIN
@@ -23,15 +25,14 @@ R = TypeVar("R")
 
 def admin_token(config: Config) -> str | None:
     """The token that opens the API and the page's forms: env first, then [server], then the kept one."""
-    if current_app.config.get("SIMFEED_ADMIN_TOKEN_REFUSED"):  # too weak: `flask check` says so
-        return None
-    from_env: str | None = current_app.config.get("SIMFEED_ADMIN_TOKEN")
-    if from_env:
-        return from_env
-    if config.server.admin_token is not None:  # "" switches signing in off
-        return config.server.admin_token or None
-    kept: str | None = current_app.config.get("SIMFEED_KEPT_TOKEN")
-    return kept
+    return in_force(config.server.admin_token).value
+
+
+def in_force(configured: str | None) -> AdminToken:
+    """The admin token in force given [server] admin_token, with the app's environment and kept token."""
+    settings = current_app.config
+    return decide(configured, settings.get("SIMFEED_ADMIN_TOKEN"),
+                  bool(settings.get("SIMFEED_ADMIN_TOKEN_REFUSED")), settings.get("SIMFEED_KEPT_TOKEN"))
 
 
 class TooManyAttempts(Exception):

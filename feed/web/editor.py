@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Mapping
-from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from flask import Blueprint, abort, current_app, flash, redirect, request, session, url_for
@@ -29,12 +28,12 @@ from wtforms import (
 )
 from wtforms.fields import SelectChoice
 
-from ..config import presets
 from ..core.model import EXTEND_FROM, KINDS
 from ..editing import document, drafts
 from ..editing.configfile import Change, ConfigFile, NothingToUndo, NotSaved, NotWritable, Stale, digest
 from ..editing.fields import FIELDS, RULE_CHOICES, to_values
 from ..service import ConfigError
+from ..service.catalogue import catalogue
 from . import bodies, i18n, offload
 from .auth import is_admin, login_required
 from .current import service, snapshot
@@ -165,7 +164,7 @@ def _new_form(values: Mapping[str, str] | None = None) -> SimForm:
     # the presets by their titles in the visitor's language.
     words = i18n.wording()
     form["preset"].choices = [SelectChoice("", "—"), *(SelectChoice(p.id, p.texts(words.language).title)
-                                                       for p in presets.catalogue().values())]
+                                                       for p in catalogue().values())]
     form["topup_from"].choices = [SelectChoice("", "—"),
                                   *(SelectChoice(c, words.extends_from(c)) for c in EXTEND_FROM)]
     form["counts"].choices = [SelectChoice(k, words.kind(k)) for k in KINDS]
@@ -190,7 +189,7 @@ def _page(form: SimForm, sim_id: str | None, draft: drafts.Draft | None = None, 
     errors = {name: words.reason(reason) for name, reason in draft.errors.items()} if draft else {}
     return render_page("editor.html", form=form, sim_id=sim_id, draft=draft, preview=preview, paste=paste,
                        message=message, errors=errors, fields=FIELDS, hints=HINTS,
-                       presets=presets.catalogue(), writable=file.writable(snapshot().config),
+                       presets=catalogue(), writable=file.writable(snapshot().config),
                        retire=ConfirmForm(digest=form.digest.data) if sim_id else None,
                        rules=RULE_LABELS, dates={f.name for f in FIELDS if f.widget == "date"})
 
@@ -218,8 +217,7 @@ def _submit(form: SimForm, sim_id: str | None, draft: drafts.Draft, what: str) -
         return _page(form, sim_id, draft, preview=preview, paste=document.table_text(draft.table))
     change = Change(_who(), what, draft.sim_id or "", draft.changed)
     try:
-        assert draft.text is not None
-        offload.run(file.save, draft.text, form.digest.data or "", change, datetime.now(UTC), draft.config)
+        offload.run(service().save_draft, file, draft, form.digest.data or "", change)
     except Stale:
         return _page(form, sim_id, draft, preview=preview, message=_stale())
     except NotWritable:
@@ -329,9 +327,8 @@ def retire(sim_id: str) -> str | BaseResponse:
         return _page(form, sim_id, draft, message=gettext(
             "This service may not write the config file: remove the SIM's [[sim]] table from it yourself."))
     try:
-        assert draft.text is not None
-        offload.run(file.save, draft.text, confirm.digest.data or "", Change(_who(), "retired", sim_id, ()),
-                    datetime.now(UTC), draft.config)
+        offload.run(service().save_draft, file, draft, confirm.digest.data or "",
+                    Change(_who(), "retired", sim_id, ()))
     except (Stale, NotWritable):
         return _page(form, sim_id, draft, message=_stale())
     except NotSaved as error:

@@ -10,7 +10,6 @@ its SIM and leads to the SIM's page, where the renewal can still be recorded.
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
@@ -18,11 +17,9 @@ from flask_babel import gettext
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response as BaseResponse
 
-from ..core import parsers
-from ..core.deadlines import Deadline, deadline_for
-from ..core.model import Charge, Sim
 from ..reminders import links
-from ..service import IdempotencyConflict, LogUnavailable, RenewalInvalid
+from ..service import IdempotencyConflict, LogUnavailable, RenewalInvalid, UnknownSim
+from ..service.renewal_links import LinkTarget, TopUpNeeded
 from . import recording
 from .auth import admin_token, check_csrf, is_admin
 from .current import service, snapshot
@@ -46,31 +43,28 @@ class _Expired(Exception):
         self.claim = claim
 
 
-def _target(token: str, today: date) -> tuple[links.Claim, Sim, Deadline]:
+def _target(token: str) -> LinkTarget:
     """The SIM and its deadline now, for a genuine link; a 4xx page otherwise."""
     try:
-        claim = links.read_token(str(current_app.secret_key), token, today)
+        return service().link_target(str(current_app.secret_key), token)
     except links.LinkExpired as expired:
         raise _Expired(expired.claim) from None
     except links.LinkInvalid:
         abort(404, gettext("This link is not valid. Open it again from the reminder, or record the "
                            "renewal on the SIM card's page."))
-    sim = snapshot().config.sim(claim.sim_id)
-    if sim is None:
+    except UnknownSim:
         abort(404, gettext("This link is for a SIM card that is no longer in the config."))
-    return claim, sim, deadline_for(sim, snapshot().config.calendar)
 
 
 def _page(token: str, values: dict[str, str] | None = None, errors: dict[str, str] | None = None,
           form_error: str | None = None) -> tuple[str, int]:
-    today = service().today()
-    claim, sim, deadline = _target(token, today)
-    last = sim.last_renewal
-    defaults = {"date": today.isoformat(), "currency": (last.currency or "") if last else ""}
-    return _render("renewed.html", token=token, claim=claim, sim=sim, deadline=deadline, today=today,
-                   current=deadline.due == claim.deadline, values=values or defaults,
-                   errors=errors or {}, form_error=form_error, charge=isinstance(sim.rule, Charge),
-                   used=service().recorded_with(claim.idempotency_key))
+    found = _target(token)
+    last = found.sim.last_renewal
+    defaults = {"date": found.today.isoformat(), "currency": (last.currency or "") if last else ""}
+    return _render("renewed.html", token=token, claim=found.claim, sim=found.sim, deadline=found.deadline,
+                   today=found.today, current=found.current, values=values or defaults,
+                   errors=errors or {}, form_error=form_error, charge=found.charge,
+                   used=service().recorded_with(found.claim.idempotency_key))
 
 
 @bp.get("/renewed/<token>")
@@ -82,31 +76,22 @@ def confirm(token: str) -> tuple[str, int]:
 @bp.post("/renewed/<token>")
 def record(token: str) -> tuple[str, int] | BaseResponse:
     """Record the renewal once; a replay, or a deadline that moved since, stores nothing new."""
-    claim, sim, deadline = _target(token, service().today())
-    if deadline.due != claim.deadline:
+    found = _target(token)
+    if not found.current:
         return _page(token)
     values = {name: request.form.get(name, "") for name in FIELDS}
-    if isinstance(sim.rule, Charge) and not _topped_up(values["amount"]):
-        # Only a top-up's amount moves a balance's deadline: without one, nothing would change.
+    try:
+        recorded = service().record_from_link(found, values)
+    except TopUpNeeded:  # without a top-up a balance's deadline would not move
         return _page(token, values, {"amount": gettext("Enter the amount you topped up: the fees are "
                                                        "paid from the balance.")},
                      recording.not_recorded())
-    try:
-        recorded = service().record(sim.id, values, claim.idempotency_key)
     except RenewalInvalid as invalid:
         return _page(token, values, recording.field_errors(invalid), recording.not_recorded())
     except IdempotencyConflict:
         return _page(token, values, {}, gettext("A renewal was already recorded from this link."))
-    recording.flash_recorded(sim.name, recorded)
+    recording.flash_recorded(found.sim.name, recorded)
     return redirect(url_for("renewed.confirm", token=token), 303)
-
-
-def _topped_up(amount: str) -> bool:
-    """Whether the form's amount is a top-up: a number above zero (a bad one is refused later)."""
-    try:
-        return parsers.amount_text(amount) > 0
-    except parsers.Invalid:
-        return bool(amount.strip())
 
 
 @bp.errorhandler(_Expired)
