@@ -1,6 +1,6 @@
-"""How a worker knows the renewal log is unchanged without asking the database on every request.
+"""How a worker knows the renewal log is unchanged without reading it on every request.
 
-Two signals, each cheap to read per request:
+Three signals, each cheap to read per request:
 
 - `LocalWrites`, a counter in memory shared by the workers forked from one master (gunicorn's
   preload_app): every write through this instance bumps it after its commit and before it is
@@ -8,7 +8,11 @@ Two signals, each cheap to read per request:
 - `Listener`, one PostgreSQL connection per worker waiting in LISTEN on CHANNEL, which every
   write notifies in its transaction: other instances' writes (and the CLI's) arrive as
   notifications. While it is not connected the store reads the generation on every request
-  again, as SQLite does; it reconnects by itself.
+  again; it reconnects by itself.
+- `DataVersion`, on SQLite: one connection per worker kept for SQLite's `PRAGMA data_version`,
+  which changes whenever any other connection, in any process (another worker, another
+  instance, the CLI), committed to the database since its previous call. A statement in the
+  process, no table read.
 
 Under gunicorn's gevent worker threading is monkey-patched, so the listener is a greenlet and
 psycopg waits cooperatively (it uses the patched select when gevent patched it).
@@ -20,10 +24,12 @@ import logging
 import mmap
 import os
 import select
+import sqlite3
 import struct
 import sys
 import threading
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, text
@@ -49,7 +55,7 @@ def announce(connection: Connection) -> None:
     """Tell every listening worker, when this transaction commits, that the log changed.
 
     Whatever bumps the log's generation calls it in the same transaction (PostgreSQL;
-    nothing to do on SQLite, where every request reads the generation).
+    nothing to do on SQLite, whose every commit changes DataVersion).
     """
     if connection.dialect.name == "postgresql":
         connection.execute(text(f"NOTIFY {CHANNEL}"))
@@ -78,6 +84,54 @@ class LocalWrites:
 
     def wrote(self) -> None:
         _COUNT.pack_into(self._memory, 0, (self.count() + 1) % 2**64)
+
+
+class DataVersion:
+    """SQLite's count of other connections' commits, on a connection kept for it alone.
+
+    The connection never writes (its own commits would not count) and belongs to the process
+    that opened it: a forked worker opens its own. A new connection counts from its own
+    start, so each one gets a new `epoch`, part of what `settled` returns.
+    """
+
+    def __init__(self, path: str | os.PathLike[str]):
+        self._path = os.fspath(path)
+        self._lock = threading.Lock()
+        self._cursor: sqlite3.Cursor | None = None
+        self._pid = 0
+        self._epoch = 0
+
+    def settled(self) -> tuple[int, int] | None:
+        """(epoch, data_version): equal to an earlier value only if nothing was committed since.
+
+        None when it cannot be read now (the caller reads the log instead).
+        """
+        with self._lock:  # one connection, shared by the worker's threads
+            try:
+                cursor = self._cursor
+                if cursor is None or self._pid != os.getpid():
+                    cursor = self._open()
+                # fetchall: the statement runs to its end, so no read transaction stays open.
+                value: int = cursor.execute("PRAGMA data_version").fetchall()[0][0]
+            except sqlite3.Error:
+                self._cursor = None  # opened again next time, with a new epoch
+                return None
+            return self._epoch, value
+
+    def _open(self) -> sqlite3.Cursor:
+        # A parent's connection is left alone in a forked child (closing it there is not safe).
+        # mode=rw: a database that is gone is an error here, never a new empty file.
+        connection = sqlite3.connect(f"{Path(self._path).resolve().as_uri()}?mode=rw", uri=True,
+                                     isolation_level=None, check_same_thread=False, timeout=5)
+        self._cursor, self._pid = connection.cursor(), os.getpid()
+        self._epoch += 1
+        return self._cursor
+
+    def close(self) -> None:
+        with self._lock:
+            if self._cursor is not None and self._pid == os.getpid():
+                self._cursor.connection.close()
+            self._cursor = None
 
 
 class Listener:
