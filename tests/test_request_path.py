@@ -69,7 +69,8 @@ def test_a_prepared_answer_goes_out_as_werkzeug_would_send_it(app: Flask, status
     body = b"BEGIN:VCALENDAR\r\n"
     validators = [("ETag", '"abc"'), ("Cache-Control", "public, max-age=60"), ("Vary", "Accept-Encoding")]
     if status == 200:
-        whole = [*validators, ("Content-Type", "text/calendar; charset=utf-8"), ("Content-Length", str(len(body)))]
+        whole = [*validators, ("Content-Type", "text/calendar; charset=utf-8"),
+                 ("Content-Length", str(len(body)))]
         prepared = Prepared(body, 200, Head(whole))
         usual = Response(body, headers=validators, mimetype="text/calendar")
     else:
@@ -196,6 +197,7 @@ def test_a_config_edit_is_served_by_the_next_request_with_the_log_unread(sqlite_
     client = sqlite_app.test_client()
     etag = client.get("/calendar.ics").headers["ETag"]
     text = config_path.read_text(encoding="utf-8")
-    config_path.write_text(text.replace('name = "giffgaff"', 'name = "giffgaff renamed"', 1), encoding="utf-8")
+    config_path.write_text(text.replace('name = "giffgaff"', 'name = "giffgaff renamed"', 1),
+                           encoding="utf-8")
     answer = client.get("/calendar.ics", headers={"If-None-Match": etag})
     assert answer.status_code == 200 and b"giffgaff renamed" in answer.data
