@@ -11,19 +11,24 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pytest
 from flask import Flask, Response
 from flask.testing import FlaskClient
 
+from feed.config.watcher import ConfigWatcher, Loaded
 from feed.core.model import Renewal
 from feed.storage import changes
 from feed.storage.store import RenewalStore
 from feed.web.headers import Head, Prepared, security_headers
+
+from .conftest import write_config
 
 ADMIN = "admin-token-for-the-request-path-test"
 AUTH = {"Authorization": f"Bearer {ADMIN}"}
@@ -201,3 +206,35 @@ def test_a_config_edit_is_served_by_the_next_request_with_the_log_unread(sqlite_
                            encoding="utf-8")
     answer = client.get("/calendar.ics", headers={"If-None-Match": etag})
     assert answer.status_code == 200 and b"giffgaff renamed" in answer.data
+
+
+def test_a_request_during_a_reload_never_gets_the_config_from_before_the_edit(
+        config_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The stat and what was loaded are read together: one request reloading the edited file,
+    another that saw the new stat waits for it rather than take the config before the edit."""
+    watcher = ConfigWatcher(config_path)
+    before = watcher.start()
+    text = config_path.read_text(encoding="utf-8")
+    write_config(config_path, text.replace('name = "giffgaff"', 'name = "giffgaff renamed"', 1),
+                 mtime=1_780_000_100)
+    reading, release = threading.Event(), threading.Event()
+    parse = watcher._parse_file
+
+    def slow_parse() -> Any:
+        reading.set()
+        assert release.wait(60)
+        return parse()
+
+    monkeypatch.setattr(watcher, "_parse_file", slow_parse)
+    got: dict[str, Loaded] = {}
+    first = threading.Thread(target=lambda: got.update(first=watcher.current()))
+    second = threading.Thread(target=lambda: got.update(second=watcher.current()))
+    first.start()
+    assert reading.wait(60)
+    second.start()
+    second.join(1.0)  # time for the second request to look (it must wait, not answer)
+    release.set()
+    first.join(60)
+    second.join(60)
+    assert got["first"] is not before and got["second"] is not before
+    assert got["second"].config.sim("giffgaff").name == "giffgaff renamed"  # type: ignore[union-attr]
