@@ -8,7 +8,8 @@ postgresql package, the same cached feed and 304 again with the log in a Postgre
 server started for the run (tests/postgres.py), in the same alternating rounds.
 BENCH_BEFORE=<another checkout> (e.g. a `git worktree` of main) adds that code's cached
 feed and 304 on both logs to the same rounds, so a change is compared with the code
-before it against one floor.
+before it against one floor. BENCH_ONLY=<regular expression> keeps the measures whose name
+it matches (BENCH_ONLY=304 for the 304s alone) and leaves out gzip and the peak memory.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.generate import write_config  # noqa: E402
-from bench.results import report  # noqa: E402
+from bench.results import print_table, report  # noqa: E402
 from tests.postgres import PostgresServer, pg_bin  # noqa: E402
 
 GUNICORN = str(Path(sys.executable).parent / "gunicorn")
@@ -38,6 +39,8 @@ GUNICORN = str(Path(sys.executable).parent / "gunicorn")
 CONF = "feed/gunicorn.conf.py"
 SECONDS = os.environ.get("BENCH_SECONDS", "3")
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
+ONLY = os.environ.get("BENCH_ONLY", "")
+COLUMNS = ["measure", "floor", "simfeed", "ratio", "goal", ""]
 
 
 def free_port() -> int:
@@ -139,6 +142,7 @@ def main() -> None:
     measures = [(f"{name}, 200", path, {}, 0.8) for name, path in cases.items()]
     etag = feeds["/calendar.ics"]["headers"]["ETag"]  # type: ignore[index]
     measures.append(("full feed, 304 to If-None-Match", "/calendar.ics", {"If-None-Match": etag}, 0.9))
+    measures = [measure for measure in measures if re.search(ONLY, measure[0])]
     rows: list[list[object]] = []
     try:
         for name, path, headers, goal in measures:
@@ -156,13 +160,14 @@ def main() -> None:
                 a = max(rps[label])
                 rows.append([label, f"{b:,.0f}/s", f"{a:,.0f}/s", f"{a / b:.2f}x", f">= {goal}x",
                              "met" if a / b >= goal else "MISSED"])
-        plain = wrk(ours.base + "/calendar.ics", {})
-        zipped = wrk(ours.base + "/calendar.ics", {"Accept-Encoding": "gzip"})
-        body, _ = fetch(ours.base + "/calendar.ics")
-        packed, packed_headers = fetch(ours.base + "/calendar.ics", {"Accept-Encoding": "gzip"})
-        assert packed_headers.get("Content-Encoding") == "gzip"
-        rows.append(["gzip, full feed", f"{len(body):,} B plain", f"{len(packed):,} B gzip",
-                     f"{zipped / plain:.2f}x req/s", "compressed once per build", ""])
+        if not ONLY:
+            plain = wrk(ours.base + "/calendar.ics", {})
+            zipped = wrk(ours.base + "/calendar.ics", {"Accept-Encoding": "gzip"})
+            body, _ = fetch(ours.base + "/calendar.ics")
+            packed, packed_headers = fetch(ours.base + "/calendar.ics", {"Accept-Encoding": "gzip"})
+            assert packed_headers.get("Content-Encoding") == "gzip"
+            rows.append(["gzip, full feed", f"{len(body):,} B plain", f"{len(packed):,} B gzip",
+                         f"{zipped / plain:.2f}x req/s", "compressed once per build", ""])
     finally:
         ours.stop()
         floor.stop()
@@ -170,6 +175,10 @@ def main() -> None:
             other.stop()
         if postgres is not None:
             postgres.remove()
+    if ONLY:
+        print_table(rows, COLUMNS)  # a part of the measures: bench/results/serve.json keeps the whole run
+        shutil.rmtree(work, ignore_errors=True)
+        return
 
     big = write_config(work / "big.toml", 10_000)
     server = Server("feed:create_app()", {"SIMFEED_CONFIG": str(big), "SIMFEED_INSTANCE": str(work / "j")})
@@ -182,7 +191,7 @@ def main() -> None:
         server.stop()
     rows.append(["peak RSS of a worker, 10,000 SIMs", "", f"{peak / 1024:.0f} MiB",
                  f"{peak / 1024 / 10:.1f} MiB per 1,000 SIMs", "", ""])
-    report("serve", ["measure", "floor", "simfeed", "ratio", "goal", ""], rows,
+    report("serve", COLUMNS, rows,
            {"floor": "bench/baseline_app.py: Flask returning the same bytes and headers from memory",
             "load": f"wrk -t2 -c16 -d{SECONDS}s, best of {ROUNDS} alternating rounds"})
     shutil.rmtree(work, ignore_errors=True)
