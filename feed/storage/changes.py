@@ -120,9 +120,10 @@ class DataVersion:
 
     def _open(self) -> sqlite3.Cursor:
         # A parent's connection is left alone in a forked child (closing it there is not safe).
-        # mode=rw: a database that is gone is an error here, never a new empty file.
+        # mode=rw: a database that is gone is an error here, never a new empty file. No busy
+        # wait (timeout 0): a database busy for a moment is read the usual way, which waits.
         connection = sqlite3.connect(f"{Path(self._path).resolve().as_uri()}?mode=rw", uri=True,
-                                     isolation_level=None, check_same_thread=False, timeout=5)
+                                     isolation_level=None, check_same_thread=False, timeout=0)
         self._cursor, self._pid = connection.cursor(), os.getpid()
         self._epoch += 1
         return self._cursor
