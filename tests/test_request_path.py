@@ -137,6 +137,7 @@ def renew_elsewhere(config_path: Path, app: Flask, day: str) -> None:
     assert done.returncode == 0, done.stderr
 
 
+@pytest.mark.slow  # `simfeed renew` in processes of their own
 def test_an_unchanged_log_is_not_read_and_another_processs_write_is_served_next(
         sqlite_app: Flask, config_path: Path) -> None:
     client = sqlite_app.test_client()
@@ -189,6 +190,23 @@ def test_data_version_changes_with_another_connections_commit_and_with_a_new_con
         versions.close()
     finally:
         store.close()
+
+
+def test_the_count_of_writes_in_the_data_folder_is_shared_by_every_process_that_maps_it(
+        tmp_path: Path) -> None:
+    one, other = changes.LocalWrites(tmp_path / "log-writes"), changes.LocalWrites(tmp_path / "log-writes")
+    before = other.count()
+    one.wrote()
+    assert other.count() == before + 1
+    assert changes.LocalWrites(tmp_path / "log-writes").count() == before + 1, "kept in the file"
+    assert (tmp_path / "log-writes").stat().st_mode & 0o777 == 0o600
+
+
+def test_a_count_of_writes_that_cannot_be_kept_in_a_file_is_kept_in_memory(tmp_path: Path) -> None:
+    writes = changes.LocalWrites(tmp_path / "no-such-folder" / "log-writes")
+    before = writes.count()
+    writes.wrote()
+    assert writes.count() == before + 1
 
 
 def test_a_missing_database_is_not_made_by_the_watch(tmp_path: Path) -> None:

@@ -3,8 +3,10 @@
 Three signals, each cheap to read per request:
 
 - `LocalWrites`, a counter in memory shared by the workers forked from one master (gunicorn's
-  preload_app): every write through this instance bumps it after its commit and before it is
-  acknowledged, so no worker of the instance serves from before a write it acknowledged.
+  preload_app) and, kept in a file of the data folder, by every process that uses that folder
+  (the CLI's `simfeed renew`, `simfeed remind`): every write through them bumps it after its
+  commit and before it is acknowledged, so no worker serves from before a write acknowledged
+  by any of them, whatever the database and before any notification arrives.
 - `Listener`, one PostgreSQL connection per worker waiting in LISTEN on CHANNEL, which every
   write notifies in its transaction: other instances' writes (and the CLI's) arrive as
   notifications. While it is not connected the store reads the generation on every request
@@ -38,6 +40,8 @@ from . import db
 
 # The channel every write to the log notifies on commit.
 CHANNEL = "simfeed_log"
+# In the data folder: the count of writes every process using the folder bumps (LocalWrites).
+WRITES_FILE = "log-writes"
 # How often an idle listener wakes: to see whether it was stopped, and every PING_EVERY wakes
 # to send a query, so that a connection that died without a word is noticed (with TCP keepalives).
 WAKE_SECONDS = 1.0
@@ -64,19 +68,22 @@ _COUNT = struct.Struct("Q")
 
 
 class LocalWrites:
-    """How many writes this instance made: one 8-byte counter in anonymous shared memory.
+    """How many writes this instance made: one 8-byte counter in shared memory.
 
-    Made before gunicorn forks, it is the same memory in every worker. An increment lost to
-    two workers writing at once is harmless: both bump it after their commits, so a read
-    that follows either bump sees both writes.
+    Made before gunicorn forks, it is the same memory in every worker; mapped from `path`,
+    the same in every process that maps that file (anonymous memory when it cannot be
+    opened: this process and its forks only). An increment lost to two writers at once is
+    harmless: both bump it after their commits, so a read that follows either bump sees
+    both writes.
 
     >>> writes = LocalWrites()
     >>> before = writes.count(); writes.wrote(); writes.count() == before + 1
     True
     """
 
-    def __init__(self) -> None:
-        self._memory = mmap.mmap(-1, _COUNT.size)  # MAP_SHARED: forked workers see one counter
+    def __init__(self, path: Path | None = None) -> None:
+        self._memory = _shared(path)
+
 
     def count(self) -> int:
         value: int = _COUNT.unpack_from(self._memory)[0]
@@ -84,6 +91,24 @@ class LocalWrites:
 
     def wrote(self) -> None:
         _COUNT.pack_into(self._memory, 0, (self.count() + 1) % 2**64)
+
+
+def _shared(path: Path | None) -> mmap.mmap:
+    """The counter's memory: MAP_SHARED, so forked workers (and, with a file, other processes) see one."""
+    if path is not None:
+        try:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+        except OSError as error:
+            logger.warning("writes to the renewal log are counted per process tree (%s: %s)",
+                           path, error.strerror)
+        else:
+            try:
+                if os.fstat(fd).st_size < _COUNT.size:
+                    os.ftruncate(fd, _COUNT.size)  # zeros; a count another process wrote is kept
+                return mmap.mmap(fd, _COUNT.size)
+            finally:
+                os.close(fd)
+    return mmap.mmap(-1, _COUNT.size)
 
 
 class DataVersion:

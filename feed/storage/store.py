@@ -133,9 +133,12 @@ class RenewalStore:
     """The renewal log of one database; its Engine (one pool per process) is made and migrated on first use.
 
     `target` is an SQLite file's path or a database URL (postgresql://, postgres://, sqlite:///).
+    `writes`: the file whose counter every process of this instance bumps after each write
+    (changes.LocalWrites); without it, the processes forked from this one share theirs.
     """
 
-    def __init__(self, target: str | Path, clock: Callable[[], datetime] = lambda: datetime.now(UTC)):
+    def __init__(self, target: str | Path, clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+                 writes: Path | None = None):
         self.target = target
         self.url = db.url_for(target)
         self._clock = clock
@@ -146,7 +149,7 @@ class RenewalStore:
         # Writes through this instance (shared by its forked workers), and this process's
         # PostgreSQL listener or SQLite data_version: with both unchanged since the last read,
         # the log is unchanged.
-        self._writes = LocalWrites()
+        self._writes = LocalWrites(writes)
         self._listener: Listener | None = None
         self._listener_pid = 0
         path = self.path
