@@ -28,12 +28,17 @@ def machine() -> str:
     return f"{platform.machine()}, {cores} cores, Python {platform.python_version()}"
 
 
-def report(name: str, headers: list[str], rows: list[list[Any]], extra: dict[str, Any]) -> None:
-    """Print a table and write it, with the machine, to bench/results/<name>.json."""
+def print_table(rows: list[list[Any]], headers: list[str]) -> None:
+    """The rows in columns under their headers."""
     widths = [max(len(str(x)) for x in column) for column in zip(headers, *rows, strict=False)]
     print("  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)))
     for row in rows:
         print("  ".join(str(x).ljust(w) for x, w in zip(row, widths, strict=True)))
+
+
+def report(name: str, headers: list[str], rows: list[list[Any]], extra: dict[str, Any]) -> None:
+    """Print a table and write it, with the machine, to bench/results/<name>.json."""
+    print_table(rows, headers)
     RESULTS.mkdir(exist_ok=True)
     document = {"benchmark": name, "machine": machine(), "when": datetime.now(UTC).isoformat(),
                 "columns": headers, "rows": rows, **extra}

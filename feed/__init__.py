@@ -21,6 +21,7 @@ from .core import keys, parsers, tokens
 from .core.model import LANGUAGES, ServerSettings
 from .service import Service
 from .settings import SIM_FILE, Settings, SettingsError
+from .storage.changes import WRITES_FILE
 from .storage.db import BadDatabaseUrl, LogUnavailable
 from .storage.store import RenewalStore
 from .web import api, bodies, currencies, editor, errors, feeds, headers, i18n, pages, renewed, sessions
@@ -170,7 +171,8 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     _prepare_data_folder(settings)
     watcher = ConfigWatcher(settings.config, app.instance_path)
     try:
-        store = RenewalStore(settings.database)
+        # Every process on this data folder (workers, `simfeed renew`) shares one count of writes.
+        store = RenewalStore(settings.database, writes=settings.instance / WRITES_FILE)
     except BadDatabaseUrl as error:
         raise StartupError(f"invalid setting, not starting: the database (SIMFEED_DATABASE or "
                            f"DATABASE_URL): {error}") from None

@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import subprocess
+import sys
 import time
 import urllib.request
 from collections.abc import Callable, Iterator
@@ -29,6 +32,7 @@ from .helpers import gunicorn
 from .postgres import PASSWORD, PostgresServer
 
 ADMIN = "admin-token-for-the-changes-test"
+ROOT = Path(__file__).resolve().parent.parent
 AUTH = {"Authorization": f"Bearer {ADMIN}"}
 # Bounded waits: generous, so that a loaded machine only makes them slower, never failing.
 PATIENCE = 60.0
@@ -119,6 +123,26 @@ def test_its_own_writes_do_not_wait_for_the_notification(
     until(lambda: app.extensions["simfeed"].store.listening, "the listener connects")
     for n in range(5):
         record(client, renewal_day(n))
+        assert last_renewal(api(client)) == renewal_day(n)
+
+
+def test_the_clis_write_is_served_by_the_next_answer_before_any_notification(
+        build: Callable[..., Flask], config_path: Path, pg_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`simfeed renew` in a process of its own on the same data folder: listening where nobody
+    notifies, only the count of writes the folder's processes share can tell."""
+    monkeypatch.setattr(changes, "CHANNEL", "nobody_notifies_here")
+    app = build(config_path, SIMFEED_DATABASE=pg_url, SIMFEED_ADMIN_TOKEN=ADMIN)
+    client = app.test_client()
+    client.get("/calendar.ics")
+    until(lambda: app.extensions["simfeed"].store.listening, "the listener connects")
+    env = {**os.environ, "SIMFEED_CONFIG": str(config_path), "SIMFEED_INSTANCE": app.instance_path,
+           "SIMFEED_DATABASE": pg_url, "SIMFEED_ADMIN_TOKEN": ADMIN}
+    for n in range(2):
+        etag = client.get("/calendar.ics").headers["ETag"]
+        done = subprocess.run([sys.executable, "-m", "feed", "renew", "giffgaff", "--date", renewal_day(n)],
+                              cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stderr
+        assert client.get("/calendar.ics").headers["ETag"] != etag, "the very next feed has the renewal"
         assert last_renewal(api(client)) == renewal_day(n)
 
 

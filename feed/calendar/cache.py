@@ -43,27 +43,32 @@ class FeedCache:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._config: Config | None = None
-        self._feeds: dict[Hashable, Published] = {}
+        # The config being served and its built feeds: one attribute, read by a poll without the lock.
+        self._served: tuple[Config | None, dict[Hashable, Published]] = (None, {})
         self._blocks: dict[BlockKey, bytes] = {}
         self._previous_blocks: dict[BlockKey, bytes] = {}
 
     def get(self, config: Config, key: Hashable, build: Callable[[], bytes]) -> Published:
         """The feed called `key` for this config, built on first use."""
+        served, feeds = self._served
+        if served is config:
+            published = feeds.get(key)
+            if published is not None:
+                return published
         with self._lock:
-            if config is not self._config:
-                self._config = config
-                self._feeds = {}
+            if config is not self._served[0]:
+                self._served = (config, {})
                 # Blocks of the last config stay one generation, to be reused by this one.
                 self._previous_blocks, self._blocks = self._blocks, {}
-            published = self._feeds.get(key)
+            published = self._served[1].get(key)
         if published is not None:
             return published
         body = build()
         published = Published(body, hashlib.sha256(body).hexdigest()[:32], config.modified)
         with self._lock:
-            if config is self._config:
-                self._feeds[key] = published
+            served, feeds = self._served
+            if served is config:
+                feeds[key] = published
         return published
 
     def block(self, sim: Sim, config: Config, reminders: str, stamp: datetime) -> bytes:

@@ -34,9 +34,9 @@ class Loaded:
         return bool(self.errors)
 
 
-def _signature(path: Path) -> tuple[int, int, int] | None:
+def _signature(path: str) -> tuple[int, int, int] | None:
     try:
-        stat = path.stat()
+        stat = os.stat(path)
     except OSError:
         return None
     return (stat.st_mtime_ns, stat.st_size, stat.st_ino)
@@ -56,31 +56,35 @@ class ConfigWatcher:
         self._last_good: Path | None = None
         if last_good_dir is not None:
             self._last_good = Path(last_good_dir) / f"last-good-{file_key(self.path)}.toml"
+        self._where = os.fspath(self.path)  # os.stat of a str: the cheapest check, made per request
         self._lock = threading.Lock()
-        self._signature: tuple[int, int, int] | None = None
-        self._loaded: Loaded | None = None
+        # The file's stat and what was loaded from it: one attribute, so that a request that
+        # reads it without the lock never pairs a new stat with the config before it.
+        self._seen: tuple[tuple[int, int, int] | None, Loaded] | None = None
 
     def start(self) -> Loaded:
         """Load the file strictly: at start-up a bad config is an error, not a fallback."""
         with self._lock:
-            self._signature = _signature(self.path)
+            signature = _signature(self._where)
             config, text = self._parse_file()
             self._save_last_good(text, config)
-            self._loaded = Loaded(config)
-            return self._loaded
+            loaded = Loaded(config)
+            self._seen = (signature, loaded)
+            return loaded
 
     def current(self) -> Loaded:
         """The config to serve now; re-reads the file only when its stat changed."""
-        signature = _signature(self.path)
-        loaded = self._loaded
-        if loaded is not None and signature == self._signature:
-            return loaded
+        signature = _signature(self._where)
+        seen = self._seen
+        if seen is not None and seen[0] == signature:
+            return seen[1]
         with self._lock:
-            if self._loaded is not None and signature == self._signature:
-                return self._loaded
-            self._signature = signature
-            self._loaded = self._reload(self._loaded)
-            return self._loaded
+            seen = self._seen
+            if seen is not None and seen[0] == signature:
+                return seen[1]
+            loaded = self._reload(seen[1] if seen is not None else None)
+            self._seen = (signature, loaded)
+            return loaded
 
     def _parse_file(self) -> tuple[Config, str]:
         text, modified = read_source(self.path, self.label)

@@ -1,8 +1,9 @@
 """The watched config joined with the renewal log, and the feeds built from it.
 
-Per request this costs one stat of the config file and, on SQLite, one small read
-of the log (on PostgreSQL none while the store's listener says nothing changed:
-storage/changes.py); the joined config and its feeds are rebuilt only when either changed.
+Per request this costs one stat of the config file and the store's check that the log
+is unchanged (no read of it while SQLite's data_version or PostgreSQL's listener says
+nothing was committed: storage/changes.py), and takes no lock; the joined config and its
+feeds are rebuilt only when either changed.
 """
 
 from __future__ import annotations
@@ -64,8 +65,8 @@ class Serving:
         self.store = store
         self.feeds = FeedCache()
         self._lock = threading.Lock()
-        self._key: tuple[Loaded, int] | None = None
-        self._last: Snapshot | None = None
+        # The last snapshot with what it was made of: one attribute, read without the lock.
+        self._taken: tuple[Loaded, int, Snapshot] | None = None
         # When each SIM definition was first served, for the config last seen.
         self._seen: dict[Sim, datetime] = {}
 
@@ -88,26 +89,25 @@ class Serving:
         try:
             return self._rebuild(loaded)
         except LogUnavailable as error:
-            with self._lock:
-                last = self._last
-            if last is None:
+            taken = self._taken
+            if taken is None:
                 raise
-            return dataclasses.replace(last, unavailable=str(error))
+            return dataclasses.replace(taken[2], unavailable=str(error))
 
     def _rebuild(self, loaded: Loaded) -> Snapshot:
         generation = self.store.generation()
-        with self._lock:
-            if self._last is not None and self._key == (loaded, generation):
-                return self._last
+        taken = self._taken
+        # The watcher hands out the same Loaded while the file is unchanged.
+        if taken is not None and taken[0] is loaded and taken[1] == generation:
+            return taken[2]
         state, by_sim = self.store.read_all()
         stamps = self._first_seen(loaded.config)
         for sim_id, logged in by_sim.items():
             if sim_id in stamps:
                 stamps[sim_id] = max([stamps[sim_id], *(e.created_at.replace(microsecond=0) for e in logged)])
-        taken = Snapshot(with_log(loaded.config, by_sim, state), loaded.errors, state, stamps)
-        with self._lock:
-            self._key, self._last = (loaded, state.generation), taken
-        return taken
+        made = Snapshot(with_log(loaded.config, by_sim, state), loaded.errors, state, stamps)
+        self._taken = (loaded, state.generation, made)
+        return made
 
     def _first_seen(self, config: Config) -> dict[str, datetime]:
         """When each SIM's definition was first served, by SIM id.

@@ -1,14 +1,20 @@
-"""How a worker knows the renewal log is unchanged without asking the database on every request.
+"""How a worker knows the renewal log is unchanged without reading it on every request.
 
-Two signals, each cheap to read per request:
+Three signals, each cheap to read per request:
 
 - `LocalWrites`, a counter in memory shared by the workers forked from one master (gunicorn's
-  preload_app): every write through this instance bumps it after its commit and before it is
-  acknowledged, so no worker of the instance serves from before a write it acknowledged.
+  preload_app) and, kept in a file of the data folder, by every process that uses that folder
+  (the CLI's `simfeed renew`, `simfeed remind`): every write through them bumps it after its
+  commit and before it is acknowledged, so no worker serves from before a write acknowledged
+  by any of them, whatever the database and before any notification arrives.
 - `Listener`, one PostgreSQL connection per worker waiting in LISTEN on CHANNEL, which every
   write notifies in its transaction: other instances' writes (and the CLI's) arrive as
   notifications. While it is not connected the store reads the generation on every request
-  again, as SQLite does; it reconnects by itself.
+  again; it reconnects by itself.
+- `DataVersion`, on SQLite: one connection per worker kept for SQLite's `PRAGMA data_version`,
+  which changes whenever any other connection, in any process (another worker, another
+  instance, the CLI), committed to the database since its previous call. A statement in the
+  process, no table read.
 
 Under gunicorn's gevent worker threading is monkey-patched, so the listener is a greenlet and
 psycopg waits cooperatively (it uses the patched select when gevent patched it).
@@ -20,10 +26,12 @@ import logging
 import mmap
 import os
 import select
+import sqlite3
 import struct
 import sys
 import threading
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, text
@@ -32,6 +40,8 @@ from . import db
 
 # The channel every write to the log notifies on commit.
 CHANNEL = "simfeed_log"
+# In the data folder: the count of writes every process using the folder bumps (LocalWrites).
+WRITES_FILE = "log-writes"
 # How often an idle listener wakes: to see whether it was stopped, and every PING_EVERY wakes
 # to send a query, so that a connection that died without a word is noticed (with TCP keepalives).
 WAKE_SECONDS = 1.0
@@ -49,7 +59,7 @@ def announce(connection: Connection) -> None:
     """Tell every listening worker, when this transaction commits, that the log changed.
 
     Whatever bumps the log's generation calls it in the same transaction (PostgreSQL;
-    nothing to do on SQLite, where every request reads the generation).
+    nothing to do on SQLite, whose every commit changes DataVersion).
     """
     if connection.dialect.name == "postgresql":
         connection.execute(text(f"NOTIFY {CHANNEL}"))
@@ -58,19 +68,22 @@ _COUNT = struct.Struct("Q")
 
 
 class LocalWrites:
-    """How many writes this instance made: one 8-byte counter in anonymous shared memory.
+    """How many writes this instance made: one 8-byte counter in shared memory.
 
-    Made before gunicorn forks, it is the same memory in every worker. An increment lost to
-    two workers writing at once is harmless: both bump it after their commits, so a read
-    that follows either bump sees both writes.
+    Made before gunicorn forks, it is the same memory in every worker; mapped from `path`,
+    the same in every process that maps that file (anonymous memory when it cannot be
+    opened: this process and its forks only). An increment lost to two writers at once is
+    harmless: both bump it after their commits, so a read that follows either bump sees
+    both writes.
 
     >>> writes = LocalWrites()
     >>> before = writes.count(); writes.wrote(); writes.count() == before + 1
     True
     """
 
-    def __init__(self) -> None:
-        self._memory = mmap.mmap(-1, _COUNT.size)  # MAP_SHARED: forked workers see one counter
+    def __init__(self, path: Path | None = None) -> None:
+        self._memory = _shared(path)
+
 
     def count(self) -> int:
         value: int = _COUNT.unpack_from(self._memory)[0]
@@ -78,6 +91,73 @@ class LocalWrites:
 
     def wrote(self) -> None:
         _COUNT.pack_into(self._memory, 0, (self.count() + 1) % 2**64)
+
+
+def _shared(path: Path | None) -> mmap.mmap:
+    """The counter's memory: MAP_SHARED, so forked workers (and, with a file, other processes) see one."""
+    if path is not None:
+        try:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+        except OSError as error:
+            logger.warning("writes to the renewal log are counted per process tree (%s: %s)",
+                           path, error.strerror)
+        else:
+            try:
+                if os.fstat(fd).st_size < _COUNT.size:
+                    os.ftruncate(fd, _COUNT.size)  # zeros; a count another process wrote is kept
+                return mmap.mmap(fd, _COUNT.size)
+            finally:
+                os.close(fd)
+    return mmap.mmap(-1, _COUNT.size)
+
+
+class DataVersion:
+    """SQLite's count of other connections' commits, on a connection kept for it alone.
+
+    The connection never writes (its own commits would not count) and belongs to the process
+    that opened it: a forked worker opens its own. A new connection counts from its own
+    start, so each one gets a new `epoch`, part of what `settled` returns.
+    """
+
+    def __init__(self, path: str | os.PathLike[str]):
+        self._path = os.fspath(path)
+        self._lock = threading.Lock()
+        self._cursor: sqlite3.Cursor | None = None
+        self._pid = 0
+        self._epoch = 0
+
+    def settled(self) -> tuple[int, int] | None:
+        """(epoch, data_version): equal to an earlier value only if nothing was committed since.
+
+        None when it cannot be read now (the caller reads the log instead).
+        """
+        with self._lock:  # one connection, shared by the worker's threads
+            try:
+                cursor = self._cursor
+                if cursor is None or self._pid != os.getpid():
+                    cursor = self._open()
+                # fetchall: the statement runs to its end, so no read transaction stays open.
+                value: int = cursor.execute("PRAGMA data_version").fetchall()[0][0]
+            except sqlite3.Error:
+                self._cursor = None  # opened again next time, with a new epoch
+                return None
+            return self._epoch, value
+
+    def _open(self) -> sqlite3.Cursor:
+        # A parent's connection is left alone in a forked child (closing it there is not safe).
+        # mode=rw: a database that is gone is an error here, never a new empty file. No busy
+        # wait (timeout 0): a database busy for a moment is read the usual way, which waits.
+        connection = sqlite3.connect(f"{Path(self._path).resolve().as_uri()}?mode=rw", uri=True,
+                                     isolation_level=None, check_same_thread=False, timeout=0)
+        self._cursor, self._pid = connection.cursor(), os.getpid()
+        self._epoch += 1
+        return self._cursor
+
+    def close(self) -> None:
+        with self._lock:
+            if self._cursor is not None and self._pid == os.getpid():
+                self._cursor.connection.close()
+            self._cursor = None
 
 
 class Listener:

@@ -4,9 +4,9 @@ The only module that writes renewals, through SQLAlchemy Core on SQLite or
 PostgreSQL alike. Every write is one transaction that concurrent writers queue
 behind (db.writing), so workers and instances never interleave and a crash
 leaves either the whole row or nothing. A generation counter bumped in the same
-transaction tells every worker, with one cheap read, that the log changed; on
-PostgreSQL the transaction also notifies every worker listening (changes.py), so
-that read is skipped while nothing changed.
+transaction tells every worker, with one cheap read, that the log changed; that read is
+skipped while nothing changed, as PostgreSQL's notifications or SQLite's data_version
+tell (changes.py).
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ from sqlalchemy.pool import PoolProxiedConnection
 
 from ..core.model import Kind, Renewal
 from . import db
-from .changes import Listener, LocalWrites, announce
+from .changes import DataVersion, Listener, LocalWrites, announce
 
 IDEMPOTENCY_KEEP = timedelta(hours=48)
 # Idempotency keys that start with this are kept as long as the renewal they recorded, not
@@ -130,9 +130,12 @@ class RenewalStore:
     """The renewal log of one database; its Engine (one pool per process) is made and migrated on first use.
 
     `target` is an SQLite file's path or a database URL (postgresql://, postgres://, sqlite:///).
+    `writes`: the file whose counter every process of this instance bumps after each write
+    (changes.LocalWrites); without it, the processes forked from this one share theirs.
     """
 
-    def __init__(self, target: str | Path, clock: Callable[[], datetime] = lambda: datetime.now(UTC)):
+    def __init__(self, target: str | Path, clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+                 writes: Path | None = None):
         self.target = target
         self.url = db.url_for(target)
         self._clock = clock
@@ -140,13 +143,16 @@ class RenewalStore:
         self._engine: Engine | None = None
         # Connections kept out of the pool for generation(), each outside any transaction.
         self._readers: list[PoolProxiedConnection] = []
-        # Writes through this instance (shared by its forked workers), and on PostgreSQL this
-        # process's listener: with both unchanged since the last read, the log is unchanged.
-        self._writes = LocalWrites()
+        # Writes through this instance (shared by its forked workers), and this process's
+        # PostgreSQL listener or SQLite data_version: with both unchanged since the last read,
+        # the log is unchanged.
+        self._writes = LocalWrites(writes)
         self._listener: Listener | None = None
         self._listener_pid = 0
-        # (listener's heard, local writes, generation) as of the last read, while listening.
-        self._known: tuple[int, int, int] | None = None
+        path = self.path
+        self._versions = DataVersion(path) if path is not None else None
+        # (what the listener or data_version said, local writes, generation) as of the last read.
+        self._known: tuple[object, int, int] | None = None
 
     @property
     def path(self) -> Path | None:
@@ -174,6 +180,8 @@ class RenewalStore:
     def close(self) -> None:
         """Close the pool's connections (before a fork, or at the end of a test); reopened on next use."""
         self._stop_listening()
+        if self._versions is not None:
+            self._versions.close()
         self._drop_readers()
         if self._engine is not None:
             self._engine.dispose()
@@ -202,12 +210,12 @@ class RenewalStore:
     def generation(self) -> int:
         """How many times the log has changed, cheap enough for every request.
 
-        On PostgreSQL, while this process's listener is connected and neither it nor a write
-        through this instance said anything since the last read, the last value is returned
-        without asking the database. Otherwise (and always on SQLite) it is one indexed read.
+        While neither a write through this instance nor the database's own signal (PostgreSQL's
+        listener, connected; SQLite's data_version) says anything changed since the last read,
+        the last value is returned without reading the log. Otherwise it is one indexed read.
+        The signal is taken before the read: a commit between the two shows at the next call.
         """
-        listener = self._listening()
-        heard = listener.settled() if listener is not None else None
+        heard = self._settled()
         writes = self._writes.count()
         known = self._known
         if heard is not None and known is not None and known[0] == heard and known[1] == writes:
@@ -215,6 +223,15 @@ class RenewalStore:
         value = self._read_generation()
         self._known = None if heard is None else (heard, writes, value)
         return value
+
+    def _settled(self) -> object | None:
+        """The database's signal, equal to the last one only if nothing was committed since; None: read."""
+        versions = self._versions
+        if versions is not None:
+            self.engine  # noqa: B018 - the file exists and is migrated before it is watched
+            return versions.settled()
+        listener = self._listening()
+        return listener.settled() if listener is not None else None
 
     @property
     def listening(self) -> bool:

@@ -12,6 +12,7 @@ from ..calendar.cache import Published
 from ..core import tokens
 from ..core.model import REMINDERS, Config
 from .current import client, misses, service
+from .headers import Head, Prepared
 from .throttle import FEEDS
 
 bp = Blueprint("feeds", __name__)
@@ -73,56 +74,72 @@ def _reminders(default: str) -> str:
 
 def _not_modified(published: Published) -> bool:
     """Whether the client's copy is current; headers are parsed only when sent (a hot path)."""
-    raw_etags = request.headers.get("If-None-Match")
+    environ = request.environ
+    raw_etags = environ.get("HTTP_IF_NONE_MATCH")
     if raw_etags:
         # Each encoding has its own strong ETag; either one proves the client is current.
+        # A client sends back the one it was given: compared as it is before any parsing.
+        if raw_etags in (f'"{published.etag}"', f'"{published.etag}-gzip"'):
+            return True
         etags = parse_etags(raw_etags)
         return etags.star_tag or published.etag in etags or f"{published.etag}-gzip" in etags
     # Only an exact Last-Modified match counts: a file restored with an older mtime
     # must not freeze a client that sends If-Modified-Since alone.
-    raw_date = request.headers.get("If-Modified-Since")
+    raw_date = environ.get("HTTP_IF_MODIFIED_SINCE")
     return bool(raw_date) and parse_date(raw_date) == published.last_modified
 
 
-@functools.lru_cache(maxsize=256)
-def _validators(etag: str, last_modified: datetime, private: bool, max_age: timedelta,
-                compressed: bool) -> tuple[tuple[str, str], ...]:
-    """The caching headers of a feed, formatted once per feed rather than per request."""
-    return (
-        ("ETag", quote_etag(f"{etag}-gzip" if compressed else etag)),
-        ("Last-Modified", http_date(last_modified)),
-        ("Cache-Control", f"{'private' if private else 'public'}, max-age={int(max_age.total_seconds())}"),
-        ("Vary", "Accept-Encoding"),
-    )
+@functools.lru_cache(maxsize=512)
+def _head(etag: str, last_modified: datetime, private: bool, max_age: timedelta, compressed: bool,
+          length: int | None, download: str | None) -> Head:
+    """A feed answer's headers, made once per feed and kind of answer: a 304's when `length` is None.
+
+    RFC 9110 15.4.5: a 304 carries the ETag, Cache-Control and Vary the 200 would (its ETag
+    makes Last-Modified needless), and no representation headers.
+    """
+    caching = f"{'private' if private else 'public'}, max-age={int(max_age.total_seconds())}"
+    pairs = [("ETag", quote_etag(f"{etag}-gzip" if compressed else etag)), ("Cache-Control", caching),
+             ("Vary", "Accept-Encoding")]
+    if length is None:
+        return Head(pairs)
+    pairs += [("Last-Modified", http_date(last_modified)), ("Content-Type", "text/calendar; charset=utf-8"),
+              ("Content-Length", str(length))]
+    if compressed:
+        pairs.append(("Content-Encoding", "gzip"))
+    if download is not None:
+        pairs.append(("Content-Disposition", f'attachment; filename="{download}"'))
+    return Head(pairs)
 
 
 def _serve(config: Config, published: Published, filename: str) -> Response:
-    compressed = bool(request.headers.get("Accept-Encoding")) and request.accept_encodings["gzip"] > 0
-    headers = dict(_validators(published.etag, published.last_modified, config.any_token,
-                               config.calendar.refresh, compressed))
+    """The feed, or a 304; its headers are made once per feed (every poll of it gets the same)."""
+    environ = request.environ
+    compressed = bool(environ.get("HTTP_ACCEPT_ENCODING")) and request.accept_encodings["gzip"] > 0
+    private, max_age = config.any_token, config.calendar.refresh
     if _not_modified(published):
-        return Response(status=304, headers=headers)
-    if compressed:
-        headers["Content-Encoding"] = "gzip"
-    if _arg("download") == "1":
-        headers["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return Response(published.gzipped if compressed else published.body, headers=headers,
-                    mimetype="text/calendar")
+        return Prepared(None, 304, _head(published.etag, published.last_modified, private, max_age,
+                                         compressed, None, None))
+    body = published.gzipped if compressed else published.body
+    download = filename if _arg("download") == "1" else None
+    return Prepared(body, 200, _head(published.etag, published.last_modified, private, max_age,
+                                     compressed, len(body), download))
 
 
 @bp.get("/calendar.ics")
 def calendar() -> Response:
-    taken = service().snapshot()
+    serving = service()
+    taken = serving.snapshot()
     config = taken.config
     _check_token(config, config.calendar.token)
     mode = _reminders(config.calendar.reminders)
-    published = service().feed(taken, ("all", mode), reminders=mode)
+    published = serving.feed(taken, ("all", mode), reminders=mode)
     return _serve(config, published, "simfeed.ics")
 
 
 @bp.get("/sims/<sim_id>.ics")
 def sim_calendar(sim_id: str) -> Response:
-    taken = service().snapshot()
+    serving = service()
+    taken = serving.snapshot()
     config = taken.config
     _check_token(config, config.calendar.token)
     sim = config.sim(sim_id)
@@ -130,13 +147,14 @@ def sim_calendar(sim_id: str) -> Response:
         abort(404)
     mode = _reminders(config.calendar.reminders)
     name = f"{config.calendar.name}: {sim.name}"
-    published = service().feed(taken, ("sim", sim.id, mode), [sim], name, mode)
+    published = serving.feed(taken, ("sim", sim.id, mode), [sim], name, mode)
     return _serve(config, published, f"{sim.id}.ics")
 
 
 @bp.get("/feeds/<feed_id>.ics")
 def named_feed(feed_id: str) -> Response:
-    taken = service().snapshot()
+    serving = service()
+    taken = serving.snapshot()
     config = taken.config
     feed = config.feed(feed_id)
     if feed is None:
@@ -144,7 +162,7 @@ def named_feed(feed_id: str) -> Response:
     _check_token(config, feed.token)
     mode = _reminders(feed.reminders or config.calendar.reminders)
     sims = [sim for sim in config.sims if sim.id in feed.sim_ids]
-    published = service().feed(taken, ("feed", feed.id, mode), sims, feed.name, mode)
+    published = serving.feed(taken, ("feed", feed.id, mode), sims, feed.name, mode)
     return _serve(config, published, f"{feed.id}.ics")
 
 
