@@ -25,7 +25,7 @@ from flask.testing import FlaskClient
 from feed.config.watcher import ConfigWatcher, Loaded
 from feed.core.model import Renewal
 from feed.storage import changes
-from feed.storage.store import RenewalStore
+from feed.storage.store import FOREIGN_WRITES_WITHIN, RenewalStore
 from feed.web.headers import Head, Prepared, security_headers
 
 from .conftest import write_config
@@ -106,7 +106,13 @@ def test_a_head_refuses_a_value_that_would_split_the_headers() -> None:
 @contextmanager
 def log_reads(app: Flask) -> Iterator[list[int]]:
     """Every read of the log's generation by this app's store (one entry each)."""
-    store: RenewalStore = app.extensions["simfeed"].store
+    with log_reads_of(app.extensions["simfeed"].store) as reads:
+        yield reads
+
+
+@contextmanager
+def log_reads_of(store: RenewalStore) -> Iterator[list[int]]:
+    """Every read of the log's generation by `store` (one entry each)."""
     reads: list[int] = []
     original = store._read_generation
 
@@ -190,6 +196,33 @@ def test_data_version_changes_with_another_connections_commit_and_with_a_new_con
         versions.close()
     finally:
         store.close()
+
+
+def test_this_instances_writes_show_at_once_another_instances_within_a_second(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two instances on one SQLite file: each counts its own writes (its data folder's count),
+    and asks data_version at most once a second for the other's."""
+    now = [1000.0]
+    monkeypatch.setattr(changes, "monotonic", lambda: now[0])
+    database = tmp_path / "log.sqlite3"
+    (tmp_path / "a").mkdir(), (tmp_path / "b").mkdir()
+    served = RenewalStore(database, writes=tmp_path / "a" / changes.WRITES_FILE)
+    same = RenewalStore(database, writes=tmp_path / "a" / changes.WRITES_FILE)  # `simfeed renew` here
+    other = RenewalStore(database, writes=tmp_path / "b" / changes.WRITES_FILE)  # another data folder
+    try:
+        start = served.generation()
+        same.add("giffgaff", Renewal(date(2026, 11, 20)))
+        assert served.generation() == start + 1, "this instance's write: at once"
+        other.add("giffgaff", Renewal(date(2026, 11, 21)))
+        with log_reads_of(served) as reads:
+            now[0] += FOREIGN_WRITES_WITHIN / 2
+            assert served.generation() == start + 1 and reads == []
+            now[0] += FOREIGN_WRITES_WITHIN
+            assert served.generation() == start + 2, "another instance's write: within a second"
+            assert reads == [1]
+    finally:
+        for store in (served, same, other):
+            store.close()
 
 
 def test_the_count_of_writes_in_the_data_folder_is_shared_by_every_process_that_maps_it(

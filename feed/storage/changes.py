@@ -32,6 +32,7 @@ import sys
 import threading
 from collections.abc import Mapping
 from pathlib import Path
+from time import monotonic
 from typing import Any
 
 from sqlalchemy import Connection, text
@@ -119,18 +120,25 @@ class DataVersion:
     start, so each one gets a new `epoch`, part of what `settled` returns.
     """
 
-    def __init__(self, path: str | os.PathLike[str]):
+    def __init__(self, path: str | os.PathLike[str], within: float = 0.0):
         self._path = os.fspath(path)
+        self._within = within
         self._lock = threading.Lock()
         self._cursor: sqlite3.Cursor | None = None
         self._pid = 0
         self._epoch = 0
+        # (until when, what was read): answered again without asking SQLite until then.
+        self._last: tuple[float, tuple[int, int]] | None = None
 
     def settled(self) -> tuple[int, int] | None:
-        """(epoch, data_version): equal to an earlier value only if nothing was committed since.
+        """(epoch, data_version): equal to an earlier value only if nothing was committed since,
+        or, with `within`, nothing more than `within` seconds before the last time it was read.
 
         None when it cannot be read now (the caller reads the log instead).
         """
+        last = self._last
+        if last is not None and monotonic() < last[0]:
+            return last[1]
         with self._lock:  # one connection, shared by the worker's threads
             try:
                 cursor = self._cursor
@@ -139,8 +147,10 @@ class DataVersion:
                 # fetchall: the statement runs to its end, so no read transaction stays open.
                 value: int = cursor.execute("PRAGMA data_version").fetchall()[0][0]
             except sqlite3.Error:
-                self._cursor = None  # opened again next time, with a new epoch
+                self._cursor, self._last = None, None  # opened again next time, with a new epoch
                 return None
+            if self._within > 0:
+                self._last = (monotonic() + self._within, (self._epoch, value))
             return self._epoch, value
 
     def _open(self) -> sqlite3.Cursor:
