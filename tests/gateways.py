@@ -119,7 +119,7 @@ def sms_gate() -> Iterator[SmsGate]:
                               "recipients": [{"phoneNumber": n, "state": state, "error": error}
                                              for n in message["phoneNumbers"]]})
 
-    with in_thread(Handler, daemon_threads=True) as gate.port:
+    with in_thread(Handler) as gate.port:
         yield gate
 
 
@@ -151,7 +151,7 @@ def home_assistant() -> Iterator[HomeAssistant]:
             ha.calls.append({**body, "path": self.path})
             _json(self, 200, [])
 
-    with in_thread(Handler, daemon_threads=True) as ha.port:
+    with in_thread(Handler) as ha.port:
         yield ha
 
 

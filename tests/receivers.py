@@ -24,13 +24,14 @@ POLL = 0.02
 
 
 @contextmanager
-def in_thread(handler: type[BaseHTTPRequestHandler], *, daemon_threads: bool = False) -> Iterator[int]:
+def in_thread(handler: type[BaseHTTPRequestHandler]) -> Iterator[int]:
     """A server on a free loopback port, in a thread, for the `with` block; its port.
 
-    With daemon_threads, the end does not wait for requests still being answered (a hanging stand-in).
+    Its end does not wait for answers still held back (a hanging gateway, a slow receiver): what
+    they received is recorded before they wait.
     """
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    server.daemon_threads = daemon_threads
+    server.daemon_threads = True
     threading.Thread(target=server.serve_forever, kwargs={"poll_interval": POLL}, daemon=True).start()
     try:
         yield server.server_address[1]
