@@ -5,6 +5,7 @@ Plain helper functions shared by several test modules are in tests/helpers.py.
 
 from __future__ import annotations
 
+import functools
 import inspect
 import os
 import re
@@ -215,6 +216,7 @@ SLOW_PARAMS = frozenset({("backend", "postgresql")})
 SLOW_CALLS = ("gunicorn(", "Popen(", "subprocess.run(", "serving(", "running(")
 
 
+@functools.cache
 def _source(function: object) -> str:
     try:
         return inspect.getsource(function)  # type: ignore[arg-type]
