@@ -30,10 +30,11 @@ test: $(BIN)/.installed
 	$(BIN)/lint-imports
 	$(BIN)/python -m pytest
 
-# The tests that start no process, server or browser (tests/conftest.py marks the rest slow),
-# with fewer property-based examples: a quick loop while working. `make test` runs everything.
+# The tests that start no process, server, PostgreSQL or browser (tests/conftest.py marks the rest
+# slow), with fewer property-based examples, on every core: a quick loop while working (under a
+# minute on two cores; docs/development.md). `make test` runs everything.
 test-fast: $(BIN)/.installed
-	HYPOTHESIS_PROFILE=fast $(BIN)/python -m pytest -q -m "not slow"
+	HYPOTHESIS_PROFILE=fast $(BIN)/python -m pytest -q -m "not slow" -n auto
 
 # Faults and load (issue 7), outside `make test`: the Procfile's gunicorn with 4 workers, 50
 # clients for 60 s (SOAK_SECONDS=15 for a quick check), the config rewritten 100 times.
