@@ -254,13 +254,16 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 # The fast tier's guard: a test not marked slow that starts a process, in its fixtures or its
 # body, fails and says so, in either tier. Python's audit hook sees every subprocess.Popen
-# (asyncio's and the libraries' too).
+# (asyncio's and the libraries' too), os.system, exec, spawn and fork.
+_STARTS = frozenset({"subprocess.Popen", "os.system", "os.exec", "os.posix_spawn", "os.spawn", "os.fork"})
 _watching: list[list[str]] = []  # while a fast test's setup and call run: the processes it started
 
 
 def _audit(event: str, args: tuple[object, ...]) -> None:
-    if event == "subprocess.Popen" and _watching:
-        _watching[0].append(os.path.basename(str(args[0])))
+    if event in _STARTS and _watching:
+        what = args[0] if args else event
+        command = os.fsdecode(what) if isinstance(what, str | bytes | os.PathLike) else str(what)
+        _watching[0].append(os.path.basename(command.split()[0]))
 
 
 sys.addaudithook(_audit)
