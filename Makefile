@@ -24,11 +24,14 @@ $(BIN)/.installed: $(BIN)/.runtime requirements-dev.txt
 run: $(BIN)/.runtime
 	$(BIN)/simfeed serve
 
+# Every test: the fast tier on every core, then the slow tier (servers, PostgreSQL, containers,
+# a browser on free ports, timed out generously) in one process, as CI runs it.
 test: $(BIN)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/mypy feed
 	$(BIN)/lint-imports
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -m "not slow" -n auto
+	$(BIN)/python -m pytest -m slow
 
 # The tests that start no process, server, PostgreSQL or browser (tests/conftest.py marks the rest
 # slow), with fewer property-based examples, on every core: a quick loop while working (under a
