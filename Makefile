@@ -24,16 +24,20 @@ $(BIN)/.installed: $(BIN)/.runtime requirements-dev.txt
 run: $(BIN)/.runtime
 	$(BIN)/simfeed serve
 
+# Every test: the fast tier on every core, then the slow tier (servers, PostgreSQL, containers,
+# a browser on free ports, timed out generously) in one process, as CI runs it.
 test: $(BIN)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/mypy feed
 	$(BIN)/lint-imports
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -m "not slow" -n auto
+	$(BIN)/python -m pytest -m slow
 
-# The tests that start no process, server or browser (tests/conftest.py marks the rest slow),
-# with fewer property-based examples: a quick loop while working. `make test` runs everything.
+# The tests that start no process, server, PostgreSQL or browser (tests/conftest.py marks the rest
+# slow), with fewer property-based examples, on every core: a quick loop while working (under a
+# minute on two cores; docs/development.md). `make test` runs everything.
 test-fast: $(BIN)/.installed
-	HYPOTHESIS_PROFILE=fast $(BIN)/python -m pytest -q -m "not slow"
+	HYPOTHESIS_PROFILE=fast $(BIN)/python -m pytest -q -m "not slow" -n auto
 
 # Faults and load (issue 7), outside `make test`: the Procfile's gunicorn with 4 workers, 50
 # clients for 60 s (SOAK_SECONDS=15 for a quick check), the config rewritten 100 times.

@@ -20,9 +20,11 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
+
+from .receivers import in_thread
 
 PASSWORD = "gw-s3cret-pa55"
 TOKEN = "ha-l0ng-lived-t0ken-s3cret"
@@ -62,19 +64,6 @@ class Quiet(BaseHTTPRequestHandler):
 
     def log_message(self, *args: Any) -> None:
         pass
-
-
-@contextmanager
-def _serving(handler: type[BaseHTTPRequestHandler]) -> Iterator[int]:
-    """A server on a free loopback port, in a thread, for the `with` block; its port."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield server.server_address[1]
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 @contextmanager
@@ -134,7 +123,7 @@ def sms_gate() -> Iterator[SmsGate]:
                               "recipients": [{"phoneNumber": n, "state": state, "error": error}
                                              for n in message["phoneNumbers"]]})
 
-    with _serving(Handler) as gate.port:
+    with in_thread(Handler) as gate.port:
         yield gate
 
 
@@ -170,7 +159,7 @@ def home_assistant() -> Iterator[HomeAssistant]:
                 return
             _json(self, 200, [])
 
-    with _serving(Handler) as ha.port:
+    with in_thread(Handler) as ha.port:
         yield ha
 
 

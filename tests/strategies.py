@@ -20,7 +20,8 @@ from feed.config.sims import SIM_KEYS
 
 
 def examples(ci: int) -> int:
-    """A test's number of examples: `ci` under the "ci" profile (60 by default), scaled up by "thorough"."""
+    """A test's number of examples: `ci` under the "ci" profile (60 by default), scaled up by "thorough"
+    and down by "fast" (a fifth)."""
     return max(1, ci * settings.default.max_examples // 60)
 
 

@@ -23,6 +23,8 @@ from feed.core.deadlines import NoDeadline, alarm_trigger_parts, deadline_for
 from feed.core.durations import parse_duration
 from feed.core.model import CalendarSettings, Expires, KeepAlive, Renewal, Sim, Stage
 
+from .strategies import examples
+
 
 def alarm_trigger(due: date, lead: int, at: time, zone: ZoneInfo) -> timedelta:
     """The trigger folded into one timedelta, the form these oracle tests were written for."""
@@ -460,7 +462,7 @@ def alarms(draw: st.DrawFn) -> tuple[date, int, time, ZoneInfo]:
     return due, lead, at, ZoneInfo(name)
 
 
-@settings(max_examples=1000, deadline=None, database=None)
+@settings(max_examples=examples(1000), deadline=None, database=None)
 @given(alarms())
 def test_alarm_trigger_fires_at_alarm_time(case: tuple[date, int, time, ZoneInfo]) -> None:
     due, lead, at, zone = case
@@ -472,7 +474,7 @@ def test_alarm_trigger_fires_at_alarm_time(case: tuple[date, int, time, ZoneInfo
     assert fires(due, alarm_trigger(due, lead, at, zone), zone) == wanted(due, lead, at, zone)
 
 
-@settings(max_examples=1000, deadline=None, database=None)
+@settings(max_examples=examples(1000), deadline=None, database=None)
 @given(alarms())
 def test_alarm_trigger_parts_fire_at_alarm_time(case: tuple[date, int, time, ZoneInfo]) -> None:
     due, lead, at, zone = case

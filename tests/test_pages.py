@@ -173,6 +173,24 @@ def test_qr_code_encodes_the_webcal_address():
     assert svg.startswith("<svg viewBox=") and "<script" not in svg
 
 
+def test_a_qr_code_is_made_once_per_address(monkeypatch):
+    """Every page view shows one; making it is pure arithmetic on the address, milliseconds each time."""
+    import segno
+
+    from feed.web.links import feed_links
+
+    real, made = segno.make, []
+
+    def counted(text: str, **options: object) -> segno.QRCode:
+        made.append(text)
+        return real(text, **options)
+
+    monkeypatch.setattr(segno, "make", counted)
+    first = feed_links("https://x.org/made-once.ics").qr_svg()
+    assert feed_links("https://x.org/made-once.ics").qr_svg() == first
+    assert made == ["webcal://x.org/made-once.ics"]
+
+
 def test_sim_page_and_its_feed_share_a_prefix(client):
     assert client.get("/sims/cubacel").mimetype == "text/html"
     assert client.get("/sims/cubacel.ics").mimetype == "text/calendar"

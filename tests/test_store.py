@@ -529,6 +529,20 @@ def test_reopening_a_current_database_keeps_everything(db_path, clock):
         second.close()
 
 
+def test_a_current_database_is_opened_without_running_alembic(db_path, monkeypatch):
+    """Every start-up and every worker opens the log: one query says it is current."""
+    from alembic import command
+
+    engine = db.engine_for(db_path)
+    try:
+        db.create_schema(engine)
+        monkeypatch.setattr(command, "upgrade", lambda *_: pytest.fail("Alembic ran on a current database"))
+        db.create_schema(engine)
+        assert raw(db_path, "SELECT version_num FROM alembic_version") == [(HEAD,)]
+    finally:
+        engine.dispose()
+
+
 def test_a_failing_migration_changes_nothing(tmp_path, clock):
     """The whole upgrade is one transaction: a step that fails takes the earlier ones back with it."""
     path = tmp_path / "old.sqlite3"

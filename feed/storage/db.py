@@ -10,6 +10,7 @@ PostgreSQL advisory lock), so every backend keeps the same guarantees.
 
 from __future__ import annotations
 
+import functools
 import re
 import time
 from collections.abc import Iterator
@@ -179,15 +180,27 @@ def alembic_config(connection: Connection) -> Any:
     return config
 
 
+@functools.cache
+def head_revision() -> str | None:
+    """The latest revision in migrations/, read once: the files do not change while the service runs."""
+    from alembic.script import ScriptDirectory
+
+    return ScriptDirectory(str(MIGRATIONS)).get_current_head()  # two heads: an error, start-up fails
+
+
 def create_schema(engine: Engine) -> None:
     """Bring the database to the latest revision (`flask db upgrade`, and every start-up).
 
     One write transaction: two processes starting together migrate once, and a
-    failed revision leaves the database as it was.
+    failed revision leaves the database as it was. A database already at the latest
+    revision is left at once (Alembic would load every revision file to find that out).
     """
     from alembic import command
+    from alembic.migration import MigrationContext
 
     with unavailable_as_error(engine), writing(engine) as connection:
+        if MigrationContext.configure(connection).get_current_revision() == head_revision():
+            return
         command.upgrade(alembic_config(connection), "head")
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 from dataclasses import dataclass
 from urllib.parse import quote, urlencode, urlsplit
@@ -43,8 +44,14 @@ class FeedLinks:
 
     def qr_svg(self) -> str:
         """The webcal address as a QR code: an <svg> element for inline HTML, sized by CSS."""
-        code = segno.make(self.webcal, error="m", micro=False)
-        return str(code.svg_inline(omitsize=True, border=2, svgclass="qr-code", light="#fff"))
+        return _qr_svg(self.webcal)
+
+
+@functools.lru_cache(maxsize=64)
+def _qr_svg(text: str) -> str:
+    """Made once per address: a QR code depends on its text alone, and takes milliseconds to make."""
+    code = segno.make(text, error="m", micro=False)
+    return str(code.svg_inline(omitsize=True, border=2, svgclass="qr-code", light="#fff"))
 
 
 def feed_links(url: str, token: str | None = None) -> FeedLinks:
