@@ -554,28 +554,20 @@ class Wording:
     def autopilot_failed(self, deadline: Deadline, today: date, why: str,
                          link: str | None) -> tuple[str, str]:
         """The message after the automatic keep-alive failed for good: do it by hand."""
-        lines = [self._("The automatic keep-alive failed (%(why)s). Keep the number alive by hand.", why=why),
-                 self._("Deadline: %(date)s (%(left)s).", date=self.day(deadline.due),
-                        left=self.days_left(deadline.days_left(today)))]
-        if link:
-            lines.append(self._("Renewed it? Tap to record it: %(link)s", link=link))
+        said = self._("The automatic keep-alive failed (%(why)s). Keep the number alive by hand.", why=why)
         title = self._("Automatic keep-alive failed: renew %(sim)s by hand", sim=deadline.sim.label)
-        return title, "\n".join(lines)
+        return title, self._by_hand([said], deadline, today, link)
 
     def autopilot_unsure(self, deadline: Deadline, today: date, why: str,
                          link: str | None) -> tuple[str, str]:
         """The message after a text that may have left (the gateway or the runner stopped mid-send):
         it is never sent again, so the person looks at the phone before doing it by hand."""
-        lines = [self._("simfeed does not know whether the keep-alive text was sent (%(why)s), and will not "
-                        "send it again.", why=why),
-                 self._("Look in the phone's sent messages: if the text is there, record the renewal; "
-                        "if not, keep the number alive by hand."),
-                 self._("Deadline: %(date)s (%(left)s).", date=self.day(deadline.due),
-                        left=self.days_left(deadline.days_left(today)))]
-        if link:
-            lines.append(self._("Renewed it? Tap to record it: %(link)s", link=link))
+        said = [self._("simfeed does not know whether the keep-alive text was sent (%(why)s), and will not "
+                       "send it again.", why=why),
+                self._("Look in the phone's sent messages: if the text is there, record the renewal; "
+                       "if not, keep the number alive by hand.")]
         title = self._("Keep-alive text may have been sent: check %(sim)s", sim=deadline.sim.label)
-        return title, "\n".join(lines)
+        return title, self._by_hand(said, deadline, today, link)
 
     def autopilot_sent(self, deadline: Deadline, link: str | None) -> tuple[str, str]:
         """The message after a text whose renewal waits for the person (confirm = "manual")."""
@@ -583,6 +575,14 @@ class Wording:
         if link:
             lines.append(self._("Renewed it? Tap to record it: %(link)s", link=link))
         return self._("Keep-alive text sent: %(sim)s", sim=deadline.sim.label), "\n".join(lines)
+
+    def _by_hand(self, said: list[str], deadline: Deadline, today: date, link: str | None) -> str:
+        """What the autopilot said, then the deadline and (with a public URL) the one-tap link."""
+        lines = [*said, self._("Deadline: %(date)s (%(left)s).", date=self.day(deadline.due),
+                               left=self.days_left(deadline.days_left(today)))]
+        if link:
+            lines.append(self._("Renewed it? Tap to record it: %(link)s", link=link))
+        return "\n".join(lines)
 
     def autopilot_state(self, state: str) -> str:
         """An attempt's state as the page shows it."""
