@@ -20,7 +20,7 @@ from . import cli_backup
 from .core import tokens
 from .core.files import atomic_write
 from .core.languages import from_environment
-from .core.model import KINDS, LANGUAGES, METHODS, Config, Sim
+from .core.model import KINDS, LANGUAGES, METHODS, N_, Config, Sim
 from .core.wording import Wording
 from .reminders import runner
 from .service import (
@@ -135,7 +135,8 @@ def check_command(file: str | None) -> None:
 
 def _deadline_rows(found: Checkup, words: Wording) -> list[tuple[str, ...]]:
     """`check`'s table: a heading, then each deadline, soonest first."""
-    heading = ("ID", "NAME", "LAST RENEWAL", "DEADLINE", "DAYS LEFT", "RECOVERABLE UNTIL", "COST/YEAR")
+    heading = (N_("ID"), N_("NAME"), N_("LAST RENEWAL"), N_("DEADLINE"), N_("DAYS LEFT"),
+               N_("RECOVERABLE UNTIL"), N_("COST/YEAR"))
     rows: list[tuple[str, ...]] = [tuple(words._(name) for name in heading)]
     for d in found.deadlines:
         last = d.sim.last_renewal.date.isoformat() if d.sim.last_renewal else "-"

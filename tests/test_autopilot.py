@@ -327,7 +327,8 @@ def _closed_port() -> int:
         return int(probe.getsockname()[1])
 
 
-@pytest.mark.parametrize("kind", ["sms-gate", "home-assistant", "apprise", "command"])
+@pytest.mark.parametrize("kind", ["sms-gate", "home-assistant", "apprise",
+                                  pytest.param("command", marks=pytest.mark.slow)])  # starts the command
 def test_only_a_text_that_may_have_left_is_held_back_from_a_retry(
         kind: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     """Each kind: a gateway that surely sent nothing (refused, or said no) may be tried again; one that

@@ -6,7 +6,7 @@ import gettext
 from pathlib import Path
 
 import pytest
-from babel.messages.extract import extract_from_dir
+from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
 from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.pofile import read_po
 
@@ -19,7 +19,7 @@ def source_messages() -> set[str | tuple[str, ...]]:
     """Every msgid in the code and templates, extracted as `make translations` does."""
     with (ROOT / "babel.cfg").open(encoding="utf-8") as cfg:
         method_map, options_map = parse_mapping_cfg(cfg)
-    keywords = {"_": None, "gettext": None, "ngettext": (1, 2), "lazy_gettext": None}
+    keywords = {**DEFAULT_KEYWORDS, "lazy_gettext": None}  # pybabel's, and `-k lazy_gettext`
     found: set[str | tuple[str, ...]] = set()
     for _file, _line, message, _comments, _context in extract_from_dir(
             str(ROOT), method_map, options_map, keywords=keywords):
@@ -45,6 +45,14 @@ def test_every_string_is_translated(po: Path):
     for message in translated.values():
         strings = [message.string] if isinstance(message.string, str) else list(message.string)
         assert all(strings) and not message.fuzzy, f"untranslated or fuzzy: {message.id!r}"
+
+
+@pytest.mark.parametrize("po", CATALOGUES, ids=lambda p: p.parts[-3])
+def test_every_translation_is_of_a_string_the_code_still_says(po: Path):
+    """A translated string the extraction no longer finds (made from a variable, say) would lose its
+    translation at the next `make translations`, and the reader would get English."""
+    catalogue = {(m.id if isinstance(m.id, str) else tuple(m.id)) for m in load(po) if m.id}
+    assert sorted(map(str, catalogue - source_messages())) == []
 
 
 @pytest.mark.parametrize("po", CATALOGUES, ids=lambda p: p.parts[-3])
