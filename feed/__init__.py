@@ -6,6 +6,7 @@ import logging
 import os
 import sys
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from typing import Any
 
 import click
@@ -96,7 +97,7 @@ def _prepare_data_folder(settings: Settings) -> None:
     """The data folder (owner-only), with a starter SIM file on a first start; an earlier
     version's config/sims.toml is used where it is, and the log says how to move it."""
     os.makedirs(settings.instance, mode=0o700, exist_ok=True)
-    if settings.default_config and write_starter(settings.config):
+    if settings.default_config and write_starter(settings.config, datetime.now(UTC).date()):
         logging.getLogger("feed").info("wrote a starter SIM file with examples to %s: make it yours",
                                        settings.config)
     if settings.legacy_config:

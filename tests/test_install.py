@@ -19,6 +19,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -26,7 +27,9 @@ from click.testing import CliRunner
 
 from feed import create_app
 from feed.command import main
-from feed.config.starter import STARTER
+from feed.config.load import parse_toml
+from feed.config.starter import WRITTEN_FOR, is_starter, starter_for
+from feed.core.deadlines import deadline_for
 from feed.settings import Settings
 
 from .conftest import BASIC, write_config
@@ -106,7 +109,7 @@ def test_the_procfile_web_line_serves_from_requirements_alone(production_venv: P
     output = log.read_text()
     assert "Traceback" not in output and "ModuleNotFoundError" not in output, output
     # The first start wrote the starter SIM file into the data folder it was given.
-    assert (tmp_path / "data" / "sims.toml").read_bytes() == STARTER.read_bytes()
+    assert (tmp_path / "data" / "sims.toml").read_bytes() == starter_for(datetime.now(UTC).date())
 
 
 @pytest.mark.slow
@@ -175,12 +178,35 @@ def test_make_run_stops_gunicorn_when_make_is_stopped(tmp_path: Path):
 # ---------------------------------------------------------------- the data folder, in process
 
 
+@pytest.mark.parametrize("today", [WRITTEN_FOR, date(2026, 12, 6), date(2028, 2, 29), date(2031, 7, 15)])
+def test_the_starter_written_on_any_day_has_one_example_due_soon_and_none_overdue(today: date,
+                                                                                 tmp_path: Path):
+    """The examples' dates move with the day the starter is written: a newcomer never meets a page of
+    lost numbers, however long after this release they start."""
+    text = starter_for(today)
+    config = parse_toml(text.decode("utf-8"))
+    left = sorted((deadline_for(sim, config.calendar).days_left(today), sim.id) for sim in config.sims)
+    assert 1 <= left[0][0] <= 14 and left[0][1] == "giffgaff-uk", left  # due within the first alarm
+    assert left[1][0] > 14, left
+    # Still the starter, byte for byte, on whatever day it was written; edited, it is the user's own.
+    written = tmp_path / "sims.toml"
+    written.write_bytes(text)
+    assert is_starter(written)
+    written.write_bytes(text.replace(b"last_renewal = ", b"last_renewal =\t", 1))
+    assert not is_starter(written)
+    giffgaff = (date(2026, 6, 2) + (today - WRITTEN_FOR)).isoformat().encode()  # its last renewal
+    moved = text.replace(giffgaff, b"2026-01-01", 1)
+    assert moved != text
+    written.write_bytes(moved)
+    assert not is_starter(written)
+
+
 def test_a_first_start_writes_the_starter_and_the_page_says_how_to_make_it_yours(tmp_path: Path,
                                                                                    monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)  # no earlier version's config/sims.toml here
     data = tmp_path / "data"
     app = create_app({"TESTING": True, "SIMFEED_INSTANCE": str(data)})
-    assert (data / "sims.toml").read_bytes() == STARTER.read_bytes()
+    assert (data / "sims.toml").read_bytes() == starter_for(datetime.now(UTC).date())
     assert (data / "sims.toml").stat().st_mode & 0o777 == 0o600
     token = (data / "admin-token").read_text().strip()
     printed = capsys.readouterr().err

@@ -316,7 +316,7 @@ def test_flask_presets_through_the_real_command(tmp_path):
 
 # --------------------------------------------------------------- the example config
 
-# the starter file, by hand (its comments say the same):
+# the starter file as written for its WRITTEN_FOR day (a first start moves every date alike), by hand:
 EXAMPLE_DEADLINES = {
     # giffgaff preset: last text 2026-06-02 + 6 months.
     "giffgaff-uk": date(2026, 12, 2),
