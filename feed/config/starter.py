@@ -33,8 +33,11 @@ def _day(found: re.Match[bytes]) -> date:
     return date(int(found[1]), int(found[2]), int(found[3]))
 
 
-def _moved(text: bytes, days: int) -> bytes:
-    return _DATE.sub(lambda found: (_day(found) + timedelta(days=days)).isoformat().encode(), text)
+@functools.lru_cache(maxsize=4)
+def _moved(days: int) -> bytes:
+    """The starter with each date moved by `days` (kept: the overview asks on every view)."""
+    shift = timedelta(days=days)
+    return _DATE.sub(lambda found: (_day(found) + shift).isoformat().encode(), _starter_bytes())
 
 
 def starter_for(today: date) -> bytes:
@@ -43,7 +46,7 @@ def starter_for(today: date) -> bytes:
     >>> b"last_renewal = 2026-06-18" in starter_for(date(2026, 12, 6))
     True
     """
-    return _moved(_starter_bytes(), (today - WRITTEN_FOR).days)
+    return _moved((today - WRITTEN_FOR).days)
 
 
 def write_starter(path: str | os.PathLike[str], today: date) -> bool:
@@ -69,4 +72,4 @@ def is_starter(path: str | os.PathLike[str]) -> bool:
         days = (_day(first) - _day(written)).days if first and written else 0
     except ValueError:  # not a date: edited
         return False
-    return text == _moved(starter, days)
+    return text == _moved(days)
