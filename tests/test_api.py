@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sqlite3
 from collections.abc import Callable
@@ -872,3 +873,23 @@ def test_regression_a_renewal_id_beyond_sqlite_integers_is_404_not_500(api: Flas
     response = getattr(api, method)("/api/renewals/99999999999999999999", headers=AUTH)
     assert response.status_code == 404
     assert response.get_json() == {"error": "no renewal 99999999999999999999"}
+
+
+def test_one_answer_works_from_one_config_even_when_the_file_changes_meanwhile(
+        build: Callable[..., Flask], config_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """The request's config is the one the use case records against: a SIM the request found is not
+    lost to a second look at a file that changed in between (that answered 500)."""
+    app = build(config_path, SIMFEED_ADMIN_TOKEN=ADMIN)
+    service = app.extensions["simfeed"]
+    taken = service.snapshot()
+    without = dataclasses.replace(taken, config=dataclasses.replace(taken.config, sims=()))
+    seen: list[int] = []
+
+    def changing() -> Any:  # the request's first look finds giffgaff; any later look does not
+        seen.append(1)
+        return taken if len(seen) == 1 else without
+
+    monkeypatch.setattr(service, "snapshot", changing)
+    answer = app.test_client().post("/api/sims/giffgaff/renewals", json={"date": "2026-11-20"}, headers=AUTH)
+    assert answer.status_code == 201, answer.get_data(as_text=True)
+    assert len(seen) == 1

@@ -92,12 +92,13 @@ class Service(Serving):
         super().__init__(watcher, store)
         self.clock = clock
 
-    def _config(self) -> Config:
-        return self.snapshot().config
+    def _config(self, config: Config | None = None) -> Config:
+        """`config` (a request's, so that all of one answer agrees), else the one served now."""
+        return config or self.snapshot().config
 
     def today(self, config: Config | None = None) -> date:
         """Today where the calendar lives: days are counted there, not on the server."""
-        return renewals.today_in(config or self._config(), self.clock())
+        return renewals.today_in(self._config(config), self.clock())
 
     def checked(self, path: str | None = None, join_log: bool = True) -> Config:
         """The SIM file (the served one unless `path`) read strictly, with the log unless not `join_log`.
@@ -158,15 +159,17 @@ class Service(Serving):
             raise ValueError("a draft with errors is never saved")
         return file.save(draft.text, expected, change, self.clock(), draft.config)
 
-    def record(self, sim_id: str, data: Mapping[str, Any], key: str | None = None) -> Recorded:
+    def record(self, sim_id: str, data: Mapping[str, Any], key: str | None = None,
+               config: Config | None = None) -> Recorded:
         """Validate and store one renewal; raises UnknownSim, RenewalInvalid or IdempotencyConflict."""
-        config = self._config()
+        config = self._config(config)
         return renewals.record(self.store, config, sim_id, data, self.today(config), key)
 
-    def link_target(self, secret_key: str | bytes, token: str) -> renewal_links.LinkTarget:
+    def link_target(self, secret_key: str | bytes, token: str,
+                    config: Config | None = None) -> renewal_links.LinkTarget:
         """The SIM and deadline a reminder's one-tap link is for, today; raises LinkExpired,
         LinkInvalid, or UnknownSim for a SIM no longer in the config."""
-        config = self._config()
+        config = self._config(config)
         return renewal_links.target(config, secret_key, token, self.today(config))
 
     def record_from_link(self, found: renewal_links.LinkTarget, data: Mapping[str, str]) -> Recorded:
@@ -192,12 +195,13 @@ class Service(Serving):
         """A SIM's renewals newest first, the log's and the config's; UnknownSim for neither."""
         return renewals.history(self.store, self._config(), sim_id)
 
-    def renewal_records(self, sim_id: str | None = None) -> list[dict[str, Any]]:
+    def renewal_records(self, sim_id: str | None = None,
+                        config: Config | None = None) -> list[dict[str, Any]]:
         """Renewals as flat records, newest first: one SIM's, or every SIM's and the log's.
 
         Raises UnknownSim (its id as the argument) for an id known to neither.
         """
-        config, store = self._config(), self.store
+        config, store = self._config(config), self.store
         ids = [sim_id] if sim_id else sorted({s.id for s in config.sims} | {r.sim_id for r in store.list()})
         rows = [renewal_record(entry, one) for one in ids for entry in renewals.history(store, config, one)]
         return sorted(rows, key=lambda row: (row["date"], row["id"] or 0), reverse=True)
@@ -209,17 +213,17 @@ class Service(Serving):
             return json.dumps(rows, ensure_ascii=False, indent=2) + "\n"
         return csv_text(rows, RECORD_FIELDS)
 
-    def overview(self, with_sims: bool = True) -> Overview:
+    def overview(self, with_sims: bool = True, config: Config | None = None) -> Overview:
         """The front page: every SIM with its deadline and cost (or, without the SIMs, the day only)."""
-        config = self._config()
+        config = self._config(config)
         today = self.today(config)
         sims = renewals.overview(config, today) if with_sims else None
         costs = {view.sim.id: year_cost(view.sim, today) for view in sims or ()}
         return Overview(today, sims, costs, totals(costs.values()))
 
-    def sim_detail(self, sim_id: str) -> SimDetail | None:
+    def sim_detail(self, sim_id: str, config: Config | None = None) -> SimDetail | None:
         """One SIM's page, or None for an id not in the config."""
-        config = self._config()
+        config = self._config(config)
         today = self.today(config)
         found = next((v for v in renewals.overview(config, today) if v.sim.id == sim_id), None)
         if found is None:
@@ -229,25 +233,25 @@ class Service(Serving):
                          sheet.rule_is_old(sim, today), reminders.for_sim(config, engine, sim, now),
                          autopilot.for_sim(config, engine, sim, now))
 
-    def pause_autopilot(self, sim_id: str, paused: bool) -> bool:
+    def pause_autopilot(self, sim_id: str, paused: bool, config: Config | None = None) -> bool:
         """Pause or resume a SIM's autopilot (kept in the database); False when it has none."""
-        sim = self._config().sim(sim_id)
+        sim = self._config(config).sim(sim_id)
         if sim is None or sim.autopilot is None:
             return False
         autopilot.pause(self.store.engine, sim_id, paused, self.clock())
         return True
 
-    def ledger(self) -> list[dict[str, Any]]:
+    def ledger(self, config: Config | None = None) -> list[dict[str, Any]]:
         """Every SIM's record (rule, deadline, status, cost, accounts), the most urgent first."""
-        config = self._config()
+        config = self._config(config)
         return sheet.records(config, self.today(config))
 
-    def cost_totals(self) -> dict[str, Any]:
+    def cost_totals(self, config: Config | None = None) -> dict[str, Any]:
         """What keeping every SIM costs a year, projected and paid, per currency."""
-        config = self._config()
+        config = self._config(config)
         return sheet.totals_json(config, self.today(config))
 
-    def export_sims(self, form: str) -> str:
+    def export_sims(self, form: str, config: Config | None = None) -> str:
         """Every SIM as CSV or JSON (`form`): the page's download and `export-sims`."""
-        config = self._config()
+        config = self._config(config)
         return sheet.export(config, self.today(config), form)

@@ -36,19 +36,19 @@ def _authorise() -> Response | None:
 
 @bp.get("/sims")
 def list_sims() -> Response:
-    return jsonify(service().ledger())
+    return jsonify(service().ledger(snapshot().config))
 
 
 @bp.get("/totals")
 def cost_totals() -> Response:
     """What keeping every SIM costs a year, projected and paid, per currency."""
-    return jsonify(service().cost_totals())
+    return jsonify(service().cost_totals(snapshot().config))
 
 
 @bp.get("/sims/<sim_id>/renewals")
 def list_renewals(sim_id: str) -> Response:
     try:
-        return jsonify(service().renewal_records(sim_id))
+        return jsonify(service().renewal_records(sim_id, snapshot().config))
     except UnknownSim:
         abort(404, f"no SIM {sim_id!r}")
 
@@ -86,7 +86,7 @@ def add_renewal(sim_id: str) -> Response:
         return json_error(400, "bad Idempotency-Key",
                           errors={"Idempotency-Key": "1 to 255 visible characters"})
     try:
-        recorded = service().record(sim_id, body, key)
+        recorded = service().record(sim_id, body, key, snapshot().config)
     except RenewalInvalid as invalid:
         return json_error(400, "the renewal was not stored", errors=invalid.errors)
     except IdempotencyConflict as conflict:

@@ -62,7 +62,7 @@ def _render(template: str, status: int = 200, **context: Any) -> tuple[str, int]
 @bp.get("/")
 def index() -> tuple[str, int]:
     config = snapshot().config
-    seen = service().overview(with_sims=may_see(config))
+    seen = service().overview(may_see(config), config)
     return _render("index.html", sims=seen.sims, links=_links(config, "feeds.calendar"), today=seen.today,
                    costs=seen.costs, cost_totals=seen.cost_totals,
                    starter=service().starter() if may_see(config) else None)
@@ -79,7 +79,7 @@ def export_sims(form: str) -> Response | BaseResponse:
         abort(404)
     if not is_admin(config):
         return redirect(url_for("pages.signin", next=request.path))
-    body = service().export_sims(form)
+    body = service().export_sims(form, config)
     return Response(body, content_type=EXPORTS[form],
                     headers={"Content-Disposition": f"attachment; filename=simfeed-sims.{form}"})
 
@@ -91,7 +91,7 @@ def _sim_page(sim_id: str, values: dict[str, str] | None = None, errors: dict[st
     Always 200, as classic forms do: browsers log any 4xx page as a console error.
     """
     config = snapshot().config
-    found = service().sim_detail(sim_id)
+    found = service().sim_detail(sim_id, config)
     if found is None:
         abort(404)
     sim, today = found.item.sim, found.today
@@ -126,7 +126,7 @@ def record(sim_id: str) -> tuple[str, int] | BaseResponse:
     data = {name: values[name] for name in INPUT_FIELDS}
     key = values["key"] if IDEMPOTENCY_KEY.fullmatch(values["key"]) else None
     try:
-        recorded = service().record(sim_id, data, key)
+        recorded = service().record(sim_id, data, key, snapshot().config)
     except RenewalInvalid as invalid:
         return _sim_page(sim_id, values, recording.field_errors(invalid), recording.not_recorded())
     except IdempotencyConflict:
@@ -142,7 +142,7 @@ def record(sim_id: str) -> tuple[str, int] | BaseResponse:
 @login_required
 def pause_autopilot(sim_id: str) -> BaseResponse:
     """Pause or resume a SIM's autopilot: kept in the database, the config file is not rewritten."""
-    if not service().pause_autopilot(sim_id, request.form.get("pause") == "1"):
+    if not service().pause_autopilot(sim_id, request.form.get("pause") == "1", snapshot().config):
         abort(404)
     return redirect(url_for("pages.sim", sim_id=sim_id) + "#autopilot", 303)
 

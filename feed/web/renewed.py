@@ -46,7 +46,7 @@ class _Expired(Exception):
 def _target(token: str) -> LinkTarget:
     """The SIM and its deadline now, for a genuine link; a 4xx page otherwise."""
     try:
-        return service().link_target(str(current_app.secret_key), token)
+        return service().link_target(str(current_app.secret_key), token, snapshot().config)
     except links.LinkExpired as expired:
         raise _Expired(expired.claim) from None
     except links.LinkInvalid:
