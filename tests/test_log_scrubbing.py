@@ -73,6 +73,35 @@ def test_apprise_and_urllib3_records_name_no_part_of_a_configured_url(root_log: 
         assert secret not in written, (secret, written)
 
 
+GATE_PASSWORD, GATE_PATH, GATE_TOKEN, GATE_SECRET = "gw-Hd72kq", "gate-Wm3pz", "gtok-Rf81xc", "gw-Sx55ty"
+
+
+def test_a_gateways_url_is_scrubbed_as_a_push_url_is(root_log: io.StringIO) -> None:
+    """An apprise gateway sends through apprise and urllib3, SMS Gate and Home Assistant through httpx.
+    Its own secrets: the scrubbing keeps every URL it was ever given, so a push URL's would pass."""
+    toml = BASIC + f"""
+[[gateway]]
+id = "sms"
+kind = "apprise"
+url = "json://simfeed:{GATE_PASSWORD}@127.0.0.1:9/{GATE_PATH}/{{to}}?token={GATE_TOKEN}"
+
+[[gateway]]
+id = "phone"
+kind = "sms-gate"
+url = "http://sms:{GATE_SECRET}@192.168.1.20:8080"
+"""
+    assert len(parse_toml(toml).gateways) == 2
+    logging.getLogger("urllib3.connectionpool").debug('"POST /%s/+447700900123?token=%s HTTP/1.1" 500',
+                                                      GATE_PATH, GATE_TOKEN)
+    logging.getLogger("apprise").warning("could not reach json://simfeed:%s@127.0.0.1:9", GATE_PASSWORD)
+    logging.getLogger("httpx").info("HTTP Request: POST http://sms:%s@192.168.1.20:8080/messages",
+                                    GATE_SECRET)
+    written = root_log.getvalue()
+    assert "urllib3.connectionpool" in written and "httpx" in written
+    for secret in (GATE_PASSWORD, GATE_PATH, GATE_TOKEN, GATE_SECRET):
+        assert secret not in written, (secret, written)
+
+
 def test_other_loggers_are_left_alone(root_log: io.StringIO) -> None:
     _configure(9)
     logging.getLogger("elsewhere").warning("the topic %s is named in our own line", TOPIC)

@@ -21,6 +21,7 @@ from ..core import parsers
 from ..core.costs import decimal
 from ..core.durations import quote
 from ..core.model import CONFIRMS, GATEWAY_KINDS, Autopilot, Gateway, KeepAlive, Rule, Sim
+from ..core.scrubbing import SCRUBBER
 from . import presets
 from .notify import env_value, masked, scheme
 from .problems import Collector, Place
@@ -81,6 +82,7 @@ def _url(where: Place, kind: str, table: Mapping[str, Any], environ: Mapping[str
             return None
         origin, url = named
         at = where.at(f"url_env {origin}")
+    SCRUBBER.watch([url])  # from now on, no part of it in the HTTP libraries' log records
     before = len(found.problems)
     if kind == "apprise":
         if "{to}" not in url:

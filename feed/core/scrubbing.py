@@ -1,4 +1,5 @@
-"""Every part of every configured push URL, scrubbed from the log records of apprise and urllib3.
+"""Every part of every configured push or gateway URL, scrubbed from the log records of the HTTP
+libraries that send to them (apprise, urllib3, requests, httpx).
 
 apprise and urllib3 log what they send to: an ntfy topic (the channel's only
 secret), a webhook's path, a bot token inside an API path. Their records reach any
@@ -18,8 +19,9 @@ from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 SCRUBBED = "[url part]"
-# Loggers whose records may quote a push URL (apprise's own, and the HTTP library it sends with).
-LOGGERS = ("apprise", "urllib3", "requests")
+# Loggers whose records may quote a push or gateway URL: apprise's own, the HTTP library it sends
+# with, and httpx, which the autopilot's SMS Gate and Home Assistant clients send with.
+LOGGERS = ("apprise", "urllib3", "requests", "httpx", "httpcore")
 # Shorter parts (a port, "v1") are not secrets, and scrubbing them would garble every line.
 SHORTEST = 3
 
