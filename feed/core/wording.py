@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import difflib
 import functools
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import date, datetime
 from decimal import Decimal
 from gettext import NullTranslations
@@ -103,6 +103,13 @@ def _territory_codes() -> dict[str, str]:
     return codes
 
 
+@functools.cache
+def _territories(language: str) -> Mapping[str, str]:
+    """CLDR's country names in a language, by code."""
+    return Locale.parse(babel_name(language)).territories
+
+
+@functools.lru_cache(maxsize=1024)  # a fuzzy match over CLDR's names: once per country as written
 def territory_code(text: str) -> str | None:
     """The ISO 3166 code of a country as written: a code ("HK"), or CLDR's English name, near enough.
 
@@ -180,7 +187,7 @@ class Wording:
         code = territory_code(text) if text else None
         if code is None or (self.language == "en" and text != code):
             return text  # English as typed ("Hong Kong", not CLDR's "Hong Kong SAR China")
-        return str(Locale.parse(babel_name(self.language)).territories[code])
+        return str(_territories(self.language)[code])
 
     def method(self, method: str | None) -> str:
         return self._(METHOD_NAMES[method]) if method in METHOD_NAMES else (method or "")
