@@ -159,7 +159,6 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app = Flask(__name__, instance_path=str(settings.instance), instance_relative_config=True)
     app.config.from_mapping(
         SIMFEED_CONFIG=str(settings.config),
-        SIMFEED_DATABASE=settings.database,
         SIMFEED_ADMIN_TOKEN=settings.admin_token,
         SIMFEED_SECRET_KEY=settings.secret_key,
     )
