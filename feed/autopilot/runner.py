@@ -112,8 +112,7 @@ class Pass:
         now = self.now.timestamp()
         if attempt is not None and attempt.state == attempts.PENDING:
             return None if dry_run else self._poll(plan, attempt)
-        fresh = attempt is None or attempt.retry_due(now)
-        if not (fresh or (attempt is not None and attempt.abandoned(now))) or not plan.open_at(self.now):
+        if not (attempt is None or attempt.claimable(now)) or not plan.open_at(self.now):
             return None
         if dry_run:
             to = "••" + "".join(c for c in plan.pilot.to if c.isdigit())[-4:]
@@ -236,11 +235,7 @@ class Pass:
         return self.now.astimezone(self.config.calendar.timezone).date()
 
     def _link(self, deadline: Deadline) -> str | None:
-        public_url = self.config.server.public_url
-        if not (public_url and self.secret_key):
-            return None
-        return links.renewed_url(public_url, self.secret_key, deadline.sim.id, deadline.due,
-                                 links.expires_for(deadline))
+        return links.link_for(self.config.server.public_url, self.secret_key, deadline)
 
     def _tell(self, plan: Plan, occasion: str, compose: Callable[[Wording], tuple[str, str]]) -> None:
         """One message per URL of each channel of the SIM, in the channel's language, each claimed

@@ -80,6 +80,14 @@ def renewed_url(public_url: str, secret_key: str | bytes, sim_id: str, deadline:
     return public_url.rstrip("/") + PATH + token_for(secret_key, sim_id, deadline, expires)
 
 
+def link_for(public_url: str | None, secret_key: str | bytes | None, deadline: Deadline) -> str | None:
+    """The link for this deadline, as the reminders and the autopilot's messages carry it: it lasts as
+    long as the reminders do. None without a public URL (phones cannot reach the server) or a key."""
+    if not (public_url and secret_key):
+        return None
+    return renewed_url(public_url, secret_key, deadline.sim.id, deadline.due, expires_for(deadline))
+
+
 def read_token(secret_key: str | bytes, token: str, today: date) -> Claim:
     """The claim of a genuine, unexpired token; LinkInvalid or LinkExpired otherwise.
 

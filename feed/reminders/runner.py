@@ -98,11 +98,7 @@ def message(config: Config, planned: Planned, today: date, secret_key: str | byt
     """The reminder's title and text in the channel's language, with the one-tap link if public_url is set."""
     deadline = planned.deadline
     words = Wording(planned.notify.language or config.calendar.language)
-    public_url = config.server.public_url
-    link = None
-    if public_url and secret_key:
-        link = links.renewed_url(public_url, secret_key, deadline.sim.id, deadline.due,
-                                 links.expires_for(deadline))
+    link = links.link_for(config.server.public_url, secret_key, deadline)
     stage = _stage_on(deadline, planned.occasion.day)
     days = Schedule(deadline, config.calendar.timezone, planned.notify.alarms).before or [deadline.due]
     return (words.reminder_title(deadline, today, stage),

@@ -114,6 +114,10 @@ class Leased:
         """A failure whose next try has come."""
         return self.state == RETRY and (self.next_try or 0) <= now
 
+    def claimable(self, now: float) -> bool:
+        """Whether `claim` at `now` would change it (claim it again, or mark it interrupted)."""
+        return self.retry_due(now) or self.abandoned(now)
+
 
 @dataclass(frozen=True)
 class Delivery(Leased):
@@ -130,9 +134,6 @@ class Delivery(Leased):
     updated_at: datetime
     sent_at: datetime | None
 
-    def claimable(self, now: float) -> bool:
-        """Whether `claim` at `now` would change it (claim it again, or mark it interrupted)."""
-        return self.retry_due(now) or self.abandoned(now)
 
 
 def _key_of(row: Row[Any]) -> Key:
