@@ -20,7 +20,7 @@ from datetime import date, datetime
 from ..config.gateways import masked_gateway
 from ..config.notify import target
 from ..core.deadlines import Deadline, deadline_for
-from ..core.model import Config, Kind, Method, Renewal
+from ..core.model import Config, Kind, Method, Renewal, masked_number
 from ..core.wording import Wording
 from ..reminders import channels, links
 from ..storage import attempts, deliveries
@@ -115,8 +115,7 @@ class Pass:
         if not (attempt is None or attempt.claimable(now)) or not plan.open_at(self.now):
             return None
         if dry_run:
-            to = "••" + "".join(c for c in plan.pilot.to if c.isdigit())[-4:]
-            return self._outcome(plan, "would send", f"{plan.pilot.text!r} to {to}")
+            return self._outcome(plan, "would send", f"{plan.pilot.text!r} to {masked_number(plan.pilot.to)}")
         if attempt is None:
             why = over_cap(plan, found, self.now)
             if why is not None:

@@ -39,6 +39,15 @@ class Kind(StrEnum):
     DATA = "data"
 
 
+def masked_number(number: str) -> str:
+    """A phone number as shown unless its owner opts in: its last four digits.
+
+    >>> masked_number("+44 7700 900123"), masked_number("n/a")
+    ('••0123', '••')
+    """
+    return "••" + "".join(c for c in number if c.isdigit())[-4:]
+
+
 class ExtendFrom(StrEnum):
     """Where a top-up's extension starts; MAX keeps a later current expiry: max(expiry, top-up + N)."""
 
@@ -317,8 +326,7 @@ class Sim:
             return None
         if self.show_number:
             return self.number
-        digits = [c for c in self.number if c.isdigit()]
-        return "••" + "".join(digits[-4:]) if digits else "••"
+        return masked_number(self.number)
 
     @property
     def label(self) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..config.gateways import masked_gateway
-from ..core.model import Autopilot, Config, Gateway, KeepCost, Sim
+from ..core.model import Autopilot, Config, Gateway, KeepCost, Sim, masked_number
 from ..reminders import runner
 
 
@@ -62,7 +62,7 @@ def trial_text(config: Config, sim_id: str) -> TrialText:
     gateway = config.gateway(sim.autopilot.gateway)
     if gateway is None:  # the config's own check names it; this guards a hand-built config
         raise NotFound(f"{sim_id}: no [[gateway]] {sim.autopilot.gateway!r}")
-    shown_to = "••" + "".join(c for c in sim.autopilot.to if c.isdigit())[-4:]
+    shown_to = masked_number(sim.autopilot.to)
     return TrialText(sim, sim.autopilot, gateway, masked_gateway(gateway), shown_to, sim.keep_cost)
 
 
