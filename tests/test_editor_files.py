@@ -50,6 +50,15 @@ def test_a_save_writes_through_the_link_to_its_file_with_one_history(linked, mak
     assert link.is_symlink()
 
 
+def test_a_restore_writes_through_the_link_too(linked, tmp_path):
+    """`simfeed restore` puts the file back where a save would write it: the link stays a link."""
+    link, real = linked
+    file = configfile.ConfigFile(link, tmp_path / "instance")
+    file.put_back(b"# restored\n", {"20261120T000000000000-abcdef12.toml": b"# before\n"})
+    assert link.is_symlink() and link.resolve() == real.resolve()
+    assert real.read_bytes() == b"# restored\n"
+
+
 @pytest.mark.parametrize("language", ["en", "zh-CN"])
 def test_a_full_disk_during_a_save_says_nothing_was_saved(config_file_editor, monkeypatch, language):
     editor, path = config_file_editor

@@ -108,12 +108,18 @@ class ConfigFile:
             finally:
                 fcntl.flock(handle, fcntl.LOCK_UN)
 
-    def _write(self, text: str) -> None:
+    def _write(self, data: bytes) -> None:
         # Through a symbolic link to the file it names: the link stays a link, and the history
-        # (kept under the resolved path's key) stays one.
+        # (kept under the resolved path's key) stays one. A new file is its owner's only (tokens).
         target = self.path.resolve()
-        mode = target.stat().st_mode & 0o777
-        atomic_write(target, text.encode("utf-8"), mode=mode)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        mode = target.stat().st_mode & 0o777 if target.exists() else 0o600
+        atomic_write(target, data, mode=mode)
+
+    def _history_files(self) -> list[Path]:
+        """The history's files (not its hidden lock or temporary files), in name order."""
+        kept = sorted(self.history.iterdir()) if self.history.is_dir() else []
+        return [p for p in kept if p.is_file() and not p.name.startswith(".")]
 
     def _manifest(self) -> list[dict[str, str]]:
         try:
@@ -152,7 +158,7 @@ class ConfigFile:
             with _nothing_saved():
                 self.history.mkdir(parents=True, exist_ok=True)
                 atomic_write(self.history / name, current.encode("utf-8"))
-                self._write(text)
+                self._write(text.encode("utf-8"))
             self._keep([*self._manifest(), {"file": name, "after": digest(text), "who": change.who,
                                             "what": change.what, "sim": change.sim_id}])
         # Field names only: values (numbers, tokens) never reach the log.
@@ -170,8 +176,7 @@ class ConfigFile:
                 text: bytes | None = self.path.read_bytes()
             except FileNotFoundError:
                 text = None
-            kept = sorted(self.history.iterdir()) if self.history.is_dir() else []
-            return text, {p.name: p.read_bytes() for p in kept if p.is_file() and not p.name.startswith(".")}
+            return text, {p.name: p.read_bytes() for p in self._history_files()}
 
     def put_back(self, text: bytes | None, history: dict[str, bytes]) -> None:
         """Write the file and its history as a backup had them (a restore), under the save lock.
@@ -183,13 +188,11 @@ class ConfigFile:
             self.history.mkdir(parents=True, exist_ok=True)
             for name, data in history.items():
                 atomic_write(self.history / name, data)
-            for old in self.history.iterdir():
-                if old.is_file() and not old.name.startswith(".") and old.name not in history:
+            for old in self._history_files():
+                if old.name not in history:
                     old.unlink()
             if text is not None:
-                self.path.parent.mkdir(parents=True, exist_ok=True)
-                mode = self.path.stat().st_mode & 0o777 if self.path.exists() else 0o600
-                atomic_write(self.path, text, mode=mode)
+                self._write(text)
 
     def can_undo(self) -> bool:
         entries = self._manifest()
@@ -214,7 +217,7 @@ class ConfigFile:
             if not self.writable(config):
                 raise NotWritable(str(self.path))
             with _nothing_saved():
-                self._write(before)
+                self._write(before.encode("utf-8"))
             (self.history / last["file"]).unlink()
             self._keep(entries[:-1])
         logger.info("config %s: undid %s of SIM %s, by session %s", self.path.name, last["what"],
