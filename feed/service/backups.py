@@ -58,10 +58,7 @@ def restore(service: Service, config_file: ConfigFile, path: str, replace: bool)
     found = backup.read(path)
     if not replace and config_file.path.exists() and service.starter() is None:
         raise SimFileExists(str(config_file.path))
-    try:
-        counts = backup.restore_log(service.store.engine, found.tables, replace=replace)
-    finally:  # committed, or perhaps committed: this instance's workers read the log again
-        service.store.wrote()
+    counts = backup.restore_log(service.store, found.tables, replace=replace)
     history = {name.removeprefix(HISTORY): data for name, data in found.files.items()
                if name.startswith(HISTORY)}
     sim_file = found.files.get(SIM_FILE)

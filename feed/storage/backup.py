@@ -26,7 +26,7 @@ from sqlalchemy import Engine, select, update
 from ..core.files import atomic_write
 from . import db
 from .changes import announce
-from .store import meta
+from .store import RenewalStore, meta
 
 FORMAT = "simfeed-backup"
 VERSION = 1
@@ -159,17 +159,18 @@ def _check_tables(where: str, tables: Any) -> None:
                 raise BackupInvalid(f"{where}: table {name}: a row this simfeed cannot store")
 
 
-def restore_log(engine: Engine, tables: dict[str, list[dict[str, Any]]], *, replace: bool) -> dict[str, int]:
-    """Put the archive's rows in the database in one transaction; the rows restored, by table.
+def restore_log(store: RenewalStore, tables: dict[str, list[dict[str, Any]]], *,
+                replace: bool) -> dict[str, int]:
+    """Put the archive's rows in the store's database in one transaction, as any write to the log
+    is made; the rows restored, by table.
 
     Without `replace`, a database that holds anything a fresh one does not is refused
     (db.CopyRefused). With it, the rows are replaced, and the log's generation moves past the
     one it had, so every running worker notices the change.
     """
-    db.create_schema(engine)
-    with db.unavailable_as_error(engine), db.writing(engine) as connection:
+    with store.writing() as connection:
         if not replace:
-            db.require_fresh(connection, engine, "restored")
+            db.require_fresh(connection, store.engine, "restored")
         before = int(connection.execute(select(meta.c.value).where(meta.c.key == "generation")).scalar_one())
         counts = db.load(connection, tables, "restored")
         after = int(connection.execute(select(meta.c.value).where(meta.c.key == "generation")).scalar_one())

@@ -198,13 +198,8 @@ class RenewalStore:
                            .values(value=self._clock().isoformat()))
         announce(connection)
 
-    def wrote(self) -> None:
-        """Count a write made on this store's engine outside its methods (a restore), so that every
-        worker of this instance reads the log again at its next answer."""
-        self._writes.wrote()
-
     @contextmanager
-    def _writing(self) -> Iterator[Connection]:
+    def writing(self) -> Iterator[Connection]:
         """A write transaction of the log; after it, every worker of this instance reads the log again.
 
         The count is bumped after the commit and before the caller can acknowledge the
@@ -329,7 +324,7 @@ class RenewalStore:
         Returns the stored renewal and whether it was created by this call.
         """
         now = self._clock()
-        with self._writing() as connection:
+        with self.writing() as connection:
             if idempotency_key is not None:
                 connection.execute(delete(idempotency).where(
                     idempotency.c.created_at < (now - IDEMPOTENCY_KEEP).isoformat(),
@@ -360,7 +355,7 @@ class RenewalStore:
         """Remove a mistaken entry; False when there is no such entry."""
         if not _storable(renewal_id):
             return False
-        with self._writing() as connection:
+        with self.writing() as connection:
             deleted = connection.execute(delete(renewals).where(renewals.c.id == renewal_id)).rowcount > 0
             if deleted:
                 connection.execute(delete(idempotency).where(idempotency.c.renewal_id == renewal_id))
