@@ -54,11 +54,11 @@ class Outcome:
     detail: str | None = None
 
 
-def held(config: Config, found: dict[tuple[str, date], Attempt], paused: frozenset[str],
+def held(planned: Iterable[Plan], found: dict[tuple[str, date], Attempt], paused: frozenset[str],
          now: datetime) -> frozenset[str]:
     """The SIMs whose reminders wait for the autopilot: planned, sending or confirmed, until it gives up."""
     waiting = set()
-    for plan in plans(config):
+    for plan in planned:
         attempt = found.get((plan.sim.id, plan.deadline.due))
         if plan.sim.id in paused or now >= plan.ends:
             continue
@@ -266,8 +266,9 @@ def run_pass(config: Config, store: RenewalStore, now: datetime, secret_key: str
 
 def held_now(config: Config, store: RenewalStore, now: datetime) -> frozenset[str]:
     """The SIMs whose reminders the autopilot holds at `now` (one read of the attempts)."""
-    planned = [p.sim.id for p in plans(config)]
+    planned = list(plans(config))
     if not planned:
         return frozenset()
     engine = store.engine
-    return held(config, attempts.for_sims(engine, planned), attempts.paused_sims(engine), now)
+    found = attempts.for_sims(engine, [p.sim.id for p in planned])
+    return held(planned, found, attempts.paused_sims(engine), now)
