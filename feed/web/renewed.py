@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, redirect, request, url_for
 from flask_babel import gettext
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response as BaseResponse
@@ -21,8 +21,9 @@ from ..reminders import links
 from ..service import IdempotencyConflict, LogUnavailable, RenewalInvalid, UnknownSim
 from ..service.renewal_links import LinkTarget, TopUpNeeded
 from . import recording
-from .auth import admin_token, check_csrf, is_admin
+from .auth import check_csrf
 from .current import service, snapshot
+from .layout import render_page
 
 bp = Blueprint("renewed", __name__)
 bp.before_request(check_csrf)
@@ -31,9 +32,7 @@ FIELDS = ("date", "amount", "currency", "reference")
 
 
 def _render(template: str, status: int = 200, **context: Any) -> tuple[str, int]:
-    config = snapshot().config
-    return render_template(template, config=config, stale_errors=(), signed_in=is_admin(config),
-                           admin_configured=admin_token(config) is not None, **context), status
+    return render_page(template, show_stale=False, **context), status
 
 
 class _Expired(Exception):
