@@ -21,6 +21,7 @@ from .config.watcher import ConfigWatcher
 from .core import keys, parsers, tokens
 from .core.model import LANGUAGES, ServerSettings
 from .service import Service
+from .service.admin_token import Source, admin_token
 from .settings import SIM_FILE, Settings, SettingsError
 from .storage.changes import WRITES_FILE
 from .storage.db import BadDatabaseUrl, LogUnavailable
@@ -115,9 +116,11 @@ def _sign_in_help(app: Flask, settings: Settings, server: ServerSettings | None,
     a terminal says where the token is kept instead. A token from SIMFEED_ADMIN_TOKEN or
     [server] admin_token wins.
     """
-    if settings.admin_token or app.config.get("SIMFEED_ADMIN_TOKEN_REFUSED"):
+    source = admin_token(server.admin_token if server is not None else None, settings.admin_token,
+                         bool(app.config.get("SIMFEED_ADMIN_TOKEN_REFUSED"))).source
+    if source in (Source.ENVIRONMENT, Source.REFUSED):
         return
-    if server is not None and server.admin_token is not None:  # a token, or "" for none at all
+    if source in (Source.CONFIG, Source.OFF):  # [server] sets a token, or "" for none at all
         app.config["SIMFEED_KEPT_TOKEN"] = keys.kept_admin_token(settings.instance)
         return
     token, made = keys.admin_token(settings.instance)
