@@ -170,7 +170,7 @@ def _echo_channels(found: Checkup, words: Wording) -> None:
 @with_appcontext
 def export_command(file: str) -> None:
     """Write the feed to FILE, replacing it in one step, for static hosting."""
-    _load_or_exit()  # explains a bad config; the feed is then built as the server builds it
+    _load_or_exit(join_log=False)  # explains a bad config; the feed is then built as the server builds it
     config, body = _service().feed_body()
     atomic_write(Path(file), body, mode=0o644)
     click.echo(f"wrote {len(body)} bytes, {len(config.sims)} SIMs, to {file}")
@@ -188,7 +188,7 @@ def export_command(file: str) -> None:
 @with_appcontext
 def renew_command(sim_id: str, on: str | None, **given: str | None) -> None:
     """Record a renewal of SIM ID and print its new deadline."""
-    config = _load_or_exit()
+    config = _load_or_exit(join_log=False)  # checked; the renewal is recorded on the served one
     today = _service().today(config)
     try:
         recorded = _service().record(sim_id, {"date": on, **given})
@@ -207,7 +207,7 @@ def renew_command(sim_id: str, on: str | None, **given: str | None) -> None:
 @with_appcontext
 def renewals_command(sim_id: str | None, form: str) -> None:
     """List renewals, newest first: the log's (with ids) and the config's."""
-    config = _load_or_exit()
+    config = _load_or_exit(join_log=False)  # checked; the records join the log themselves
     try:
         if form != "table":
             click.echo(_service().export_renewals(sim_id, form), nl=False)
@@ -281,7 +281,7 @@ def _preset_lines(entry: catalogue.Entry, sim: Sim, language: str, words: Wordin
 @with_appcontext
 def export_sims_command(form: str) -> None:
     """Every SIM with its rule, deadline, status, cost per year and accounts (safe for spreadsheets)."""
-    _load_or_exit()
+    _load_or_exit(join_log=False)
     click.echo(_service().export_sims(form), nl=False)
 
 
