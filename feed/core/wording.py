@@ -512,18 +512,22 @@ class Wording:
         The `first` reminder of a deadline also names what the rule cannot express (real-name
         registration, a minimum balance), in time to see to it.
         """
-        lines = [self._("Deadline: %(date)s (%(left)s).", date=self.day(deadline.due),
-                        left=self.days_left(deadline.days_left(today))),
-                 self.description(deadline, show_accounts)]
+        lines = [self._deadline_line(deadline, today), self.description(deadline, show_accounts)]
         needs = self.prerequisites(deadline.sim) if first else ()
         if needs:
             lines.append(self._("Before you renew: %(needs)s", needs=" ".join(needs)))
         check = self.check_line(deadline.sim.check)
         if check:
             lines.append(check)
-        if link:
-            lines.append(self._("Renewed it? Tap to record it: %(link)s", link=link))
-        return "\n".join(lines)
+        return "\n".join([*lines, *self._link_lines(link)])
+
+    def _deadline_line(self, deadline: Deadline, today: date) -> str:
+        return self._("Deadline: %(date)s (%(left)s).", date=self.day(deadline.due),
+                      left=self.days_left(deadline.days_left(today)))
+
+    def _link_lines(self, link: str | None) -> list[str]:
+        """The one-tap link's line, where there is a link (a public URL is set)."""
+        return [self._("Renewed it? Tap to record it: %(link)s", link=link)] if link else []
 
     def occasion(self, days_after: int) -> str:
         """Which reminder: "14 days before the deadline", "on the deadline", "2 days after it"."""
@@ -578,18 +582,13 @@ class Wording:
 
     def autopilot_sent(self, deadline: Deadline, link: str | None) -> tuple[str, str]:
         """The message after a text whose renewal waits for the person (confirm = "manual")."""
-        lines = [self._("simfeed sent the keep-alive text. Check that your carrier counted it.")]
-        if link:
-            lines.append(self._("Renewed it? Tap to record it: %(link)s", link=link))
+        lines = [self._("simfeed sent the keep-alive text. Check that your carrier counted it."),
+                 *self._link_lines(link)]
         return self._("Keep-alive text sent: %(sim)s", sim=deadline.sim.label), "\n".join(lines)
 
     def _by_hand(self, said: list[str], deadline: Deadline, today: date, link: str | None) -> str:
         """What the autopilot said, then the deadline and (with a public URL) the one-tap link."""
-        lines = [*said, self._("Deadline: %(date)s (%(left)s).", date=self.day(deadline.due),
-                               left=self.days_left(deadline.days_left(today)))]
-        if link:
-            lines.append(self._("Renewed it? Tap to record it: %(link)s", link=link))
-        return "\n".join(lines)
+        return "\n".join([*said, self._deadline_line(deadline, today), *self._link_lines(link)])
 
     def autopilot_state(self, state: str) -> str:
         """An attempt's state as the page shows it."""
