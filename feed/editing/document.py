@@ -60,7 +60,8 @@ def parse(text: str) -> Parsed:
         raise NotEditable(str(error)) from None
 
 
-def _parse(source: Source) -> Parsed:
+def parsed(source: Source) -> Parsed:
+    """The file's text parsed, or the parse given: each edit of a save parses the file once."""
     return source if isinstance(source, Parsed) else parse(source)
 
 
@@ -71,18 +72,18 @@ def _sims(doc: tomlkit.TOMLDocument) -> AoT | None:
 
 def sim_tables(source: Source) -> dict[str, dict[str, Any]]:
     """Each [[sim]] table as written (before presets), by id."""
-    sims = _sims(_parse(source).doc)
+    sims = _sims(parsed(source).doc)
     return {str(t["id"]): t.unwrap() for t in sims or () if isinstance(t.get("id"), str)}
 
 
 def sim_ids(source: Source) -> list[str]:
     """The ids of the [[sim]] tables, in the file's order."""
-    return [str(t["id"]) for t in _sims(_parse(source).doc) or () if isinstance(t.get("id"), str)]
+    return [str(t["id"]) for t in _sims(parsed(source).doc) or () if isinstance(t.get("id"), str)]
 
 
 def sim_table(source: Source, sim_id: str) -> dict[str, Any] | None:
     """One [[sim]] table as written, or None when no table has this id."""
-    return next((t.unwrap() for t in _sims(_parse(source).doc) or () if t.get("id") == sim_id), None)
+    return next((t.unwrap() for t in _sims(parsed(source).doc) or () if t.get("id") == sim_id), None)
 
 
 def table_text(table: Mapping[str, Any]) -> str:
@@ -156,7 +157,7 @@ def _edit_sim(source: Source, sim_id: str | None, edit: Callable[[Table], None])
 
     Given the parsed document, the file is not parsed again with tomlkit: only the table's span is.
     """
-    text, doc = _parse(source)
+    text, doc = parsed(source)
     sims = _sims(doc)
     if not sims:
         raise NotEditable("the file has no [[sim]] table")
@@ -168,7 +169,7 @@ def _edit_sim(source: Source, sim_id: str | None, edit: Callable[[Table], None])
     if wanted is not None and len(spans) == len(sims):
         spans.append(spans.pop(wanted))
     for start, end in reversed(spans):
-        segment = _parse(text[start:end]).doc
+        segment = parsed(text[start:end]).doc
         found = _sims(segment)
         if found is None or len(found) != 1 or (sim_id is not None and found[0].get("id") != sim_id):
             continue
@@ -196,13 +197,13 @@ def _same_elsewhere(before: str, after: str, old: str, new: str) -> None:
 
 def add_sim(source: Source, table: Mapping[str, Any]) -> str:
     """The text with a new [[sim]] table after the last one in the file."""
-    parsed = _parse(source)
+    file = parsed(source)
     new = table_text(table)
-    if not _sims(parsed.doc):
-        if "sim" in parsed.doc:
+    if not _sims(file.doc):
+        if "sim" in file.doc:
             raise NotEditable("sim is not written as [[sim]] tables")
-        return parsed.text.rstrip("\n") + "\n\n" + new
-    return _splice(_edit_sim(parsed, None, lambda last: _put(last, _MARK, 1)), "\n" + new)
+        return file.text.rstrip("\n") + "\n\n" + new
+    return _splice(_edit_sim(file, None, lambda last: _put(last, _MARK, 1)), "\n" + new)
 
 
 def update_sim(source: Source, sim_id: str, table: Mapping[str, Any]) -> str:

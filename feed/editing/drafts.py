@@ -130,7 +130,7 @@ def _where(table: Mapping[str, Any], index: int, *also: str) -> _Ours:
 def add(file: ConfigFile, current: document.Source, values: Mapping[str, str]) -> Draft:
     """A new [[sim]] from the form's values, after the last one (the file parsed once)."""
     values = dict(values)
-    current = document.parse(current) if isinstance(current, str) else current
+    current = document.parsed(current)
     existing = document.sim_ids(current)
     if not values.get("id", "").strip() and values.get("name", "").strip():
         values["id"] = suggest_id(values["name"], existing)
@@ -145,7 +145,7 @@ def edit(file: ConfigFile, current: document.Source, sim_id: str, values: Mappin
 
     Given the file's document, edits it: the file is parsed once per save.
     """
-    current = document.parse(current) if isinstance(current, str) else current
+    current = document.parsed(current)
     tables = document.sim_ids(current)
     table, errors = to_table(values)
     if table.get("id") != sim_id:
