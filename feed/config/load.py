@@ -8,7 +8,6 @@ whether to refuse to start or to keep serving the last good config.
 from __future__ import annotations
 
 import os
-import re
 import sys
 import tomllib
 from collections.abc import Callable, Mapping
@@ -161,20 +160,13 @@ def parse_config(data: Mapping[str, Any], source: str = "<config>", modified: da
                   notifies=tuple(channels), gateways=tuple(gateways), source=source, modified=modified)
 
 
-_POSITION = re.compile(r"line (?P<line>\d+), column (?P<column>\d+)(?P<table>.*)", re.S)
-_NOT_TOML = ": this is not valid TOML: "
-
-
 def _syntax(text: str, error: tomllib.TOMLDecodeError, source: str) -> ConfigError:
-    """tomllib's complaint as syntax.explain says it (in English), its line and column kept apart
-    so that every language can say where it is."""
-    explained = syntax.explain(text, error, source).removeprefix(f"{source}: ")
-    where, said, rest = explained.partition(_NOT_TOML)
-    found = _POSITION.fullmatch(where)
-    if found is None or not said:
-        return file_problem(source, "toml_error", detail=explained)
-    return file_problem(source, "toml_syntax", line=found["line"], column=found["column"],
-                        table=found["table"], detail=rest)
+    """tomllib's complaint as data: its line, column and table apart, so every language can say where."""
+    found = syntax.locate(text, error)
+    if found is None:
+        return file_problem(source, "toml_error", detail=str(error))
+    return file_problem(source, "toml_syntax", line=str(found.line), column=str(found.column),
+                        table=found.table, detail=found.detail)
 
 
 def parse_toml(text: str, source: str = "<config>", modified: datetime = _EPOCH) -> Config:

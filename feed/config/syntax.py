@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import tomllib
+from dataclasses import dataclass
 from datetime import date
 
 from ..core.durations import quote
@@ -26,6 +27,35 @@ LISTS = {"sim": "SIM", "feed": "feed", "notify": "push channel"}
 _SECRET_TABLES = ("server", "notify")
 
 
+@dataclass(frozen=True)
+class Located:
+    """Where a TOML syntax error is and what to write instead (in English: the problem's detail)."""
+
+    line: int
+    column: int
+    # ", in [[sim]] "gg"", or "" before any table.
+    table: str
+    # The line as written (unless it may hold a secret) and the hint, then tomllib's own words.
+    detail: str
+
+
+def locate(text: str, error: tomllib.TOMLDecodeError) -> Located | None:
+    """The line, column and table of a syntax error in `text`, with the line and a hint; None when
+    tomllib names no place."""
+    found = _AT.match(str(error))
+    if found is None:
+        return None
+    what, number = found["what"], int(found["line"])
+    lines = text.splitlines()
+    line = lines[number - 1].strip() if 0 < number <= len(lines) else ""
+    table = _table_at(lines, number)
+    hidden = bool(line) and _secret(line, table)
+    shown = "(the line is not shown: it may hold a secret)" if hidden else _visible(line) or "(an empty line)"
+    hint = _hint(what, line, lines[:number - 1])
+    said = f"{hint}; tomllib: {what}" if hint else f"tomllib: {what}"
+    return Located(number, int(found["column"]), f", in {table}" if table else "", f"{shown} ({said})")
+
+
 def explain(text: str, error: tomllib.TOMLDecodeError, source: str) -> str:
     """One problem line for a TOML syntax error in `text`.
 
@@ -38,19 +68,11 @@ def explain(text: str, error: tomllib.TOMLDecodeError, source: str) -> str:
     (a TOML date is written year-month-day, like 2026-06-09, and must be a real date;
     tomllib: Expected newline or end of document after a statement)
     """
-    found = _AT.match(str(error))
+    found = locate(text, error)
     if found is None:
         return f"{source}: {error}"
-    what, number = found["what"], int(found["line"])
-    lines = text.splitlines()
-    line = lines[number - 1].strip() if 0 < number <= len(lines) else ""
-    table = _table_at(lines, number)
-    where = f"line {number}, column {found['column']}" + (f", in {table}" if table else "")
-    hidden = bool(line) and _secret(line, table)
-    shown = "(the line is not shown: it may hold a secret)" if hidden else _visible(line) or "(an empty line)"
-    hint = _hint(what, line, lines[:number - 1])
-    said = f"{hint}; tomllib: {what}" if hint else f"tomllib: {what}"
-    return f"{source}: {where}: this is not valid TOML: {shown} ({said})"
+    where = f"line {found.line}, column {found.column}{found.table}"
+    return f"{source}: {where}: this is not valid TOML: {found.detail}"
 
 
 def _table_at(lines: list[str], number: int) -> str:
