@@ -66,7 +66,7 @@ class Serving:
         self.feeds = FeedCache()
         self._lock = threading.Lock()
         # The last snapshot with what it was made of: one attribute, read without the lock.
-        self._taken: tuple[Loaded, int, Snapshot] | None = None
+        self._taken: tuple[Loaded, Snapshot] | None = None
         # When each SIM definition was first served, for the config last seen.
         self._seen: dict[Sim, datetime] = {}
 
@@ -92,21 +92,21 @@ class Serving:
             taken = self._taken
             if taken is None:
                 raise
-            return dataclasses.replace(taken[2], unavailable=str(error))
+            return dataclasses.replace(taken[1], unavailable=str(error))
 
     def _rebuild(self, loaded: Loaded) -> Snapshot:
         generation = self.store.generation()
         taken = self._taken
         # The watcher hands out the same Loaded while the file is unchanged.
-        if taken is not None and taken[0] is loaded and taken[1] == generation:
-            return taken[2]
+        if taken is not None and taken[0] is loaded and taken[1].log_state.generation == generation:
+            return taken[1]
         state, by_sim = self.store.read_all()
         stamps = self._first_seen(loaded.config)
         for sim_id, logged in by_sim.items():
             if sim_id in stamps:
                 stamps[sim_id] = max([stamps[sim_id], *(e.created_at.replace(microsecond=0) for e in logged)])
         made = Snapshot(with_log(loaded.config, by_sim, state), loaded.errors, state, stamps)
-        self._taken = (loaded, state.generation, made)
+        self._taken = (loaded, made)
         return made
 
     def _first_seen(self, config: Config) -> dict[str, datetime]:
