@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 
 from itsdangerous import BadSignature, URLSafeSerializer
 
 from ..core.deadlines import Deadline
 from ..storage.store import LASTING
-from .schedule import overdue_days
+from .schedule import last_reminder_day
 
 # Keeps these signatures apart from the session cookie's, made with the same key.
 SALT = "simfeed.reminders.renewed"
@@ -62,7 +62,7 @@ def _serializer(secret_key: str | bytes) -> URLSafeSerializer:
 
 def expires_for(deadline: Deadline) -> date:
     """The last day a link for this deadline may be used: the day of the last reminder carrying it."""
-    return deadline.due + timedelta(days=overdue_days(deadline))
+    return last_reminder_day(deadline)
 
 
 def token_for(secret_key: str | bytes, sim_id: str, deadline: date, expires: date) -> str:

@@ -63,6 +63,11 @@ def overdue_days(deadline: Deadline) -> int:
     return max(0, max((on - deadline.due).days for on, _stage in deadline.stages))
 
 
+def last_reminder_day(deadline: Deadline) -> date:
+    """The day of a deadline's last overdue reminder (and so the last day its one-tap link works)."""
+    return deadline.due + timedelta(days=overdue_days(deadline))
+
+
 class Schedule:
     """A deadline's occasions: alarm days before it (`leads`), then each day to `overdue_days` after."""
 
@@ -71,7 +76,7 @@ class Schedule:
         self.zone = zone
         self.before = sorted({deadline.due - timedelta(days=lead)
                               for lead in (deadline.alarms if leads is None else leads)})
-        self.last_overdue = deadline.due + timedelta(days=overdue_days(deadline))
+        self.last_overdue = last_reminder_day(deadline)
 
     def occasion(self, day: date) -> Occasion:
         """The occasion on `day` (a day of this schedule)."""
