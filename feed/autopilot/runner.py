@@ -23,6 +23,7 @@ from ..core.deadlines import Deadline, deadline_for
 from ..core.model import Config, Kind, Method, Renewal, masked_number
 from ..core.wording import Wording
 from ..reminders import channels, links
+from ..reminders import runner as reminders
 from ..storage import attempts, deliveries
 from ..storage.attempts import Attempt
 from ..storage.store import RenewalStore
@@ -248,13 +249,11 @@ class Pass:
                 claimed = deliveries.claim(self.store.engine, key, self.now, self.runner, self._t(), LEASE)
                 if claimed is None:
                     continue
-                failure = self.send(url, title, body)
-                unconfirmed = failure is not None and failure.unconfirmed
-                deliveries.finish(self.store.engine, claimed, self._t(), failure.reason if failure else None,
-                                  unconfirmed=unconfirmed)
-                if failure is not None:
+                done = reminders.deliver(self.store.engine, claimed, self.send, url, title, body, self._t,
+                                         retries=())  # told once: a message lost here is not retried
+                if done.error is not None:
                     logger.warning("the autopilot's message about %s did not reach %s: %s", plan.sim.id,
-                                notify.id, failure)
+                                   notify.id, done.error)
 
 
 def run_pass(config: Config, store: RenewalStore, now: datetime, secret_key: str | bytes | None, runner: str,

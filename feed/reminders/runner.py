@@ -132,17 +132,25 @@ def run_pass(config: Config, engine: Engine, now: datetime, secret_key: str | by
         claimed = deliveries.claim(engine, plan.key, plan.occasion.due_at, runner, stamp().timestamp(), LEASE)
         if claimed is None:
             continue
-        failure = send(plan.url, *message(config, plan, today, secret_key))
-        finished = stamp().timestamp()
-        retry_at = None
-        unconfirmed = failure is not None and failure.unconfirmed
-        if failure is not None and not unconfirmed and claimed.attempts <= len(RETRY_DELAYS):
-            retry_at = finished + RETRY_DELAYS[claimed.attempts - 1]
-        error = failure.reason if failure is not None else None
-        done = deliveries.finish(engine, claimed, finished, error, retry_at, unconfirmed)
+        done = deliver(engine, claimed, send, plan.url, *message(config, plan, today, secret_key),
+                       finished=lambda: stamp().timestamp())
         _log(plan, done)
         outcomes.append(Outcome(plan, done.state, done.error))
     return outcomes
+
+
+def deliver(engine: Engine, claimed: Delivery, send: channels.Sender, url: str, title: str, body: str,
+            finished: Callable[[], float], retries: tuple[float, ...] = RETRY_DELAYS) -> Delivery:
+    """Send a claimed message and record how it went. A failure that surely did not arrive is tried
+    again after the next of `retries` (none left: given up); one that may have arrived never is."""
+    failure = send(url, title, body)
+    at = finished()
+    unconfirmed = failure is not None and failure.unconfirmed
+    retry_at = None
+    if failure is not None and not unconfirmed and claimed.attempts <= len(retries):
+        retry_at = at + retries[claimed.attempts - 1]
+    return deliveries.finish(engine, claimed, at, failure.reason if failure is not None else None, retry_at,
+                             unconfirmed)
 
 
 def _log(plan: Planned, done: Delivery) -> None:
